@@ -1,0 +1,52 @@
+# Two commands for people (see README): `make run` and `make test`. Everything else supports them.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app app
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test setup setup-dev browser-deps db lint bench
+
+## Create or refresh .venv from the pinned runtime requirements, migrate, import content, serve.
+run: setup db
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 8 --timeout 60 \
+		--access-logfile - 'app:create_app()'
+
+## Create or refresh .venv with test tools, install the browser, run the whole suite.
+test: setup-dev browser-deps
+	$(BIN)/pytest
+
+$(BIN)/python:
+	@# Debian's python3 needs python3-venv for `-m venv`; install it when missing.
+	$(PYTHON) -m venv $(VENV) 2>/dev/null || { rm -rf $(VENV); \
+		apt-get update -qq && apt-get install -y -qq python3-venv && $(PYTHON) -m venv $(VENV); }
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $@ $(VENV)/.installed
+
+setup: $(VENV)/.installed
+setup-dev: $(VENV)/.installed-dev
+
+## Debian chromium and a CJK font for the Playwright tests (skipped when present).
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/truetype/wqy ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei; \
+	fi
+
+db: setup
+	$(FLASK) db upgrade
+	$(FLASK) content sync
+
+lint: setup-dev
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+bench: setup-dev
+	$(BIN)/python bench/grading.py

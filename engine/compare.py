@@ -1,0 +1,274 @@
+"""Trusted comparison of a submission's decoded outputs against the reference, and rendering.
+
+Runs only in the trusted process, on values the sandbox decoded from raw bytes (plain ndarrays,
+Python scalars, tuples). Nothing here calls a method of a user object: exact type checks come
+first, so an ndarray subclass or an object with a clever `__eq__` is refused, never consulted.
+
+Rules:
+- structure must match: a tuple of the same length (a returned list arrives as a tuple), an
+  array of exactly the reference's shape (no broadcasting), or a scalar for a scalar (the loss
+  may come back as a Python float, an np.float64 or a 0-d array);
+- an array or scalar must be real floating point and at least as precise as the reference
+  (float64 where the reference is float64; float32 or float64 where it is float32 — PyTorch
+  would return float32, the more precise answer is accepted with a note);
+- no NaN or inf where the reference is finite;
+- values agree within a tolerance chosen by the reference's dtype (`TOLERANCES`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+# (rtol, atol) by the reference's itemsize: |got - expected| <= atol + rtol * |expected|.
+TOLERANCES: dict[int, tuple[float, float]] = {8: (1e-6, 1e-8), 4: (1e-4, 1e-5), 2: (1e-2, 1e-3)}
+FLOAT_NAMES = {2: "float16", 4: "float32", 8: "float64"}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The outcome of comparing one returned value with the reference.
+
+    `summary` never contains data (safe for hidden tests); `detail` adds numbers, indices and
+    excerpts for visible tests. `notes` are data-free remarks shown even when the test passes.
+    """
+
+    ok: bool
+    summary: str = ""
+    detail: str = ""
+    max_abs_error: float | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def compare(expected: Any, got: Any, names: Sequence[str] = ()) -> Comparison:
+    """Compare a decoded submission output with the reference output.
+
+    `names` label the elements of a tuple result (e.g. ("dx", "dw", "db")) in the messages.
+    """
+    if isinstance(expected, tuple):
+        label = "返回值"
+        want = f"包含 {len(expected)} 个元素的元组"
+        if names:
+            want += "（" + ", ".join(names) + "）"
+        if type(got) is not tuple:
+            return _fail(f"{label}应为{want}，实际返回了{_kind(got)}")
+        if len(got) != len(expected):
+            return _fail(f"{label}应为{want}，实际返回了 {len(got)} 个元素的元组")
+        results = [
+            _compare_leaf(e, g, names[i] if i < len(names) else f"返回值[{i}]")
+            for i, (e, g) in enumerate(zip(expected, got, strict=True))
+        ]
+        errors = [r.max_abs_error for r in results if r.max_abs_error is not None]
+        notes = tuple(dict.fromkeys(n for r in results for n in r.notes))
+        failed = [r for r in results if not r.ok]
+        if not failed:
+            return Comparison(True, max_abs_error=max(errors, default=None), notes=notes)
+        return Comparison(
+            False,
+            summary="；".join(r.summary for r in failed),
+            detail="\n".join(r.detail for r in failed),
+            max_abs_error=max(errors, default=None),
+            notes=notes,
+        )
+    return _compare_leaf(expected, got, "返回值")
+
+
+def _fail(summary: str, detail: str | None = None, max_abs_error: float | None = None) -> Comparison:
+    return Comparison(False, summary, detail or summary, max_abs_error)
+
+
+def _kind(value: Any) -> str:
+    """A short Chinese description of what a decoded value is (no data)."""
+    if value is None:
+        return " None（是否忘了 return？）"
+    if type(value) is tuple:
+        return f" {len(value)} 个元素的元组"
+    if type(value) is np.ndarray:
+        return f"形状为 {value.shape}、dtype 为 {value.dtype} 的数组"
+    if isinstance(value, bool):
+        return "布尔值"
+    if isinstance(value, int):
+        return "整数"
+    if isinstance(value, float):
+        return "标量"
+    return f" {type(value).__name__} 对象"
+
+
+def _float_precision(value: Any) -> int | None:
+    """Itemsize of a real floating value (8 for a Python float), or None if not floating."""
+    if type(value) is float:
+        return 8
+    if isinstance(value, np.floating):
+        return value.dtype.itemsize
+    if type(value) is np.ndarray and value.dtype.kind == "f":
+        return value.dtype.itemsize
+    return None
+
+
+def _compare_leaf(expected: Any, got: Any, label: str) -> Comparison:
+    exp = np.asarray(expected)  # the reference's own value: trusted
+    scalar = exp.ndim == 0
+    if scalar:
+        ok_type = type(got) is float or isinstance(got, np.floating)
+        ok_type = ok_type or (type(got) is np.ndarray and got.ndim == 0)
+        if not ok_type:
+            return _fail(f"{label}应为浮点标量，实际返回了{_kind(got)}")
+    else:
+        if type(got) is not np.ndarray:
+            return _fail(f"{label}应为形状 {exp.shape} 的数组，实际返回了{_kind(got)}")
+        if got.shape != exp.shape:
+            return _fail(
+                f"{label}的形状与期望不符",
+                f"{label}的形状应为 {exp.shape}，实际为 {got.shape}（不做广播）",
+            )
+    ref_size = exp.dtype.itemsize
+    got_size = _float_precision(got)
+    got_dtype = "float" if type(got) is float else str(np.asarray(got).dtype)
+    if got_size is None:
+        return _fail(f"{label}的 dtype 为 {got_dtype}，应为浮点类型（{FLOAT_NAMES[ref_size]}）")
+    if got_size < ref_size:
+        return _fail(
+            f"{label}的 dtype 为 {got_dtype}，精度低于参考结果的 {FLOAT_NAMES[ref_size]}"
+            "（输出 dtype 应与输入一致，不能降低精度）"
+        )
+    notes: tuple[str, ...] = ()
+    if got_size > ref_size:
+        rtol, atol = TOLERANCES[ref_size]
+        notes = (
+            f"输入为 {FLOAT_NAMES[ref_size]}：按 PyTorch 约定输出应为 {FLOAT_NAMES[ref_size]}；"
+            f"返回更高精度的 {got_dtype} 也接受，按 {FLOAT_NAMES[ref_size]} 的容差"
+            f"（rtol={rtol:g}, atol={atol:g}）比较。",
+        )
+    result = _compare_values(exp, np.asarray(got, dtype=np.float64), label, ref_size)
+    return Comparison(result.ok, result.summary, result.detail, result.max_abs_error, notes)
+
+
+def _compare_values(exp: np.ndarray, got: np.ndarray, label: str, ref_size: int) -> Comparison:
+    rtol, atol = TOLERANCES[ref_size]
+    e = exp.astype(np.float64)
+    finite = np.isfinite(e)
+    both = finite & np.isfinite(got)
+    diff = np.zeros(e.shape)
+    np.subtract(got, e, out=diff, where=both)
+    diff = np.abs(diff)
+    close = np.where(finite, both & (diff <= atol + rtol * np.abs(e)), _same_nonfinite(e, got))
+    max_abs = float(diff.max(initial=0.0)) if both.any() else None
+    if close.all():
+        return Comparison(True, max_abs_error=max_abs)
+
+    bad = ~close
+    where = tuple(int(i) for i in np.argwhere(bad)[0]) if e.ndim else ()
+    pos = f"位置 {list(where)}" if e.ndim else "该值"
+    want, have = _fmt(e[where]), _fmt(got[where])
+    if (finite & ~np.isfinite(got)).any():
+        summary = f"{label}含 NaN 或 inf，而参考结果是有限值（常见原因：exp 溢出，需要数值稳定的写法）"
+        first = tuple(int(i) for i in np.argwhere(finite & ~np.isfinite(got))[0]) if e.ndim else ()
+        detail = (
+            f"{label}在{f'位置 {list(first)}' if e.ndim else '该值'}为 {_fmt(got[first])}，"
+            f"参考结果为 {_fmt(e[first])}（有限值）；常见原因：exp 溢出或 0/0，需要数值稳定的写法"
+        )
+        return _fail(summary, detail, max_abs)
+
+    rel = np.divide(diff, np.abs(e), out=np.zeros_like(diff), where=both & (e != 0))
+    count = int(bad.sum())
+    detail = (
+        f"{label}数值不符：{e.size} 个元素中有 {count} 个超出容差（rtol={rtol:g}, atol={atol:g}）；"
+        f"最大绝对误差 {max_abs:.3g}，最大相对误差 {float(rel.max(initial=0.0)):.3g}；"
+        f"首个不符的{pos}：期望 {want}，得到 {have}"
+    )
+    return _fail(f"{label}数值不符（超出容差 rtol={rtol:g}, atol={atol:g}）", detail, max_abs)
+
+
+def _same_nonfinite(e: np.ndarray, got: np.ndarray) -> np.ndarray:
+    """Where the reference itself is NaN or inf, the answer must be the same non-finite value."""
+    return (np.isnan(e) & np.isnan(got)) | (np.isinf(e) & (e == got))
+
+
+def _fmt(x: Any) -> str:
+    return f"{float(x):.8g}"
+
+
+# ---------------------------------------------------------------------------------------------
+# In-place mutation
+# ---------------------------------------------------------------------------------------------
+
+
+def mutated_arguments(
+    param_names: Sequence[str],
+    args: Sequence[Any],
+    kwargs: Mapping[str, Any],
+    args_after: Sequence[Any],
+    kwargs_after: Mapping[str, Any],
+) -> list[str]:
+    """Names of the array arguments whose bytes, dtype or shape changed during the call.
+
+    An empty `args_after` (a sandbox that reports nothing) means "not checked".
+    """
+    changed: list[str] = []
+    if args_after:
+        for i, (before, after) in enumerate(zip(args, args_after, strict=False)):
+            if _changed(before, after):
+                changed.append(param_names[i] if i < len(param_names) else f"参数 {i + 1}")
+    for name, before in kwargs.items():
+        if name in kwargs_after and _changed(before, kwargs_after[name]):
+            changed.append(name)
+    return changed
+
+
+def _changed(before: Any, after: Any) -> bool:
+    if not isinstance(before, np.ndarray):
+        return False
+    if type(after) is not np.ndarray:
+        return True
+    if after.dtype != before.dtype or after.shape != before.shape:
+        return True
+    return before.tobytes() != after.tobytes()
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering short excerpts for display
+# ---------------------------------------------------------------------------------------------
+
+MAX_RENDER_CHARS = 600
+
+
+def render(value: Any, limit: int = MAX_RENDER_CHARS) -> str:
+    """Python-like text of a (decoded) value, truncated to `limit` characters."""
+    text = _render(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def render_named(names: Sequence[str], values: Sequence[Any], limit: int = MAX_RENDER_CHARS) -> str:
+    """`name = value` lines, e.g. the arguments of a call or the parts of a tuple result."""
+    lines = [f"{n} = {_render(v)}" for n, v in zip(names, values, strict=False)]
+    text = "\n".join(lines)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _render(value: Any) -> str:
+    if type(value) is np.ndarray:
+        body = np.array2string(
+            value,
+            precision=6,
+            separator=", ",
+            threshold=60,
+            edgeitems=3,
+            max_line_width=88,
+            floatmode="maxprec",
+        )
+        default = value.dtype in (np.dtype(np.float64), np.dtype(np.int64))
+        dtype = "" if default else f", dtype=np.{value.dtype}"
+        return f"np.array({body}{dtype})"
+    if type(value) is tuple:
+        inner = ", ".join(_render(v) for v in value)
+        return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, np.generic):
+        return f"np.{value.dtype}({value.item()!r})"
+    if type(value) is float:
+        return f"{value:.8g}" if np.isfinite(value) else repr(value)
+    if type(value) in (int, bool) or value is None:
+        return repr(value)
+    return f"<{type(value).__name__}>"

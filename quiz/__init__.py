@@ -1,0 +1,1 @@
+"""The web side: models, services, views and templates of the study service."""

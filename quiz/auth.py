@@ -1,0 +1,49 @@
+"""Who is asking: Flask-Login for pages, bearer tokens for /api/v1."""
+
+from __future__ import annotations
+
+from flask import Flask, g, request
+from flask_login import LoginManager, current_user
+
+from quiz import accounts
+from quiz.db import db, utcnow
+from quiz.models import User
+
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "请先登录。"
+login_manager.session_protection = "basic"
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    # The id carries the session version: bumping it logs out every existing session.
+    try:
+        raw_id, raw_version = user_id.split(":")
+        user = db.session.get(User, int(raw_id))
+    except ValueError:
+        return None
+    if user is None or str(user.session_version) != raw_version:
+        return None
+    return user
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def current_api_user() -> User | None:
+    """The user of an API request: a valid bearer token, else the logged-in session."""
+    if "api_user" not in g:
+        token = bearer_token()
+        if token is not None:
+            g.api_user = accounts.user_for_token(db.session, token, now=utcnow())
+        else:
+            g.api_user = current_user if current_user.is_authenticated else None
+    return g.api_user
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)

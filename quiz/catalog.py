@@ -1,0 +1,128 @@
+"""Read-side queries for topics and cards (home page, card browser, API)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from quiz.models import STATE_NEW, Card, CardState, Section, Topic
+
+
+@dataclass(frozen=True)
+class TopicSummary:
+    id: int
+    slug: str
+    title: str
+    cards: int
+    due: int
+    new: int
+    sections: int
+
+
+def topic_summaries(session: Session, user_id: int | None, *, now: datetime) -> list[TopicSummary]:
+    """Every live topic with its card count, and for a user what is due now and still new."""
+    state = CardState
+    join_on = and_(state.card_id == Card.id, state.user_id == (user_id or -1))
+    is_live = and_(Card.retired.is_(False), Card.kind != "drill")
+    due = func.sum(
+        case(
+            (and_(state.id.is_not(None), state.state != STATE_NEW, state.suspended.is_(False), state.due <= now), 1),
+            else_=0,
+        )
+    )
+    new = func.sum(case((or_(state.id.is_(None), and_(state.state == STATE_NEW, state.suspended.is_(False))), 1), else_=0))
+    rows = session.execute(
+        select(Topic, func.count(Card.id), due, new)
+        .join(Card, and_(Card.topic_id == Topic.id, is_live), isouter=True)
+        .join(state, join_on, isouter=True)
+        .where(Topic.retired.is_(False))
+        .group_by(Topic.id)
+        .order_by(Topic.position)
+    ).all()
+    section_counts = dict(
+        session.execute(
+            select(Section.topic_id, func.count()).where(Section.retired.is_(False)).group_by(Section.topic_id)
+        ).all()
+    )
+    return [
+        TopicSummary(
+            t.id, t.slug, t.title, n or 0, (d or 0) if user_id else 0, (w or 0) if user_id else n or 0,
+            section_counts.get(t.id, 0),
+        )
+        for t, n, d, w in rows
+    ]
+
+
+@dataclass(frozen=True)
+class CardPage:
+    cards: list[tuple[Card, CardState | None]]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_cards(
+    session: Session,
+    user_id: int,
+    *,
+    query: str = "",
+    topic_slug: str | None = None,
+    state_filter: str | None = None,
+    page: int = 1,
+    per_page: int = 50,
+) -> CardPage:
+    """Cards matching every word of `query` in the front or back, with this user's state."""
+    stmt = (
+        select(Card, CardState)
+        .join(CardState, and_(CardState.card_id == Card.id, CardState.user_id == user_id), isouter=True)
+        .join(Topic, Topic.id == Card.topic_id)
+        .where(Card.retired.is_(False))
+    )
+    for word in query.split()[:8]:
+        pattern = f"%{_escape_like(word)}%"
+        stmt = stmt.where(or_(Card.front_md.like(pattern, escape="\\"), Card.back_md.like(pattern, escape="\\")))
+    if topic_slug:
+        stmt = stmt.where(Topic.slug == topic_slug)
+    if state_filter == "suspended":
+        stmt = stmt.where(CardState.suspended.is_(True))
+    elif state_filter == "leech":
+        stmt = stmt.where(CardState.leech.is_(True))
+    elif state_filter == "new":
+        stmt = stmt.where(or_(CardState.id.is_(None), CardState.state == STATE_NEW), Card.kind != "drill")
+    elif state_filter == "due":
+        stmt = stmt.where(CardState.state != STATE_NEW, CardState.suspended.is_(False))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    page = max(1, page)
+    rows = session.execute(
+        stmt.order_by(Topic.position, Card.position).limit(per_page).offset((page - 1) * per_page)
+    ).all()
+    return CardPage([(c, s) for c, s in rows], total, page, per_page)
+
+
+STATE_NAMES = {0: "new", 1: "learning", 2: "review", 3: "relearning"}
+
+
+def card_json(row: tuple[Card, CardState | None]) -> dict[str, Any]:
+    card, state = row
+    return {
+        "id": card.id,
+        "topic": card.topic.title,
+        "kind": card.kind,
+        "front_html": card.front_html,
+        "back_html": card.back_html,
+        "state": STATE_NAMES[state.state] if state else "new",
+        "suspended": bool(state and state.suspended),
+        "due": state.due.isoformat() if state and state.state != STATE_NEW else None,
+    }

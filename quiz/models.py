@@ -1,0 +1,248 @@
+"""Typed SQLAlchemy models. Schema changes go through Alembic (migrations/)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from quiz.db import UTCDateTime, db, utcnow
+
+
+class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Bumped on password change / logout-everywhere so old session cookies stop working.
+    session_version: Mapped[int] = mapped_column(Integer, default=0)
+
+    settings: Mapped[UserSettings | None] = relationship(back_populates="user", uselist=False)
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+
+class ApiToken(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex; the token itself is never stored
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuthFailure(db.Model):  # type: ignore[name-defined,misc]
+    """One failed login, kept briefly to rate-limit guessing (shared by all worker processes)."""
+
+    __tablename__ = "auth_failures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), index=True)  # "user:<name>" or "ip:<addr>"
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class UserSettings(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "user_settings"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    desired_retention: Mapped[float] = mapped_column(Float, default=0.9)
+    new_per_day: Mapped[int] = mapped_column(Integer, default=20)
+    reviews_per_day: Mapped[int] = mapped_column(Integer, default=200)
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    rollover_hour: Mapped[int] = mapped_column(Integer, default=4)
+    learning_steps: Mapped[str] = mapped_column(String(100), default="1m 10m")
+    relearning_steps: Mapped[str] = mapped_column(String(100), default="10m")
+    reveal_all: Mapped[bool] = mapped_column(Boolean, default=False)  # both answers on one Space
+    fsrs_parameters: Mapped[list[float] | None] = mapped_column(JSON)  # fitted per user; None = defaults
+    fsrs_optimized_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    fsrs_loss_before: Mapped[float | None] = mapped_column(Float)
+    fsrs_loss_after: Mapped[float | None] = mapped_column(Float)
+
+    user: Mapped[User] = relationship(back_populates="settings")
+
+
+class Document(db.Model):  # type: ignore[name-defined,misc]
+    """One file of content/, as last imported."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(String(255), unique=True)  # relative to content/
+    sha256: Mapped[str] = mapped_column(String(64))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Topic(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "topics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    title: Mapped[str] = mapped_column(String(255))
+    position: Mapped[int] = mapped_column(Integer)  # order across all documents
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    sections: Mapped[list[Section]] = relationship(
+        back_populates="topic", order_by="Section.position"
+    )
+
+
+class Section(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "sections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id"), index=True)
+    slug: Mapped[str] = mapped_column(String(160), unique=True)
+    number: Mapped[int | None] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(255))
+    position: Mapped[int] = mapped_column(Integer)
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    has_diagram: Mapped[bool] = mapped_column(Boolean, default=False)
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    topic: Mapped[Topic] = relationship(back_populates="sections")
+
+
+class Card(db.Model):  # type: ignore[name-defined,misc]
+    """A flashcard: a question, a knowledge point, or a drill to re-implement."""
+
+    __tablename__ = "cards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), unique=True)  # stable identity across syncs
+    kind: Mapped[str] = mapped_column(String(16))  # "question" | "knowledge" | "drill"
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id"), index=True)
+    section_id: Mapped[int | None] = mapped_column(ForeignKey("sections.id"), index=True)
+    sibling_key: Mapped[str] = mapped_column(String(255))  # cards of one note are not shown the same day
+    position: Mapped[int] = mapped_column(Integer)  # document order, for the new-card queue
+    front_md: Mapped[str] = mapped_column(Text)
+    back_md: Mapped[str] = mapped_column(Text)
+    front_html: Mapped[str] = mapped_column(Text)
+    back_html: Mapped[str] = mapped_column(Text)  # the whole answer
+    short_html: Mapped[str] = mapped_column(Text, default="")  # first reveal (一句话答案), if any
+    drill_id: Mapped[str | None] = mapped_column(String(64))
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    topic: Mapped[Topic] = relationship()
+    section: Mapped[Section | None] = relationship()
+
+
+# FSRS states; 0 is ours: a card the user has never answered but has a row (suspended while new).
+STATE_NEW, STATE_LEARNING, STATE_REVIEW, STATE_RELEARNING = 0, 1, 2, 3
+
+
+class CardState(db.Model):  # type: ignore[name-defined,misc]
+    """One user's scheduling state of one card."""
+
+    __tablename__ = "card_states"
+    __table_args__ = (
+        UniqueConstraint("user_id", "card_id"),
+        Index("ix_card_states_user_due", "user_id", "due"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"), index=True)
+    state: Mapped[int] = mapped_column(Integer, default=STATE_NEW)
+    step: Mapped[int | None] = mapped_column(Integer)
+    stability: Mapped[float | None] = mapped_column(Float)
+    difficulty: Mapped[float | None] = mapped_column(Float)
+    due: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_review: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reps: Mapped[int] = mapped_column(Integer, default=0)
+    lapses: Mapped[int] = mapped_column(Integer, default=0)
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+    leech: Mapped[bool] = mapped_column(Boolean, default=False)
+    buried_until: Mapped[date | None] = mapped_column(Date)  # study day on which it shows again
+    version: Mapped[int] = mapped_column(Integer, default=0)  # optimistic lock: stale answers get 409
+
+    card: Mapped[Card] = relationship()
+
+
+class ReviewLog(db.Model):  # type: ignore[name-defined,misc]
+    """One answer. Appended with the state change in one transaction; removed only by undo."""
+
+    __tablename__ = "review_logs"
+    __table_args__ = (
+        UniqueConstraint("user_id", "request_id"),
+        Index("ix_review_logs_user_time", "user_id", "reviewed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id"), index=True)
+    rating: Mapped[int] = mapped_column(Integer)  # 1 again, 2 hard, 3 good, 4 easy
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    state_before: Mapped[int] = mapped_column(Integer)  # for true retention without parsing JSON
+    state_after: Mapped[int] = mapped_column(Integer)
+    before: Mapped[dict[str, Any]] = mapped_column(JSON)  # the whole CardState row, for exact undo
+    after: Mapped[dict[str, Any]] = mapped_column(JSON)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class Draft(db.Model):  # type: ignore[name-defined,misc]
+    """The code a user is typing for a drill, saved as they go."""
+
+    __tablename__ = "drafts"
+    __table_args__ = (UniqueConstraint("user_id", "drill_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    drill_id: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Submission(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "submissions"
+    __table_args__ = (Index("ix_submissions_user_drill", "user_id", "drill_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    drill_id: Mapped[str] = mapped_column(String(64))
+    mode: Mapped[str] = mapped_column(String(8))  # "run" | "submit"
+    code: Mapped[str] = mapped_column(Text)
+    verdict: Mapped[str] = mapped_column(String(32))
+    passed: Mapped[int] = mapped_column(Integer)
+    total: Mapped[int] = mapped_column(Integer)
+    time_ms: Mapped[float] = mapped_column(Float)
+    sandboxed: Mapped[bool] = mapped_column(Boolean, default=True)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)  # the grader's whole answer
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DrillProgress(db.Model):  # type: ignore[name-defined,misc]
+    """Per user and drill: what the drill list and the review rating rule need."""
+
+    __tablename__ = "drill_progress"
+    __table_args__ = (UniqueConstraint("user_id", "drill_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    drill_id: Mapped[str] = mapped_column(String(64))
+    submits: Mapped[int] = mapped_column(Integer, default=0)
+    failed_submits: Mapped[int] = mapped_column(Integer, default=0)
+    attempts_to_first_accept: Mapped[int | None] = mapped_column(Integer)
+    solved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 看过答案

@@ -1,0 +1,163 @@
+"""JSON API under /api/v1: bearer tokens (or the browser session plus its CSRF token)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Blueprint, Response, abort, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from quiz import accounts, catalog
+from quiz.auth import bearer_token, current_api_user
+from quiz.db import db
+from quiz.models import User
+from quiz.security import csrf
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ERROR_MESSAGES = {
+    400: "请求无效。",
+    401: "需要登录或有效的令牌。",
+    403: "没有权限。",
+    404: "找不到该资源。",
+    405: "不支持该请求方法。",
+    409: "请求与当前状态冲突。",
+    413: "请求内容过大。",
+    415: "请求体必须是 JSON。",
+    429: "请求过于频繁，请稍后再试。",
+    500: "服务器内部错误。",
+    503: "服务繁忙，请稍后再试。",
+}
+
+
+def error_response(status: int, message: str | None = None, **extra: Any) -> Response:
+    response = jsonify({"error": message or ERROR_MESSAGES.get(status, "请求失败。"), **extra})
+    response.status_code = status
+    return response
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str | None = None, **extra: Any) -> None:
+        super().__init__(message)
+        self.status, self.message, self.extra = status, message, extra
+
+
+@bp.errorhandler(ApiError)
+def _api_error(error: ApiError) -> Response:
+    return error_response(error.status, error.message, **error.extra)
+
+
+@bp.before_request
+def _csrf_for_cookie_sessions() -> None:
+    # Bearer tokens are not sent by browsers on their own, so only cookie sessions need CSRF.
+    if bearer_token() is None and request.method not in ("GET", "HEAD", "OPTIONS"):
+        csrf.protect()
+
+
+def json_body() -> dict[str, Any]:
+    """The request's JSON object, or a 400 that says what is wrong with it."""
+    data = request.get_json(silent=True)
+    if data is None:
+        raise ApiError(400, "请求体不是有效的 JSON。")
+    if not isinstance(data, dict):
+        raise ApiError(400, "请求体必须是 JSON 对象。")
+    return data
+
+
+def login_required(view: F) -> F:
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if current_api_user() is None:
+            raise ApiError(401)
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def api_user() -> User:
+    user = current_api_user()
+    if user is None:
+        abort(401)
+    return user
+
+
+@bp.post("/users")
+def create_user() -> tuple[Response, int]:
+    data = json_body()
+    try:
+        user = accounts.create_user(db.session, data.get("username"), data.get("password"))
+    except accounts.AccountError as error:
+        raise ApiError(error.status, error.message) from error
+    db.session.commit()
+    return jsonify({"id": user.id, "username": user.username}), 201
+
+
+@bp.post("/tokens")
+def create_token() -> tuple[Response, int]:
+    from flask import current_app
+
+    from quiz.db import utcnow
+
+    data = json_body()
+    username = data.get("username")
+    config = current_app.config
+    keys = accounts.throttle_keys(username if isinstance(username, str) else "", request.remote_addr)
+    window, now = config["LOGIN_FAILURE_WINDOW_SECONDS"], utcnow()
+    if accounts.login_blocked(db.session, keys, now=now, limit=config["LOGIN_FAILURE_LIMIT"], window=window):
+        raise ApiError(429, "登录失败次数过多，请 5 分钟后再试。")
+    user = accounts.authenticate(db.session, username, data.get("password"))
+    if user is None:
+        accounts.record_failure(db.session, keys, now=now, window=window)
+        db.session.commit()
+        raise ApiError(401, "用户名或密码错误。")
+    accounts.clear_failures(db.session, keys)
+    token = accounts.issue_token(db.session, user)
+    db.session.commit()
+    return jsonify({"token": token}), 201
+
+
+@bp.get("/topics")
+@login_required
+def topics() -> Response:
+    from quiz.db import utcnow
+
+    rows = catalog.topic_summaries(db.session, api_user().id, now=utcnow())
+    return jsonify(
+        {
+            "topics": [
+                {"slug": t.slug, "title": t.title, "cards": t.cards, "due": t.due, "new": t.new}
+                for t in rows
+            ]
+        }
+    )
+
+
+@bp.get("/cards")
+@login_required
+def cards() -> Response:
+    page = catalog.search_cards(
+        db.session,
+        api_user().id,
+        query=request.args.get("q", ""),
+        topic_slug=request.args.get("topic"),
+        page=request.args.get("page", 1, type=int),
+        per_page=min(request.args.get("per_page", 100, type=int), 500),
+    )
+    return jsonify({"cards": [catalog.card_json(c) for c in page.cards], "total": page.total})
+
+
+def api_http_error(error: HTTPException) -> Response:
+    """App-wide: any HTTP error under /api/ answers JSON, never an HTML page."""
+    return error_response(error.code or 500, None if error.code != 400 else _describe(error))
+
+
+def _describe(error: HTTPException) -> str:
+    description = error.description or ""
+    if "CSRF" in description:
+        return "缺少或无效的 CSRF 令牌。"
+    return ERROR_MESSAGES[400]

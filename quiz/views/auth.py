@@ -1,0 +1,72 @@
+"""Register, log in, log out."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from quiz import accounts
+from quiz.db import db, utcnow
+from quiz.forms import LoginForm, RegisterForm
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths: an open redirect would make phishing links look like ours."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("notes.home")
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register() -> str | Response:
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.create_user(db.session, form.username.data, form.password.data)
+        except accounts.AccountError as error:
+            form.username.errors = [*form.username.errors, error.message]
+        else:
+            db.session.commit()
+            login_user(user)
+            flash("注册成功，欢迎！", "success")
+            return redirect(url_for("notes.home"))
+    return render_template("auth/register.html", form=form), 400 if form.errors else 200  # type: ignore[return-value]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | Response:
+    form = LoginForm()
+    if form.validate_on_submit():
+        config = current_app.config
+        keys = accounts.throttle_keys(form.username.data or "", request.remote_addr)
+        window = config["LOGIN_FAILURE_WINDOW_SECONDS"]
+        now = utcnow()
+        if accounts.login_blocked(
+            db.session, keys, now=now, limit=config["LOGIN_FAILURE_LIMIT"], window=window
+        ):
+            form.password.errors = ["登录失败次数过多，请 5 分钟后再试。"]
+            return render_template("auth/login.html", form=form), 429  # type: ignore[return-value]
+        user = accounts.authenticate(db.session, form.username.data, form.password.data)
+        if user is None:
+            accounts.record_failure(db.session, keys, now=now, window=window)
+            db.session.commit()
+            form.password.errors = ["用户名或密码错误。"]
+            return render_template("auth/login.html", form=form), 401  # type: ignore[return-value]
+        accounts.clear_failures(db.session, keys)
+        db.session.commit()
+        login_user(user)
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", form=form), 400 if form.errors else 200  # type: ignore[return-value]
+
+
+@bp.post("/logout")
+@login_required
+def logout() -> Response:
+    logout_user()
+    flash("已退出登录。", "info")
+    return redirect(url_for("auth.login"))

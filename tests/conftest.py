@@ -1,0 +1,106 @@
+"""Shared fixtures: app -> client -> session, each test on its own copy of a migrated database."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from app import create_app
+from tests.factories import login, make_user
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _config(db_path: Path, **extra: Any) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
+        "WTF_CSRF_ENABLED": False,
+        **extra,
+    }
+
+
+def _migrated_db(path: Path, *, sync: bool) -> Path:
+    from flask_migrate import upgrade
+
+    from quiz.db import db
+    from quiz.importer import sync_content
+
+    app = create_app(_config(path))
+    with app.app_context():
+        upgrade()
+        if sync:
+            sync_content(db.session, ROOT / "content")
+            db.session.commit()
+        db.engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def empty_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _migrated_db(tmp_path_factory.mktemp("db") / "empty.sqlite3", sync=False)
+
+
+@pytest.fixture(scope="session")
+def synced_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _migrated_db(tmp_path_factory.mktemp("db") / "synced.sqlite3", sync=True)
+
+
+def _copy(template: Path, target: Path) -> Path:
+    shutil.copyfile(template, target)
+    return target
+
+
+@pytest.fixture
+def app(synced_db_template: Path, tmp_path: Path) -> Iterator[Flask]:
+    """The app on a fresh copy of a migrated database with the owner's notes imported."""
+    app = create_app(_config(_copy(synced_db_template, tmp_path / "quiz.sqlite3")))
+    with app.app_context():
+        yield app
+        from quiz.db import db
+
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def empty_app(empty_db_template: Path, tmp_path: Path) -> Iterator[Flask]:
+    """The app on a migrated database with no content."""
+    app = create_app(_config(_copy(empty_db_template, tmp_path / "quiz.sqlite3")))
+    with app.app_context():
+        yield app
+        from quiz.db import db
+
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def session(app: Flask) -> Any:
+    from quiz.db import db
+
+    return db.session
+
+
+@pytest.fixture
+def user(session: Any) -> Any:
+    return make_user(session)
+
+
+@pytest.fixture
+def auth_client(client: FlaskClient, user: Any) -> FlaskClient:
+    """A client logged in as alice."""
+    assert login(client).status_code == 302
+    return client

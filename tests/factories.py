@@ -1,0 +1,35 @@
+"""Small factories and helpers shared by the tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask.testing import FlaskClient
+
+
+def make_user(session: Any, username: str = "alice", password: str = "correct horse") -> Any:
+    from quiz.accounts import create_user
+
+    user = create_user(session, username, password)
+    session.commit()
+    return user
+
+
+def login(client: FlaskClient, username: str = "alice", password: str = "correct horse") -> Any:
+    return client.post("/login", data={"username": username, "password": password})
+
+
+def api_token(client: FlaskClient, username: str = "alice", password: str = "correct horse") -> dict[str, str]:
+    """Headers with a bearer token for an existing user."""
+    response = client.post("/api/v1/tokens", json={"username": username, "password": password})
+    assert response.status_code == 201, response.get_json()
+    return {"Authorization": f"Bearer {response.get_json()['token']}"}
+
+
+def register_in_browser(page: Any, base_url: str, username: str = "browser", password: str = "browser-pass") -> None:
+    page.goto(f"{base_url}/register")
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.fill("#confirm", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/")

@@ -1,0 +1,122 @@
+"""content sync: cards from the notes, stable identity, edits keep history, retire never deletes."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import func, select
+
+from quiz.importer import sync_content
+from quiz.models import Card, ReviewLog, Topic
+from tests.factories import make_user
+
+ROOT = Path(__file__).resolve().parents[2]
+OWNER_DOC = ROOT / "content" / "01-neural-networks.md"
+QUESTION = "Softmax函数的作用是什么？如何避免数值溢出？"
+
+
+def _content(tmp_path: Path) -> Path:
+    folder = tmp_path / "content"
+    folder.mkdir()
+    shutil.copy(OWNER_DOC, folder / OWNER_DOC.name)
+    return folder
+
+
+def _card(session, front_contains: str) -> Card:
+    return session.scalars(select(Card).where(Card.front_md.contains(front_contains))).one()
+
+
+def test_owner_document_becomes_cards(empty_app: Flask, tmp_path: Path) -> None:
+    from quiz.db import db
+
+    report = sync_content(db.session, _content(tmp_path))
+    assert report.errors == []
+    questions = db.session.scalars(select(Card).where(Card.kind == "question")).all()
+    assert len(questions) == 7
+    softmax = _card(db.session, QUESTION)
+    assert softmax.back_md.index("一句话答案") < softmax.back_md.index("深入回答")
+    assert "Softmax将输入转换为概率分布" in softmax.short_html
+    sigmoid = db.session.scalars(
+        select(Card).where(Card.kind == "knowledge", Card.front_md == "讲一讲 **Sigmoid**")
+    ).one()
+    for part in ("定义", "特性", "使用场景", "梯度饱和"):
+        assert part in sigmoid.back_md
+    assert 'class="arithmatex"' in sigmoid.back_html
+    assert db.session.scalar(select(func.count(Topic.id))) == 2
+
+
+def test_sync_twice_changes_nothing(empty_app: Flask, tmp_path: Path) -> None:
+    from quiz.db import db
+
+    folder = _content(tmp_path)
+    first = sync_content(db.session, folder)
+    db.session.commit()
+    second = sync_content(db.session, folder)
+    assert first.added and not (second.added or second.updated or second.retired)
+    assert second.unchanged == len(first.added)
+
+
+def test_edit_updates_card_and_keeps_history(empty_app: Flask, tmp_path: Path) -> None:
+    from quiz.db import db
+
+    folder = _content(tmp_path)
+    sync_content(db.session, folder)
+    user = make_user(db.session)
+    card = _card(db.session, QUESTION)
+    card_id = card.id
+    db.session.add(
+        ReviewLog(user_id=user.id, card_id=card_id, rating=3, reviewed_at=datetime(2026, 1, 1, tzinfo=UTC),
+                  state_before=0, state_after=1, before={}, after={})
+    )
+    db.session.commit()
+    doc = folder / OWNER_DOC.name
+    doc.write_text(doc.read_text().replace("Softmax将输入转换为概率分布，适用于多分类任务。", "Softmax 把分数变成概率。"))
+    report = sync_content(db.session, folder)
+    db.session.commit()
+    assert len(report.updated) == 1 and not report.added and not report.retired
+    card = db.session.get(Card, card_id)
+    assert "Softmax 把分数变成概率。" in card.back_html
+    assert db.session.scalar(select(func.count()).select_from(ReviewLog).where(ReviewLog.card_id == card_id)) == 1
+
+
+def test_vanished_question_is_retired_not_deleted(empty_app: Flask, tmp_path: Path) -> None:
+    from quiz.db import db
+
+    folder = _content(tmp_path)
+    sync_content(db.session, folder)
+    db.session.commit()
+    doc = folder / OWNER_DOC.name
+    text = doc.read_text()
+    start = text.index("2. Softmax函数的作用是什么")
+    end = text.index("**🌟 重点提醒**")
+    doc.write_text(text[:start] + text[end:])
+    report = sync_content(db.session, folder)
+    db.session.commit()
+    card = _card(db.session, QUESTION)
+    assert card.retired and report.retired == [card.key]
+    # Retired cards leave the API listing but stay in the database.
+    assert card.id is not None
+
+
+def test_bad_file_is_reported_and_others_still_import(empty_app: Flask, tmp_path: Path) -> None:
+    from quiz.db import db
+
+    folder = _content(tmp_path)
+    (folder / "02-broken.md").write_text("### 主题\n#### **1. 节**\n**🔥 面试高频题**\n1. 没有答案的问题？\n")
+    report = sync_content(db.session, folder)
+    assert len(report.errors) == 1
+    error = report.errors[0]
+    assert "02-broken.md" in str(error) and error.line >= 1
+    assert len(db.session.scalars(select(Card).where(Card.kind == "question")).all()) == 7
+
+
+def test_cli_prints_what_changed(empty_app: Flask) -> None:
+    runner = empty_app.test_cli_runner()
+    first = runner.invoke(args=["content", "sync"])
+    assert first.exit_code == 0, first.output
+    assert "新增" in first.output and "+ " in first.output
+    second = runner.invoke(args=["content", "sync"])
+    assert "新增 0 张，更新 0 张，停用 0 张" in second.output
