@@ -21,7 +21,7 @@ from engine import reference
 F32 = np.float32
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared and hashed by identity: cases are cached singletons
 class Case:
     """One call of a drill function: its inputs and, once prepared, the reference output."""
 

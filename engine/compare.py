@@ -58,7 +58,7 @@ def compare(expected: Any, got: Any, names: Sequence[str] = ()) -> Comparison:
         if len(got) != len(expected):
             return _fail(f"{label}应为{want}，实际返回了 {len(got)} 个元素的元组")
         results = [
-            _compare_leaf(e, g, names[i] if i < len(names) else f"返回值[{i}]")
+            _compare_leaf(e, g, f"{names[i]} " if i < len(names) else f"返回值[{i}] ")
             for i, (e, g) in enumerate(zip(expected, got, strict=True))
         ]
         errors = [r.max_abs_error for r in results if r.max_abs_error is not None]
@@ -85,7 +85,7 @@ def _kind(value: Any) -> str:
     if value is None:
         return " None（是否忘了 return？）"
     if type(value) is tuple:
-        return f" {len(value)} 个元素的元组"
+        return f" {len(value)} 个元素的元组（list 也按元组传回）"
     if type(value) is np.ndarray:
         return f"形状为 {value.shape}、dtype 为 {value.dtype} 的数组"
     if isinstance(value, bool):
@@ -126,7 +126,7 @@ def _compare_leaf(expected: Any, got: Any, label: str) -> Comparison:
             )
     ref_size = exp.dtype.itemsize
     got_size = _float_precision(got)
-    got_dtype = "float" if type(got) is float else str(np.asarray(got).dtype)
+    got_dtype = "float64" if type(got) is float else str(np.asarray(got).dtype)
     if got_size is None:
         return _fail(f"{label}的 dtype 为 {got_dtype}，应为浮点类型（{FLOAT_NAMES[ref_size]}）")
     if got_size < ref_size:
@@ -159,25 +159,24 @@ def _compare_values(exp: np.ndarray, got: np.ndarray, label: str, ref_size: int)
     if close.all():
         return Comparison(True, max_abs_error=max_abs)
 
-    bad = ~close
-    where = tuple(int(i) for i in np.argwhere(bad)[0]) if e.ndim else ()
-    pos = f"位置 {list(where)}" if e.ndim else "该值"
-    want, have = _fmt(e[where]), _fmt(got[where])
-    if (finite & ~np.isfinite(got)).any():
-        summary = f"{label}含 NaN 或 inf，而参考结果是有限值（常见原因：exp 溢出，需要数值稳定的写法）"
-        first = tuple(int(i) for i in np.argwhere(finite & ~np.isfinite(got))[0]) if e.ndim else ()
-        detail = (
-            f"{label}在{f'位置 {list(first)}' if e.ndim else '该值'}为 {_fmt(got[first])}，"
-            f"参考结果为 {_fmt(e[first])}（有限值）；常见原因：exp 溢出或 0/0，需要数值稳定的写法"
+    nonfinite = finite & ~np.isfinite(got)
+    if nonfinite.any():
+        at = _first(nonfinite)
+        return _fail(
+            f"{label}含 NaN 或 inf，而参考结果是有限值（常见原因：exp 溢出或 0/0，需要数值稳定的写法）",
+            f"{label}在{_where(at)}为 {_fmt(got[at])}，参考结果为有限值 {_fmt(e[at])}；"
+            "常见原因：exp 溢出或 0/0，需要数值稳定的写法",
+            max_abs,
         )
-        return _fail(summary, detail, max_abs)
 
+    bad = ~close
+    at = _first(bad)
     rel = np.divide(diff, np.abs(e), out=np.zeros_like(diff), where=both & (e != 0))
     count = int(bad.sum())
     detail = (
         f"{label}数值不符：{e.size} 个元素中有 {count} 个超出容差（rtol={rtol:g}, atol={atol:g}）；"
         f"最大绝对误差 {max_abs:.3g}，最大相对误差 {float(rel.max(initial=0.0)):.3g}；"
-        f"首个不符的{pos}：期望 {want}，得到 {have}"
+        f"首个不符的{_where(at)}：期望 {_fmt(e[at])}，得到 {_fmt(got[at])}"
     )
     return _fail(f"{label}数值不符（超出容差 rtol={rtol:g}, atol={atol:g}）", detail, max_abs)
 
@@ -185,6 +184,15 @@ def _compare_values(exp: np.ndarray, got: np.ndarray, label: str, ref_size: int)
 def _same_nonfinite(e: np.ndarray, got: np.ndarray) -> np.ndarray:
     """Where the reference itself is NaN or inf, the answer must be the same non-finite value."""
     return (np.isnan(e) & np.isnan(got)) | (np.isinf(e) & (e == got))
+
+
+def _first(mask: np.ndarray) -> tuple[int, ...]:
+    """Index of the first True element (row-major); () for a 0-d mask."""
+    return tuple(int(i) for i in np.argwhere(mask)[0]) if mask.ndim else ()
+
+
+def _where(index: tuple[int, ...]) -> str:
+    return f"位置 {list(index)}" if index else "该值"
 
 
 def _fmt(x: Any) -> str:
@@ -233,6 +241,7 @@ def _changed(before: Any, after: Any) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 MAX_RENDER_CHARS = 600
+_THRESHOLD = 60  # arrays with more elements are summarised with "..."
 
 
 def render(value: Any, limit: int = MAX_RENDER_CHARS) -> str:
@@ -243,30 +252,34 @@ def render(value: Any, limit: int = MAX_RENDER_CHARS) -> str:
 
 def render_named(names: Sequence[str], values: Sequence[Any], limit: int = MAX_RENDER_CHARS) -> str:
     """`name = value` lines, e.g. the arguments of a call or the parts of a tuple result."""
-    lines = [f"{n} = {_render(v)}" for n, v in zip(names, values, strict=False)]
+    lines = [f"{n} = {_render(v, f'{n} = ')}" for n, v in zip(names, values, strict=False)]
     text = "\n".join(lines)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _render(value: Any) -> str:
+def _render(value: Any, indent: str = "") -> str:
     if type(value) is np.ndarray:
         body = np.array2string(
             value,
+            prefix=indent + "np.array(",
             precision=6,
             separator=", ",
-            threshold=60,
+            threshold=_THRESHOLD,
             edgeitems=3,
             max_line_width=88,
             floatmode="maxprec",
         )
         default = value.dtype in (np.dtype(np.float64), np.dtype(np.int64))
         dtype = "" if default else f", dtype=np.{value.dtype}"
-        return f"np.array({body}{dtype})"
+        shape = f", shape={value.shape}" if value.size > _THRESHOLD else ""  # "..." was used
+        return f"np.array({body}{dtype}{shape})"
     if type(value) is tuple:
         inner = ", ".join(_render(v) for v in value)
         return f"({inner},)" if len(value) == 1 else f"({inner})"
+    if isinstance(value, np.floating):
+        return f"{float(value):.8g}"
     if isinstance(value, np.generic):
-        return f"np.{value.dtype}({value.item()!r})"
+        return repr(value.item())
     if type(value) is float:
         return f"{value:.8g}" if np.isfinite(value) else repr(value)
     if type(value) in (int, bool) or value is None:

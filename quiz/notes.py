@@ -227,7 +227,7 @@ _ITEM_RE = re.compile(
     r"^(?P<indent>[ \t]*)(?P<marker>[-*+]|\d{1,9}[.)、])(?:(?P<space>[ \t]+)(?P<text>.*)|[ \t]*$)"
 )
 _NOTE_RE = re.compile(
-    rf"(?:^|[ \t]+)👉[ \t]*{_BOLD}?(?P<kind>注意|辨析){_BOLD}?[ \t]*[:：][ \t]*(?P<text>.*?)[ \t]*$"
+    rf"[ \t]*👉[ \t]*{_BOLD}?(?P<kind>注意|辨析){_BOLD}?[ \t]*[:：][ \t]*(?P<text>.*?)[ \t]*$"
 )
 _LABEL_RE = re.compile(
     rf"^[ \t]*(?:[-*+][ \t]+)?{_BOLD}?(?P<label>一句话答案|深入回答){_BOLD}?[ \t]*[:：]"
@@ -353,6 +353,7 @@ def _split_items(lines: list[_Line], *, nested: re.Pattern[str] | None = None) -
     current: _Item | None = None
     fence_in_item = False
     prev_blank = False
+    floor = 0  # lines indented at least this far belong to the current item
     for line in lines:
         if line.fence in ("inner", "close"):
             if fence_in_item and current is not None:
@@ -364,9 +365,12 @@ def _split_items(lines: list[_Line], *, nested: re.Pattern[str] | None = None) -
             prev_blank = True
             continue
         indent = _indent(line.text)
-        inside = current is not None and indent >= current.content_col
+        inside = current is not None and indent >= floor
         m = _ITEM_RE.match(line.text)
         is_nested = nested is not None and nested.match(line.text) is not None
+        if is_nested and current is not None and m:
+            # A flush-left answer bullet: its own children count as part of the item too.
+            floor = min(floor, _content_col(m))
         if line.fence == "open":
             fence_in_item = inside
             if inside and current is not None:
@@ -377,6 +381,7 @@ def _split_items(lines: list[_Line], *, nested: re.Pattern[str] | None = None) -
             current = None
         elif m and not inside and indent <= 3 and not is_nested:
             current = _Item(line.no, m["marker"], (m["text"] or "").strip(), _content_col(m))
+            floor = current.content_col
             items.append(current)
         elif current is not None and (inside or not prev_blank or is_nested):
             current.body.append(line)  # nested content or a lazy continuation line

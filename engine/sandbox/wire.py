@@ -49,6 +49,15 @@ class WireError(ValueError):
 # --- encoding (used on both sides; in the child it may meet arbitrary user objects) ---------
 
 
+class Encoded:
+    """Chunks already produced by `encode_parts`, embedded verbatim (encode a value only once)."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: list[bytes | memoryview]) -> None:
+        self.parts = parts
+
+
 def encode(value: Any) -> bytes:
     """Encode `value`; raise WireError for anything outside the allowed value types."""
     return b"".join(encode_parts(value))
@@ -96,6 +105,8 @@ def _encode(value: Any, out: list[bytes | memoryview], depth: int) -> None:
                 raise WireError("dict keys must be str")
             _encode(key, out, depth + 1)
             _encode(item, out, depth + 1)
+    elif kind is Encoded:
+        out.extend(value.parts)
     elif isinstance(value, np.ndarray):
         _encode_array(value, out)
     elif isinstance(value, np.generic):
@@ -132,6 +143,10 @@ def frame_header(length: int) -> bytes:
 
 
 FRAME_HEADER_SIZE = _FRAME.size
+
+
+def parse_frame_header(head: bytes) -> int:
+    return int(_FRAME.unpack(head)[0])
 
 
 # --- decoding (trusted side: every length is checked before anything is allocated) ----------

@@ -25,9 +25,9 @@ def _nav() -> dict[str, Any]:
 
 
 def register_blueprints(app: Flask) -> None:
-    from quiz.views import api, auth, errors, health, notes
+    from quiz.views import api, api_drills, auth, drills, errors, health, notes
 
-    for module in (auth, notes, api, health):
+    for module in (auth, notes, api, health, drills, api_drills):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     app.context_processor(_nav)

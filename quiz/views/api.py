@@ -6,17 +6,16 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import Blueprint, Response, abort, jsonify, request
+from flask import Blueprint, Response, abort, current_app, jsonify, request
+from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from quiz import accounts, catalog
 from quiz.auth import bearer_token, current_api_user
-from quiz.db import db
+from quiz.db import db, utcnow
 from quiz.models import User
 from quiz.security import csrf
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-csrf.exempt(bp)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -47,16 +46,31 @@ class ApiError(Exception):
         self.status, self.message, self.extra = status, message, extra
 
 
-@bp.errorhandler(ApiError)
-def _api_error(error: ApiError) -> Response:
+def handle_api_error(error: ApiError) -> Response:
     return error_response(error.status, error.message, **error.extra)
 
 
-@bp.before_request
 def _csrf_for_cookie_sessions() -> None:
-    # Bearer tokens are not sent by browsers on their own, so only cookie sessions need CSRF.
-    if bearer_token() is None and request.method not in ("GET", "HEAD", "OPTIONS"):
+    # Browsers attach the session cookie on their own but never a bearer token: only requests
+    # that the cookie authenticates need the CSRF token.
+    if (
+        current_app.config.get("WTF_CSRF_ENABLED", True)
+        and request.method not in ("GET", "HEAD", "OPTIONS")
+        and bearer_token() is None
+        and current_user.is_authenticated
+    ):
         csrf.protect()
+
+
+def api_blueprint(name: str) -> Blueprint:
+    """A blueprint under /api/v1 with token-or-session auth; each feature has its own."""
+    blueprint = Blueprint(name, __name__, url_prefix="/api/v1")
+    csrf.exempt(blueprint)
+    blueprint.before_request(_csrf_for_cookie_sessions)
+    return blueprint
+
+
+bp = api_blueprint("api")
 
 
 def json_body() -> dict[str, Any]:
@@ -99,9 +113,6 @@ def create_user() -> tuple[Response, int]:
 
 @bp.post("/tokens")
 def create_token() -> tuple[Response, int]:
-    from flask import current_app
-
-    from quiz.db import utcnow
 
     data = json_body()
     username = data.get("username")
@@ -124,8 +135,6 @@ def create_token() -> tuple[Response, int]:
 @bp.get("/topics")
 @login_required
 def topics() -> Response:
-    from quiz.db import utcnow
-
     rows = catalog.topic_summaries(db.session, api_user().id, now=utcnow())
     return jsonify(
         {

@@ -7,7 +7,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from quiz.views.api import api_http_error
+from quiz.views.api import ApiError, api_http_error, handle_api_error
 
 TITLES = {
     400: "请求无效",
@@ -31,3 +31,4 @@ def _handle(error: HTTPException) -> Response | tuple[str, int]:
 
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _handle)
+    app.register_error_handler(ApiError, handle_api_error)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -69,3 +69,9 @@ def pygments_css() -> Response:
     response = Response(css(), mimetype="text/css")
     response.cache_control.max_age = 3600
     return response
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    # Browsers ask for /favicon.ico before reading the page's <link rel="icon">.
+    return redirect(url_for("static", filename="favicon.svg"), code=301)  # type: ignore[return-value]

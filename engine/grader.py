@@ -1,0 +1,356 @@
+"""Grade a submission: run it in the sandbox, compare in this (trusted) process, explain in Chinese.
+
+`grade(drill, source)` is a function of plain values: the web app, the CLI and the tests all call
+it the same way. It raises nothing for anything the learner did; the only exception that escapes
+is `QueueFull` from the sandbox (the caller should answer "try again in N seconds").
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+from engine.cases import Case, get_cases
+from engine.compare import Comparison, compare, mutated_arguments, render, render_named
+from engine.drills import Drill, get_drill
+from engine.sandbox.api import Call, CallOutcome, Limits, QueueFull, RunOutcome
+
+if TYPE_CHECKING:
+    from engine.sandbox.api import Sandbox
+
+MAX_SOURCE_BYTES = 65536  # callers reject longer sources before grading
+TEST_STDOUT_CHARS = 500  # printed output kept per visible test
+RUN_STDOUT_CHARS = 2000  # printed output kept outside the tests (module level)
+ERROR_CHARS = 1500
+
+Mode = Literal["run", "submit"]
+TestStatus = Literal["passed", "failed", "error", "timeout"]
+Verdict = Literal[
+    "accepted",
+    "wrong_answer",
+    "syntax_error",
+    "runtime_error",
+    "time_limit_exceeded",
+    "memory_limit_exceeded",
+    "output_limit_exceeded",
+    "internal_error",
+]
+
+# A run-level failure decides the verdict by itself; the calls that finished are still reported.
+_RUN_VERDICTS: dict[str, Verdict] = {
+    "syntax_error": "syntax_error",
+    "missing_function": "runtime_error",
+    "load_error": "runtime_error",
+    "crashed": "runtime_error",
+    "timeout": "time_limit_exceeded",
+    "memory_limit": "memory_limit_exceeded",
+    "output_limit": "output_limit_exceeded",
+    "refused": "internal_error",
+    "internal_error": "internal_error",
+}
+
+
+@dataclass
+class TestResult:
+    """The outcome of one test case. Hidden tests carry no data: no input, output or prints."""
+
+    name: str
+    status: TestStatus
+    hidden: bool
+    message: str
+    max_abs_error: float | None = None
+    time_ms: float = 0.0
+    stdout: str = ""
+    warnings: list[str] = field(default_factory=list)
+    input: str | None = None
+    expected: str | None = None
+    got: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "name": self.name,
+            "status": self.status,
+            "hidden": self.hidden,
+            "message": self.message,
+            "max_abs_error": self.max_abs_error,
+            "time_ms": round(self.time_ms, 3),
+            "stdout": self.stdout,
+            "warnings": list(self.warnings),
+        }
+        if not self.hidden:
+            data.update(input=self.input, expected=self.expected, got=self.got)
+        return data
+
+
+@dataclass
+class GradeResult:
+    """The verdict on one submission, with per-test feedback."""
+
+    drill: str
+    verdict: Verdict
+    passed: int
+    total: int
+    time_ms: float
+    tests: list[TestResult]
+    stdout: str = ""
+    message: str = ""  # one Chinese sentence summarising the verdict
+    sandboxed: bool = True
+    mode: Mode = "submit"
+
+    @property
+    def accepted(self) -> bool:
+        return self.verdict == "accepted"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "drill": self.drill,
+            "verdict": self.verdict,
+            "passed": self.passed,
+            "total": self.total,
+            "time_ms": round(self.time_ms, 3),
+            "tests": [t.to_dict() for t in self.tests],
+            "stdout": self.stdout,
+            "message": self.message,
+            "sandboxed": self.sandboxed,
+            "mode": self.mode,
+        }
+
+
+def grade(
+    drill: str | Drill,
+    source: str,
+    *,
+    mode: Mode = "submit",
+    sandbox: Sandbox | None = None,
+    limits: Limits | None = None,
+) -> GradeResult:
+    """Run `source` against the drill's cases ("run": visible examples only) and judge it.
+
+    Raises KeyError for an unknown drill id and QueueFull when the sandbox is saturated;
+    everything the submission does is reported in the result instead.
+    """
+    start = time.perf_counter()
+    if isinstance(drill, str):
+        drill = get_drill(drill)
+    cases = [c for c in get_cases(drill.id) if mode == "submit" or not c.hidden]
+    calls = [_call(c) for c in cases]
+    try:
+        if sandbox is None:
+            from engine.sandbox import get_sandbox  # lazy: the pool starts on first use
+
+            sandbox = get_sandbox()
+        outcome = sandbox.run(source, drill.id, calls, limits or Limits())
+    except QueueFull:
+        raise
+    except Exception as exc:  # the sandbox failing is never the learner's fault
+        outcome = RunOutcome(
+            status="internal_error",
+            calls=[CallOutcome("not_run") for _ in calls],
+            message=f"评测沙箱不可用：{type(exc).__name__}: {exc}",
+        )
+    if len(outcome.calls) != len(calls):  # contract breach: do not guess which is which
+        outcome = RunOutcome(
+            status="internal_error",
+            calls=[CallOutcome("not_run") for _ in calls],
+            message="评测沙箱返回的结果数量与测试数量不一致",
+            sandboxed=outcome.sandboxed,
+        )
+
+    tests = [_judge(drill, case, call, outcome) for case, call in zip(cases, outcome.calls, strict=True)]
+    verdict = _verdict(outcome, tests)
+    passed = sum(t.status == "passed" for t in tests)
+    return GradeResult(
+        drill=drill.id,
+        verdict=verdict,
+        passed=passed,
+        total=len(tests),
+        time_ms=(time.perf_counter() - start) * 1000,
+        tests=tests,
+        stdout=_cap(outcome.stdout, RUN_STDOUT_CHARS),
+        message=_summary(drill, verdict, outcome, tests, mode),
+        sandboxed=outcome.sandboxed,
+        mode=mode,
+    )
+
+
+def _call(case: Case) -> Call:
+    # Fresh writable copies: the cached case arrays are read-only and must stay untouched.
+    def copy(v: Any) -> Any:
+        return np.array(v) if isinstance(v, np.ndarray) else v
+
+    return Call(tuple(copy(a) for a in case.args), {k: copy(v) for k, v in case.kwargs.items()})
+
+
+def _cap(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + f"\n…（已截断，共 {len(text)} 个字符）"
+
+
+def _judge(drill: Drill, case: Case, call: CallOutcome, run: RunOutcome) -> TestResult:
+    hidden = case.hidden
+    result = TestResult(
+        name=case.name,
+        status="error",
+        hidden=hidden,
+        message="",
+        time_ms=call.time_ms,
+        stdout="" if hidden else _cap(call.stdout, TEST_STDOUT_CHARS),
+        warnings=list(dict.fromkeys(call.warnings)),
+    )
+    if not hidden:
+        result.input, result.expected = _case_texts(drill, case)
+
+    if call.status == "not_run":
+        if run.status == "timeout":
+            result.status = "timeout"
+            result.message = "超时：时间用完时这个测试还没有完成"
+        else:
+            result.message = f"未运行（{_RUN_STATUS_NAMES.get(run.status, run.status)}）"
+        return result
+
+    if call.status == "error":
+        result.message = _error_message(drill, call, hidden)
+        return _with_warnings(result)
+
+    if not hidden:
+        result.got = _render_got(drill, call.value)
+    comparison = compare(case.expected, call.value, drill.returns)
+    result.max_abs_error = None if hidden else comparison.max_abs_error
+    mutated = mutated_arguments(
+        drill.params, case.args, case.kwargs, call.args_after, call.kwargs_after
+    )
+    problems = []
+    if not comparison.ok:
+        problems.append(comparison.summary if hidden else comparison.detail)
+    if mutated:
+        names = "、".join(f"`{n}`" for n in mutated)
+        problems.append(f"函数原地修改了输入 {names}：请不要修改传入的数组，先复制或返回新数组")
+    if problems:
+        result.status = "failed"
+        result.message = "\n".join(problems)
+    else:
+        result.status = "passed"
+        result.message = "通过"
+    if comparison.notes:
+        result.message += "\n" + "\n".join(comparison.notes)
+    return _with_warnings(result)
+
+
+@functools.cache
+def _case_texts(drill: Drill, case: Case) -> tuple[str, str]:
+    """Rendered input and expected output of a visible case (constant, so rendered once)."""
+    text = render_named(drill.params, case.args)
+    if case.kwargs:
+        text += "\n" + render_named(list(case.kwargs), list(case.kwargs.values()))
+    if drill.returns:
+        return text, render_named(drill.returns, case.expected)
+    return text, render(case.expected)
+
+
+def _with_warnings(result: TestResult) -> TestResult:
+    if result.warnings:
+        shown = "；".join(result.warnings[:3])
+        result.message += f"\nNumPy 警告（不影响判定）：{shown}"
+    return result
+
+
+def _render_got(drill: Drill, value: Any) -> str:
+    if drill.returns and type(value) is tuple and len(value) == len(drill.returns):
+        return render_named(drill.returns, value)
+    return render(value)
+
+
+_RUN_STATUS_NAMES = {
+    "syntax_error": "代码有语法错误",
+    "missing_function": "没有找到要求的函数",
+    "load_error": "加载代码时出错",
+    "timeout": "超时",
+    "memory_limit": "内存超限",
+    "output_limit": "输出超限",
+    "crashed": "进程意外退出",
+    "refused": "评测环境不可用",
+    "internal_error": "评测系统内部错误",
+}
+
+_SIGNATURE_ERROR = re.compile(
+    r"(unexpected keyword argument|required positional argument|positional arguments? but|"
+    r"takes \d+ positional|got multiple values for argument)"
+)
+
+
+def _error_message(drill: Drill, call: CallOutcome, hidden: bool) -> str:
+    error_type = call.error_type or "Exception"
+    text = call.error or error_type
+    if error_type == "MemoryError":
+        return "内存不足（MemoryError）：数组太大或创建了过多的中间结果"
+    if error_type == "RecursionError":
+        return "递归过深（RecursionError）"
+    if error_type == "TypeError" and _SIGNATURE_ERROR.search(text):
+        return (
+            f"函数签名与题目不符：题目要求 `{drill.signature}`。\n"
+            + ("" if hidden else _cap(text, ERROR_CHARS))
+        ).strip()
+    if hidden:
+        line = re.findall(r"line (\d+)", text)
+        where = f"（第 {line[-1]} 行）" if line else ""
+        return f"运行出错：{error_type}{where}。隐藏测试不显示错误详情，请先通过可见示例自查。"
+    return f"运行出错：{_cap(text, ERROR_CHARS)}"
+
+
+def _verdict(run: RunOutcome, tests: list[TestResult]) -> Verdict:
+    if run.status != "ok":
+        return _RUN_VERDICTS.get(run.status, "internal_error")
+    # Worst first: a MemoryError inside a call is a memory verdict, not a plain runtime error.
+    if any(c.status == "error" and c.error_type == "MemoryError" for c in run.calls):
+        return "memory_limit_exceeded"
+    if any(t.status == "error" for t in tests):
+        return "runtime_error"
+    if any(t.status != "passed" for t in tests):
+        return "wrong_answer"
+    return "accepted"
+
+
+def _summary(
+    drill: Drill, verdict: Verdict, run: RunOutcome, tests: list[TestResult], mode: Mode
+) -> str:
+    detail = run.message.strip()
+    total = len(tests)
+    passed = sum(t.status == "passed" for t in tests)
+    if verdict == "accepted" and mode == "run":
+        return f"可见示例全部通过（{total} 个）。提交后还会运行隐藏测试。"
+    if verdict == "accepted":
+        return f"通过：全部 {total} 个测试均正确。"
+    if verdict == "wrong_answer":
+        first = next(t for t in tests if t.status != "passed")
+        return f"答案错误：{total} 个测试中通过 {passed} 个，首个未通过的测试是「{first.name}」。"
+    if verdict == "syntax_error":
+        return "语法错误：" + (detail or _cap(run.stderr.strip(), ERROR_CHARS) or "代码无法解析。")
+    if run.status == "missing_function":
+        return (
+            f"运行错误：没有找到函数 `{drill.id}`。请在代码顶层用 `def {drill.signature}:` 定义它，"
+            "不要改函数名。"
+        )
+    if run.status == "load_error":
+        return "运行错误：加载代码时抛出了异常（函数外的顶层代码出错）。" + _tail(detail or run.stderr)
+    if run.status == "crashed":
+        return "运行错误：进程意外退出（例如调用了 sys.exit、os._exit 或触发了崩溃）。" + _tail(detail)
+    if verdict == "runtime_error":
+        first = next(t for t in tests if t.status == "error")
+        return f"运行错误：测试「{first.name}」抛出了异常。"
+    # For resource limits the sandbox's own message names the limit that was hit.
+    if verdict == "time_limit_exceeded":
+        return detail or "运行超时：超过了时间限制（可能有死循环，或实现太慢）。"
+    if verdict == "memory_limit_exceeded":
+        return detail or "内存超限：程序使用的内存超过了限制。"
+    if verdict == "output_limit_exceeded":
+        return detail or "输出超限：打印的内容或返回的结果过大。"
+    return "评测系统内部错误，这不是你的代码的问题，请稍后重试。" + _tail(detail)
+
+
+def _tail(detail: str) -> str:
+    return f"\n{_cap(detail.strip(), ERROR_CHARS)}" if detail.strip() else ""
+

@@ -1,0 +1,264 @@
+"""The submission side: load the user's module and run each call, streaming raw results.
+
+Runs in the forked, isolated child after every layer but seccomp is in place. Stdlib + NumPy and
+the `wire` module only (passed in, loaded by path): nothing here knows what the function is meant
+to compute, and nothing is compared here. Each call's record is written as soon as the call ends,
+so a later timeout or crash keeps the earlier results.
+"""
+
+from __future__ import annotations
+
+import builtins
+import io
+import linecache
+import os
+import sys
+import time
+import traceback
+import warnings
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any, NoReturn
+
+import numpy as np
+
+SUBMISSION_FILE = "<submission>"
+MAX_ERROR_CHARS = 4000
+MAX_WARNINGS = 20
+MAX_WARNING_CHARS = 300
+END_RECORD = {"kind": "end"}
+
+
+class CappedText(io.TextIOBase):
+    """A text sink that keeps the first `limit` characters and counts the rest."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.parts: list[str] = []
+        self.size = 0
+        self.dropped = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, s: str) -> int:
+        s = str(s)
+        room = self.limit - self.size
+        if room > 0:
+            self.parts.append(s[:room])
+            self.size += min(room, len(s))
+        self.dropped += max(0, len(s) - max(room, 0))
+        return len(s)
+
+    def getvalue(self) -> str:
+        text = "".join(self.parts)
+        if self.dropped:
+            text += f"\n…[输出过长，已截断 {self.dropped} 个字符]"
+        return text
+
+
+class TooLarge(Exception):
+    """A record would take the result stream over its byte budget."""
+
+
+class ResultChannel:
+    """Writes length-prefixed records on the result pipe, within a byte budget.
+
+    The runner enforces the same cap by killing the child; checking here first just saves
+    copying megabytes that would be thrown away.
+    """
+
+    RESERVE = 4096  # room for the small records that follow a refused one
+
+    def __init__(self, fd: int, wire: ModuleType, budget: int = 1 << 62) -> None:
+        self.fd = fd
+        self.wire = wire
+        self.budget = budget
+        self.sent = 0
+
+    def send(self, record: dict[str, Any], *, reserve: int = RESERVE) -> None:
+        parts = self.wire.encode_parts(record)
+        total = sum(len(p) for p in parts)
+        if self.sent + total + self.wire.FRAME_HEADER_SIZE + reserve > self.budget:
+            raise TooLarge
+        self.sent += total + self.wire.FRAME_HEADER_SIZE
+        self._write_all(self.wire.frame_header(total))
+        for part in parts:
+            self._write_all(part)
+
+    def _write_all(self, data: bytes | memoryview) -> None:
+        view = memoryview(data).cast("B")
+        while view:
+            n = os.write(self.fd, view)
+            view = view[n:]
+
+
+def format_exception(exc: BaseException) -> str:
+    """`Type: message` plus the traceback frames that belong to the submission only."""
+    try:
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == SUBMISSION_FILE]
+        lines = traceback.format_list(frames)
+        head = "Traceback (most recent call last):\n" if lines else ""
+        text = head + "".join(lines) + "".join(traceback.format_exception_only(type(exc), exc))
+    except Exception:  # a user exception whose __str__ raises must not take the reporter down
+        text = f"{type(exc).__name__}: <unprintable>"
+    if len(text) > MAX_ERROR_CHARS:
+        text = text[: MAX_ERROR_CHARS // 2] + "\n…\n" + text[-MAX_ERROR_CHARS // 2 :]
+    return text
+
+
+def _type_name(exc: BaseException) -> str:
+    try:
+        return str(type(exc).__name__)[:100]
+    except Exception:
+        return "Exception"
+
+
+def _warning_texts(caught: list[warnings.WarningMessage]) -> tuple[str, ...]:
+    seen: list[str] = []
+    for w in caught:
+        try:
+            text = f"{w.category.__name__}: {w.message}"[:MAX_WARNING_CHARS]
+        except Exception:
+            text = "Warning: <unprintable>"
+        if text not in seen:
+            seen.append(text)
+        if len(seen) >= MAX_WARNINGS:
+            break
+    return tuple(seen)
+
+
+def compile_submission(source: str) -> Any:
+    """Compile before seccomp/user code; a SyntaxError comes back as a load record."""
+    linecache.cache[SUBMISSION_FILE] = (len(source), None, source.splitlines(True), SUBMISSION_FILE)
+    return compile(source, SUBMISSION_FILE, "exec", dont_inherit=True)
+
+
+def run_submission(
+    request: dict[str, Any],
+    wire: ModuleType,
+    result_fd: int,
+    seal: Callable[[], None],
+) -> NoReturn:
+    """Compile, `seal()` (seccomp, last trusted step), run, report; never returns."""
+    out = ResultChannel(result_fd, wire, int(request["limits"]["result_bytes"]))
+    output_limit = int(request["limits"]["output_bytes"])
+    # Fresh unbuffered streams on the pipes: nothing the runner buffered can leak in or out.
+    sys.stdout = io.TextIOWrapper(
+        io.FileIO(1, "w", closefd=False), encoding="utf-8", errors="backslashreplace", write_through=True
+    )
+    sys.stderr = io.TextIOWrapper(
+        io.FileIO(2, "w", closefd=False), encoding="utf-8", errors="backslashreplace", write_through=True
+    )
+    sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
+    try:
+        code = compile_submission(request["source"])
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        seal()
+        out.send({"kind": "load", "status": "syntax_error", "error": format_exception(exc), "error_type": _type_name(exc)})
+        _finish(out, 0)
+    seal()
+
+    namespace: dict[str, Any] = {"__name__": "submission", "__builtins__": builtins}
+    try:
+        exec(code, namespace)
+    except SystemExit as exc:
+        _exit_now(exc)
+    except BaseException as exc:  # noqa: BLE001 - any failure at import time is the user's
+        status = "memory" if isinstance(exc, MemoryError) else "load_error"
+        out.send({"kind": "load", "status": status, "error": format_exception(exc), "error_type": _type_name(exc)})
+        _finish(out, 0)
+    function = namespace.get(request["function"])
+    if not callable(function):
+        out.send({"kind": "load", "status": "missing_function", "error": None, "error_type": None})
+        _finish(out, 0)
+    out.send({"kind": "load", "status": "ok", "error": None, "error_type": None})
+
+    for index, (args, kwargs) in enumerate(request["calls"]):
+        record, stop = _run_call(function, index, args, kwargs, output_limit, wire)
+        try:
+            out.send(record)
+        except TooLarge:
+            out.send({"kind": "too_large", "index": index}, reserve=0)
+            break
+        if stop:
+            break
+    _finish(out, 0)
+
+
+def _run_call(
+    function: Callable[..., Any],
+    index: int,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    output_limit: int,
+    wire: ModuleType,
+) -> tuple[dict[str, Any], bool]:
+    captured = CappedText(output_limit)
+    record: dict[str, Any] = {"kind": "call", "index": index, "status": "ok", "value": None}
+    stop = False
+    real_stdout = sys.stdout
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sys.stdout = captured
+        start = time.perf_counter()
+        try:
+            with np.errstate(divide="warn", over="warn", invalid="warn", under="ignore"):
+                value = function(*args, **kwargs)
+        except SystemExit as exc:
+            sys.stdout = real_stdout
+            _exit_now(exc)
+        except BaseException as exc:  # noqa: BLE001 - reported, never re-raised
+            elapsed = time.perf_counter() - start
+            sys.stdout = real_stdout
+            record.update(status="error", error=format_exception(exc), error_type=_type_name(exc))
+            # After a MemoryError the heap is suspect and later calls would hit it again.
+            stop = isinstance(exc, MemoryError)
+        else:
+            elapsed = time.perf_counter() - start
+            sys.stdout = real_stdout
+            try:
+                record["value"] = wire.Encoded(wire.encode_parts(value))
+            except (wire.WireError, RecursionError, TypeError, ValueError) as exc:
+                record.update(
+                    status="error",
+                    error=f"TypeError: 返回值无法传回评测端（只接受 NumPy 数组、数字、None 及其元组）：{exc}",
+                    error_type="TypeError",
+                )
+        finally:
+            sys.stdout = real_stdout
+    record["time_ms"] = elapsed * 1000.0
+    record["warnings"] = _warning_texts(caught)
+    record["stdout"] = captured.getvalue()
+    try:
+        record["args_after"] = wire.Encoded(wire.encode_parts(args))
+        record["kwargs_after"] = wire.Encoded(wire.encode_parts(kwargs))
+    except (wire.WireError, RecursionError, TypeError, ValueError):
+        record["args_after"], record["kwargs_after"] = (), {}
+    return record, stop
+
+
+def _exit_now(exc: SystemExit) -> NoReturn:
+    """sys.exit() inside the submission ends the child without an end record: 'crashed'."""
+    code = exc.code if isinstance(exc.code, int) else 1
+    _flush()
+    os._exit(code & 0xFF)
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            pass
+
+
+def _finish(out: ResultChannel, code: int) -> NoReturn:
+    # Flush first: the runner answers as soon as it sees the end record, and everything
+    # written to stdout before it must already be in the pipe.
+    _flush()
+    try:
+        out.send(END_RECORD, reserve=0)
+    except (OSError, TooLarge):
+        pass
+    os._exit(code)

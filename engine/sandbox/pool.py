@@ -1,0 +1,264 @@
+"""Trusted side of the sandbox: a pool of warm runner processes with a bounded queue.
+
+The web process never executes user code: it encodes inputs, hands them to a runner over a pipe
+and decodes raw arrays that come back. A runner that dies or stops answering is killed and
+restarted; only the submission it was running reports `internal_error`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import math
+import os
+import select
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from engine.sandbox import outcome, wire
+from engine.sandbox.api import Call, Limits, QueueFull, RunOutcome
+
+log = logging.getLogger(__name__)
+
+RUNNER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "runner.py")
+# The only environment a runner (and so every submission) ever sees.
+RUNNER_ENV = {
+    "PATH": "/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+START_TIMEOUT = 30.0
+RESPONSE_GRACE = 10.0  # beyond the wall limit before a silent runner is declared dead
+
+
+class RunnerDied(Exception):
+    """The runner process exited or stopped answering."""
+
+
+def _site_dirs() -> list[str]:
+    """Directories the runner needs on sys.path: NumPy's and pyseccomp's, nothing else."""
+    dirs = [os.path.dirname(os.path.dirname(np.__file__))]
+    spec = importlib.util.find_spec("pyseccomp")
+    if spec is not None and spec.origin:
+        dirs.append(os.path.dirname(spec.origin))
+    return list(dict.fromkeys(dirs))
+
+
+class RunnerProcess:
+    """One warm runner: `python -I -S runner.py`, speaking framed `wire` records on stdin/stdout."""
+
+    def __init__(self, uid_base: int) -> None:
+        argv = [sys.executable, "-I", "-S", RUNNER_PATH, "--uid-base", str(uid_base)]
+        for d in _site_dirs():
+            argv += ["--site", d]
+        self.proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=RUNNER_ENV,
+            close_fds=True,
+            start_new_session=True,  # a Ctrl-C aimed at the web server is not ours to take
+            cwd="/",
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self._out_fd = self.proc.stdout.fileno()
+        self._reader = wire.FrameReader(1 << 31)
+        self._pending: list[bytes] = []
+        self.hello: dict[str, Any] = {}
+
+    def wait_hello(self, timeout: float = START_TIMEOUT) -> dict[str, Any]:
+        self.hello = self._receive(time.monotonic() + timeout)
+        if self.hello.get("op") != "hello":
+            raise RunnerDied("runner did not say hello")
+        return self.hello
+
+    @property
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def request(self, header: dict[str, Any], body: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """Send one request (small header the runner reads, body it forwards) and await the answer."""
+        data = wire.frame(wire.encode(header)) + wire.frame(wire.encode(body))
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(data)
+            self.proc.stdin.flush()
+        except (OSError, ValueError) as exc:
+            raise RunnerDied(f"cannot write to runner: {exc}") from exc
+        return self._receive(time.monotonic() + timeout)
+
+    def _receive(self, deadline: float) -> dict[str, Any]:
+        while not self._pending:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise RunnerDied("runner did not answer in time")
+            ready, _, _ = select.select([self._out_fd], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(self._out_fd, 1 << 20)
+            if not chunk:
+                raise RunnerDied(f"runner exited (code {self.proc.poll()})")
+            try:
+                self._pending.extend(self._reader.feed(chunk))
+            except wire.WireError as exc:
+                raise RunnerDied(f"bad frame from runner: {exc}") from exc
+        record = wire.decode(self._pending.pop(0))
+        if type(record) is not dict:
+            raise RunnerDied("runner sent a non-record")
+        return record
+
+    def close(self, timeout: float = 2.0) -> None:
+        """EOF on stdin makes the runner leave its loop; kill it if it does not."""
+        try:
+            if self.proc.stdin is not None:
+                self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+def allow_unsandboxed() -> bool:
+    return os.environ.get("GRADER_ALLOW_UNSANDBOXED", "") == "1"
+
+
+class Pool:
+    """`slots` warm runners; at most `queue_size` callers wait for one, the rest get QueueFull."""
+
+    def __init__(self, slots: int | None = None, queue_size: int | None = None, *, uid_base: int | None = None) -> None:
+        self.slots = max(1, slots or os.cpu_count() or 1)
+        self.queue_size = self.slots * 4 if queue_size is None else max(0, queue_size)
+        self.uid_base = uid_base or int(os.environ.get("GRADER_SANDBOX_UID_BASE", "60000"))
+        self.pid = os.getpid()
+        self._cond = threading.Condition()
+        self._idle: list[RunnerProcess | None] = [None] * self.slots
+        self._waiting = 0
+        self._closed = False
+        self._avg_seconds = 0.05
+        self._layers: dict[str, Any] | None = None
+
+    # --- slots -------------------------------------------------------------------------------
+
+    def _acquire(self) -> RunnerProcess | None:
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("sandbox pool is shut down")
+            if not self._idle and self._waiting >= self.queue_size:
+                per_slot = (self._waiting + 1) / self.slots
+                raise QueueFull(retry_after=max(1, math.ceil(per_slot * self._avg_seconds)))
+            self._waiting += 1
+            try:
+                while not self._idle:
+                    self._cond.wait()
+            finally:
+                self._waiting -= 1
+            return self._idle.pop()
+
+    def _release(self, runner: RunnerProcess | None) -> None:
+        with self._cond:
+            if self._closed:
+                if runner is not None:
+                    runner.close()
+                return
+            self._idle.append(runner)
+            self._cond.notify()
+
+    def _ensure_started(self, runner: RunnerProcess | None) -> RunnerProcess:
+        if runner is not None and runner.alive:
+            return runner
+        if runner is not None:
+            runner.close(timeout=0.5)
+        fresh = RunnerProcess(self.uid_base)
+        try:
+            hello = fresh.wait_hello()
+        except RunnerDied:
+            fresh.close(timeout=0.5)
+            raise
+        if hello.get("errors"):
+            log.warning("sandbox runner start-up problems: %s", hello["errors"])
+        if self._layers is None:
+            self._layers = dict(hello.get("layers") or {})
+        return fresh
+
+    # --- public ------------------------------------------------------------------------------
+
+    def layers(self) -> dict[str, Any]:
+        """What isolation the runners really get, measured by a probe child at start-up."""
+        if self._layers is None:
+            runner = self._acquire()
+            try:
+                runner = self._ensure_started(runner)
+            except RunnerDied:
+                runner = None
+                return {}
+            finally:
+                self._release(runner)
+        return dict(self._layers or {})
+
+    def run(self, source: str, function: str, calls: Sequence[Call], limits: Limits = Limits()) -> RunOutcome:
+        """Run `function` from `source` on each call in an isolated child; never compares."""
+        from engine.sandbox.doctor import evaluate  # local: doctor imports this module
+
+        started = time.monotonic()
+        runner = self._acquire()
+        try:
+            try:
+                runner = self._ensure_started(runner)
+            except (RunnerDied, OSError) as exc:
+                log.error("sandbox runner failed to start: %s", exc)
+                runner = None
+                return outcome.failed("internal_error", calls, function, limits)
+            report = evaluate(self._layers or {}, allow_unsandboxed())
+            if not report["ready"] and not report["unsandboxed"]:
+                return outcome.failed("refused", calls, function, limits)
+            header = {
+                "op": "run",
+                "limits": {k: getattr(limits, k) for k in Limits.__dataclass_fields__},
+                "isolate": report["ready"],
+            }
+            body = {
+                "source": source,
+                "function": function,
+                "calls": tuple((tuple(c.args), dict(c.kwargs)) for c in calls),
+            }
+            try:
+                response = runner.request(header, body, limits.wall_seconds + RESPONSE_GRACE)
+            except RunnerDied as exc:
+                log.error("sandbox runner died: %s", exc)
+                runner.close(timeout=0.5)
+                runner = None
+                return outcome.failed("internal_error", calls, function, limits, sandboxed=report["ready"])
+            if response.get("setup_error"):
+                log.error("sandbox setup failed: %s", response["setup_error"])
+            result = outcome.build_outcome(response, calls, function, limits)
+            if report["ready"] and not result.sandboxed and result.status != "internal_error":
+                # Isolation was expected but the runner could not provide it: never report this
+                # as a sandboxed success.
+                return outcome.failed("internal_error", calls, function, limits)
+            return result
+        finally:
+            self._release(runner)
+            elapsed = time.monotonic() - started
+            self._avg_seconds = 0.8 * self._avg_seconds + 0.2 * elapsed
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            idle, self._idle = self._idle, []
+            self._cond.notify_all()
+        for runner in idle:
+            if runner is not None:
+                runner.close()

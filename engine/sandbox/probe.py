@@ -1,0 +1,69 @@
+"""Start-up self-check, run inside a real sandboxed child instead of user code.
+
+Reports which isolation layers are in force as seen from the inside: the doctor report and the
+fail-closed decision rest on these observations, not on what the runner believes it set up.
+Stdlib only; the runner loads this file by path.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import socket
+from typing import Any
+
+ALLOWED_ENV = {"PATH", "LANG", "LC_ALL", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"}
+
+
+def observe(
+    isolation: Any,
+    host_ns: dict[str, int],
+    limits: dict[str, Any],
+    cgroups: Any,
+    hidden_path: str,
+) -> dict[str, Any]:
+    """Each layer as a bool (plus the uid). `hidden_path` must not be visible from inside."""
+    ns = isolation.namespace_ids()
+    uid, gid = os.getuid(), os.getgid()
+    expected = {
+        resource.RLIMIT_CPU: isolation.cpu_rlimit(float(limits["cpu_seconds"])),
+        resource.RLIMIT_AS: int(limits["memory_bytes"]),
+        resource.RLIMIT_NPROC: int(limits["max_processes"]),
+        resource.RLIMIT_NOFILE: int(limits["max_open_files"]),
+        resource.RLIMIT_FSIZE: int(limits["max_file_bytes"]),
+        resource.RLIMIT_CORE: 0,
+    }
+    return {
+        "uid": uid,
+        "uid_drop": 0 not in (uid, os.geteuid(), gid, os.getegid()) and not os.getgroups(),
+        "no_new_privs": isolation.proc_status_field("NoNewPrivs") == "1",
+        "seccomp": isolation.proc_status_field("Seccomp") == "2" and _inet_socket_refused(),
+        "pid_namespace": os.getpid() == isolation.CHILD_PID and ns["pid"] != host_ns["pid"],
+        "net_namespace": ns["net"] != host_ns["net"] and _only_loopback(),
+        "mount_namespace": ns["mnt"] != host_ns["mnt"] and not os.path.exists(hidden_path),
+        "ipc_namespace": ns["ipc"] != host_ns["ipc"],
+        "uts_namespace": ns["uts"] != host_ns["uts"],
+        "tmp_private": os.path.isdir("/tmp") and not os.listdir("/tmp") and os.access("/tmp", os.W_OK),
+        "env_scrubbed": set(os.environ) <= ALLOWED_ENV,
+        "rlimits": all(resource.getrlimit(k)[0] == v for k, v in expected.items()),
+        "cgroup": cgroups is not None and cgroups.member(),
+    }
+
+
+def _inet_socket_refused() -> bool:
+    try:
+        socket.socket(socket.AF_INET, socket.SOCK_STREAM).close()
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def _only_loopback() -> bool:
+    try:
+        with open("/proc/net/dev") as fh:
+            names = [line.split(":")[0].strip() for line in fh.readlines()[2:]]
+    except OSError:
+        return False
+    return names in ([], ["lo"])

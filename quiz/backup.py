@@ -1,0 +1,618 @@
+"""Export and import of one user's progress: the review log as CSV, and a full JSON backup.
+
+The backup names cards by their stable `key`, never by database id, so it restores into another
+database that holds the same notes. Import is allowed only into an account without history
+(no card states, reviews, drafts, submissions or drill progress): merging two histories has no
+exact answer, and replacing one silently would lose data. The importer validates the whole file
+before it writes anything and only flushes; the caller commits once or rolls back.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import math
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import exists, insert, select
+from sqlalchemy.orm import Session
+
+from quiz.models import (
+    Card,
+    CardState,
+    Draft,
+    DrillProgress,
+    ReviewLog,
+    Submission,
+    Topic,
+    User,
+    UserSettings,
+)
+from quiz.studyday import study_day, zone
+
+BACKUP_FORMAT = "mlquiz-progress-backup"
+BACKUP_VERSION = 1
+MAX_BACKUP_BYTES = 20 * 1024 * 1024  # the uploaded file (plain or gzip)
+MAX_JSON_BYTES = 200 * 1024 * 1024  # after decompression: a year of heavy use fits, a zip bomb does not
+_CHUNK = 500  # ids per IN (...) list, well under every database's parameter limit
+
+RATING_NAMES = {1: "重来", 2: "困难", 3: "良好", 4: "简单"}
+STATE_NAMES = {0: "新卡", 1: "学习中", 2: "复习", 3: "重新学习"}
+
+
+class BackupError(ValueError):
+    """A problem with a backup file; the message is Chinese and says how to fix it."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+# --- review log as CSV ---------------------------------------------------------------------
+
+CSV_HEADER = [
+    "reviewed_at_utc",
+    "reviewed_at_local",
+    "study_day",
+    "card_key",
+    "card_kind",
+    "topic",
+    "rating",
+    "rating_name",
+    "state_before",
+    "state_after",
+    "duration_ms",
+]
+
+
+def _cell(value: object) -> str:
+    text = "" if value is None else str(value)
+    # Spreadsheets run cells that start like a formula; a leading quote keeps them text.
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def review_log_csv(session: Session, user_id: int, *, batch: int = 2000) -> Iterator[str]:
+    """The user's review log, oldest first, as CSV text chunks (streamed, never all in memory)."""
+    settings = session.get(UserSettings, user_id)
+    tz_name = settings.timezone if settings else "UTC"
+    rollover = settings.rollover_hour if settings else 0
+    tz = zone(tz_name)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    # The BOM makes Excel read the file as UTF-8 (Chinese text otherwise turns to mojibake).
+    buffer.write("\ufeff")
+    writer.writerow(CSV_HEADER)
+    rows = session.execute(
+        select(
+            ReviewLog.reviewed_at,
+            Card.key,
+            Card.kind,
+            Topic.title,
+            ReviewLog.rating,
+            ReviewLog.state_before,
+            ReviewLog.state_after,
+            ReviewLog.duration_ms,
+        )
+        .join(Card, Card.id == ReviewLog.card_id)
+        .join(Topic, Topic.id == Card.topic_id)
+        .where(ReviewLog.user_id == user_id)
+        .order_by(ReviewLog.reviewed_at, ReviewLog.id)
+        .execution_options(yield_per=batch)
+    )
+    for n, (at, key, kind, topic, rating, before, after, duration) in enumerate(rows, 1):
+        writer.writerow(
+            [
+                at.isoformat(),
+                at.astimezone(tz).isoformat(),
+                study_day(at, tz_name, rollover).isoformat(),
+                _cell(key),
+                kind,
+                _cell(topic),
+                rating,
+                RATING_NAMES.get(rating, ""),
+                STATE_NAMES.get(before, before),
+                STATE_NAMES.get(after, after),
+                "" if duration is None else duration,
+            ]
+        )
+        if n % batch == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+# --- full backup: export -------------------------------------------------------------------
+
+SETTINGS_FIELDS = (
+    "desired_retention",
+    "new_per_day",
+    "reviews_per_day",
+    "timezone",
+    "rollover_hour",
+    "learning_steps",
+    "relearning_steps",
+    "reveal_all",
+    "fsrs_parameters",
+    "fsrs_optimized_at",
+    "fsrs_loss_before",
+    "fsrs_loss_after",
+)
+STATE_FIELDS = (
+    "state",
+    "step",
+    "stability",
+    "difficulty",
+    "due",
+    "last_review",
+    "reps",
+    "lapses",
+    "suspended",
+    "leech",
+    "buried_until",
+    "version",
+)
+LOG_FIELDS = (
+    "rating",
+    "reviewed_at",
+    "duration_ms",
+    "state_before",
+    "state_after",
+    "before",
+    "after",
+    "request_id",
+)
+DRAFT_FIELDS = ("drill_id", "code", "updated_at")
+SUBMISSION_FIELDS = (
+    "drill_id",
+    "mode",
+    "code",
+    "verdict",
+    "passed",
+    "total",
+    "time_ms",
+    "sandboxed",
+    "result",
+    "created_at",
+)
+DRILL_PROGRESS_FIELDS = (
+    "drill_id",
+    "submits",
+    "failed_submits",
+    "attempts_to_first_accept",
+    "solved_at",
+    "revealed_at",
+)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _record(obj: object, fields: tuple[str, ...]) -> dict[str, Any]:
+    return {name: _plain(getattr(obj, name)) for name in fields}
+
+
+def export_backup(session: Session, user_id: int, *, now: datetime) -> dict[str, Any]:
+    """Everything the user did, keyed by card key, ready for `json.dumps`."""
+    user = session.get(User, user_id)
+    settings = session.get(UserSettings, user_id)
+    keys = dict(session.execute(select(Card.id, Card.key)).all())
+    states = session.scalars(
+        select(CardState).where(CardState.user_id == user_id).order_by(CardState.card_id)
+    )
+    logs = session.scalars(
+        select(ReviewLog)
+        .where(ReviewLog.user_id == user_id)
+        .order_by(ReviewLog.reviewed_at, ReviewLog.id)
+        .execution_options(yield_per=2000)
+    )
+    by_user = {
+        Draft: (DRAFT_FIELDS, (Draft.drill_id,)),
+        Submission: (SUBMISSION_FIELDS, (Submission.created_at, Submission.id)),
+        DrillProgress: (DRILL_PROGRESS_FIELDS, (DrillProgress.drill_id,)),
+    }
+
+    def rows(model: Any) -> list[dict[str, Any]]:
+        fields, order = by_user[model]
+        query = select(model).where(model.user_id == user_id).order_by(*order)
+        return [_record(obj, fields) for obj in session.scalars(query)]
+
+    return {
+        "format": BACKUP_FORMAT,
+        "version": BACKUP_VERSION,
+        "exported_at": _plain(now),
+        "username": user.username if user else None,  # informational; import ignores it
+        "settings": _record(settings, SETTINGS_FIELDS) if settings else None,
+        "card_states": [{"card": keys[s.card_id], **_record(s, STATE_FIELDS)} for s in states],
+        "review_logs": [{"card": keys[r.card_id], **_record(r, LOG_FIELDS)} for r in logs],
+        "drafts": rows(Draft),
+        "submissions": rows(Submission),
+        "drill_progress": rows(DrillProgress),
+    }
+
+
+def dump_backup(data: dict[str, Any], *, compress: bool = False) -> bytes:
+    raw = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    # mtime=0 keeps the compressed file a pure function of its contents.
+    return gzip.compress(raw, compresslevel=6, mtime=0) if compress else raw
+
+
+# --- full backup: reading and validation ---------------------------------------------------
+
+
+def _reject_constant(name: str) -> float:
+    raise BackupError(f"备份文件包含无效数值 {name}。")
+
+
+def load_backup(raw: bytes) -> dict[str, Any]:
+    """Parse an uploaded backup (JSON, optionally gzip-compressed) and check its header."""
+    if not raw:
+        raise BackupError("没有收到文件，请选择一个备份文件。")
+    if len(raw) > MAX_BACKUP_BYTES:
+        raise BackupError(f"备份文件过大（上限 {MAX_BACKUP_BYTES // (1024 * 1024)} MB）。")
+    if raw[:2] == b"\x1f\x8b":
+        decompressor = zlib.decompressobj(wbits=31)
+        try:
+            raw = decompressor.decompress(raw, MAX_JSON_BYTES + 1)
+        except zlib.error as error:
+            raise BackupError("压缩的备份文件已损坏，无法解压。") from error
+        if len(raw) > MAX_JSON_BYTES or decompressor.unconsumed_tail:
+            raise BackupError("备份文件解压后过大。")
+    try:
+        data = json.loads(raw.decode("utf-8-sig"), parse_constant=_reject_constant)
+    except UnicodeDecodeError as error:
+        raise BackupError("备份文件不是 UTF-8 编码的文本。") from error
+    except json.JSONDecodeError as error:
+        raise BackupError(f"备份文件不是有效的 JSON（第 {error.lineno} 行附近）。") from error
+    if not isinstance(data, dict) or data.get("format") != BACKUP_FORMAT:
+        raise BackupError("这不是本站导出的进度备份文件。")
+    version = data.get("version")
+    if version != BACKUP_VERSION:
+        raise BackupError(f"不支持的备份版本 {version!r}（本站支持版本 {BACKUP_VERSION}）。")
+    return data
+
+
+Check = Callable[[Any], Any]
+
+
+class _Invalid(Exception):
+    """One field's problem, turned into a BackupError with its location."""
+
+
+def _int(low: int | None = None, high: int | None = None, *, null: bool = False) -> Check:
+    def check(value: Any) -> int | None:
+        if value is None and null:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _Invalid("必须是整数")
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise _Invalid(f"超出范围 {low}–{high if high is not None else '∞'}")
+        return value
+
+    return check
+
+
+def _float(*, null: bool = False, low: float | None = None, high: float | None = None) -> Check:
+    def check(value: Any) -> float | None:
+        if value is None and null:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise _Invalid("必须是数字")
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise _Invalid(f"超出范围 {low}–{high}")
+        return float(value)
+
+    return check
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _Invalid("必须是 true 或 false")
+    return value
+
+
+def _str(limit: int, *, null: bool = False, choices: tuple[str, ...] = ()) -> Check:
+    def check(value: Any) -> str | None:
+        if value is None and null:
+            return None
+        if not isinstance(value, str):
+            raise _Invalid("必须是字符串")
+        if len(value) > limit:
+            raise _Invalid(f"超过 {limit} 个字符")
+        if choices and value not in choices:
+            raise _Invalid(f"必须是 {' / '.join(choices)} 之一")
+        return value
+
+    return check
+
+
+def _datetime(*, null: bool = False) -> Check:
+    def check(value: Any) -> datetime | None:
+        if value is None and null:
+            return None
+        if not isinstance(value, str):
+            raise _Invalid("必须是 ISO 8601 时间字符串")
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError as error:
+            raise _Invalid("不是有效的 ISO 8601 时间") from error
+        if parsed.tzinfo is None:
+            raise _Invalid("缺少时区（应为 UTC，如 +00:00）")
+        return parsed.astimezone(UTC)
+
+    return check
+
+
+def _date(*, null: bool = False) -> Check:
+    def check(value: Any) -> date | None:
+        if value is None and null:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except (TypeError, ValueError) as error:
+            raise _Invalid("不是有效的日期（YYYY-MM-DD）") from error
+
+    return check
+
+
+def _object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _Invalid("必须是 JSON 对象")
+    return value
+
+
+def _timezone(value: Any) -> str:
+    name = _str(64)(value)
+    if zone(name).key != name:  # zone() falls back to UTC for unknown names
+        raise _Invalid("不是有效的时区名称")
+    return name
+
+
+def _parameters(value: Any) -> list[float] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or len(value) > 64:
+        raise _Invalid("必须是数字列表")
+    return [_float()(v) for v in value]  # type: ignore[misc]
+
+
+SCHEMAS: dict[str, dict[str, Check]] = {
+    "settings": {
+        "desired_retention": _float(low=0.5, high=0.999),
+        "new_per_day": _int(0, 10_000),
+        "reviews_per_day": _int(0, 100_000),
+        "timezone": _timezone,
+        "rollover_hour": _int(0, 23),
+        "learning_steps": _str(100),
+        "relearning_steps": _str(100),
+        "reveal_all": _bool,
+        "fsrs_parameters": _parameters,
+        "fsrs_optimized_at": _datetime(null=True),
+        "fsrs_loss_before": _float(null=True),
+        "fsrs_loss_after": _float(null=True),
+    },
+    "card_states": {
+        "card": _str(255),
+        "state": _int(0, 3),
+        "step": _int(0, null=True),
+        "stability": _float(null=True, low=0),
+        "difficulty": _float(null=True),
+        "due": _datetime(),
+        "last_review": _datetime(null=True),
+        "reps": _int(0),
+        "lapses": _int(0),
+        "suspended": _bool,
+        "leech": _bool,
+        "buried_until": _date(null=True),
+        "version": _int(0),
+    },
+    "review_logs": {
+        "card": _str(255),
+        "rating": _int(1, 4),
+        "reviewed_at": _datetime(),
+        "duration_ms": _int(0, null=True),
+        "state_before": _int(0, 3),
+        "state_after": _int(0, 3),
+        "before": _object,
+        "after": _object,
+        "request_id": _str(64, null=True),
+    },
+    "drafts": {"drill_id": _str(64), "code": _str(1_000_000), "updated_at": _datetime()},
+    "submissions": {
+        "drill_id": _str(64),
+        "mode": _str(8, choices=("run", "submit")),
+        "code": _str(1_000_000),
+        "verdict": _str(32),
+        "passed": _int(0),
+        "total": _int(0),
+        "time_ms": _float(low=0),
+        "sandboxed": _bool,
+        "result": _object,
+        "created_at": _datetime(),
+    },
+    "drill_progress": {
+        "drill_id": _str(64),
+        "submits": _int(0),
+        "failed_submits": _int(0),
+        "attempts_to_first_accept": _int(0, null=True),
+        "solved_at": _datetime(null=True),
+        "revealed_at": _datetime(null=True),
+    },
+}
+SECTION_NAMES = {
+    "settings": "设置",
+    "card_states": "卡片状态",
+    "review_logs": "复习记录",
+    "drafts": "草稿",
+    "submissions": "提交记录",
+    "drill_progress": "练习进度",
+}
+# Within one account these must be unique; a file that repeats them cannot be restored exactly.
+UNIQUE_BY = {
+    "card_states": ("card",),
+    "review_logs": ("request_id",),
+    "drafts": ("drill_id",),
+    "drill_progress": ("drill_id",),
+}
+
+
+def _validate_record(section: str, index: int | None, value: Any) -> dict[str, Any]:
+    where = SECTION_NAMES[section] + ("" if index is None else f" 第 {index + 1} 条")
+    if not isinstance(value, dict):
+        raise BackupError(f"备份文件有误：{where} 必须是 JSON 对象。")
+    schema = SCHEMAS[section]
+    missing = [name for name in schema if name not in value]
+    if missing:
+        raise BackupError(f"备份文件有误：{where} 缺少字段 {', '.join(missing)}。")
+    out = {}
+    for name, check in schema.items():
+        try:
+            out[name] = check(value[name])
+        except _Invalid as problem:
+            raise BackupError(f"备份文件有误：{where} 的 {name} {problem}。") from None
+    return out
+
+
+@dataclass
+class ValidBackup:
+    settings: dict[str, Any] | None
+    sections: dict[str, list[dict[str, Any]]]
+
+
+def validate_backup(data: dict[str, Any]) -> ValidBackup:
+    """Check every record's fields and types; returns them with dates parsed."""
+    if "settings" not in data:
+        raise BackupError("备份文件有误：缺少 settings。")
+    settings = data["settings"]
+    sections: dict[str, list[dict[str, Any]]] = {}
+    for section in UNIQUE_BY.keys() | {"submissions"}:
+        records = data.get(section)
+        if not isinstance(records, list):
+            raise BackupError(f"备份文件有误：{SECTION_NAMES[section]}（{section}）缺失或不是列表。")
+        sections[section] = [_validate_record(section, i, r) for i, r in enumerate(records)]
+    for section, fields in UNIQUE_BY.items():
+        seen: set[tuple[Any, ...]] = set()
+        for i, record in enumerate(sections[section]):
+            value = tuple(record[f] for f in fields)
+            if None in value:
+                continue
+            if value in seen:
+                raise BackupError(
+                    f"备份文件有误：{SECTION_NAMES[section]} 第 {i + 1} 条与前面的记录重复（{value[0]}）。"
+                )
+            seen.add(value)
+    return ValidBackup(
+        settings=None if settings is None else _validate_record("settings", None, settings),
+        sections=sections,
+    )
+
+
+# --- full backup: import -------------------------------------------------------------------
+
+
+def has_history(session: Session, user_id: int) -> bool:
+    """Whether the account holds any progress an import would have to merge with."""
+    return any(
+        session.scalar(select(exists().where(model.user_id == user_id)))
+        for model in (CardState, ReviewLog, Draft, Submission, DrillProgress)
+    )
+
+
+def _card_ids(session: Session, keys: set[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    ordered = sorted(keys)
+    for start in range(0, len(ordered), _CHUNK):
+        chunk = ordered[start : start + _CHUNK]
+        found.update(session.execute(select(Card.key, Card.id).where(Card.key.in_(chunk))).all())
+    return found
+
+
+def _remap(snapshot: dict[str, Any], ids: dict[str, int | None]) -> dict[str, Any]:
+    """A log's before/after snapshot of the card state row, with this database's ids.
+
+    Snapshots describe the log's own card for the log's own user, so any id fields they carry
+    are exactly the new card, user and state ids (fields absent stay absent).
+    """
+    out = dict(snapshot)
+    for name, new in ids.items():
+        if name in out and new is not None:
+            out[name] = new
+    return out
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    card_states: int
+    review_logs: int
+    drafts: int
+    submissions: int
+    drill_progress: int
+
+    def summary(self) -> str:
+        return (
+            f"已恢复 {self.card_states} 张卡片的状态、{self.review_logs} 条复习记录、"
+            f"{self.drafts} 份草稿、{self.submissions} 次提交和 {self.drill_progress} 项练习进度。"
+        )
+
+
+def import_backup(session: Session, user_id: int, data: dict[str, Any]) -> ImportReport:
+    """Restore a parsed backup into an account without history. Validates first; flushes only."""
+    if has_history(session, user_id):
+        raise BackupError(
+            "当前账号已有学习记录，只能把备份导入到没有学习记录的新账号。请注册一个新账号后再导入。",
+            status=409,
+        )
+    backup = validate_backup(data)
+    sections = backup.sections
+    keys = {r["card"] for r in sections["card_states"]} | {r["card"] for r in sections["review_logs"]}
+    card_ids = _card_ids(session, keys)
+    unknown = sorted(keys - card_ids.keys())
+    if unknown:
+        examples = "、".join(unknown[:3])
+        raise BackupError(
+            f"备份中有 {len(unknown)} 张卡片在本站不存在（例如 {examples}），无法完整恢复。"
+            "请先同步相同的笔记内容再导入。"
+        )
+
+    if backup.settings is not None:
+        settings = session.get(UserSettings, user_id)
+        if settings is None:
+            settings = UserSettings(user_id=user_id)
+            session.add(settings)
+        for name, value in backup.settings.items():
+            setattr(settings, name, value)
+
+    state_rows = [
+        {"user_id": user_id, "card_id": card_ids[r.pop("card")], **r} for r in sections["card_states"]
+    ]
+    if state_rows:
+        session.execute(insert(CardState), state_rows)
+    state_ids = dict(
+        session.execute(select(CardState.card_id, CardState.id).where(CardState.user_id == user_id)).all()
+    )
+    log_rows = []
+    for record in sections["review_logs"]:
+        card_id = card_ids[record.pop("card")]
+        ids = {"card_id": card_id, "user_id": user_id, "id": state_ids.get(card_id)}
+        record["before"] = _remap(record["before"], ids)
+        record["after"] = _remap(record["after"], ids)
+        log_rows.append({"user_id": user_id, "card_id": card_id, **record})
+    for start in range(0, len(log_rows), 5000):
+        session.execute(insert(ReviewLog), log_rows[start : start + 5000])
+    for model, section in ((Draft, "drafts"), (Submission, "submissions"), (DrillProgress, "drill_progress")):
+        if sections[section]:
+            session.execute(insert(model), [{"user_id": user_id, **r} for r in sections[section]])
+    session.flush()
+    return ImportReport(*(len(sections[s]) for s in ImportReport.__dataclass_fields__))

@@ -1,0 +1,555 @@
+"""Progress figures for the dashboard and `GET /api/v1/progress`.
+
+Every figure over the review log is an SQL aggregate; nothing loads the log into Python. Study
+days follow the user's time zone and rollover hour exactly, DST included: their UTC boundaries
+are computed here (`quiz.studyday.day_bounds`) and the database counts rows between them, one
+index range per day, so no database date function (and no dialect-specific SQL) is needed.
+
+Retrievability needs a power function that SQLite lacks, so it is computed in Python over the
+user's card_states rows only (at most a few thousand), never over review logs.
+
+Services take the session first and `now` as an argument; they only read.
+"""
+
+from __future__ import annotations
+
+import heapq
+from bisect import bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from fsrs.scheduler import FSRS_DEFAULT_DECAY
+from sqlalchemy import Index, Integer, and_, case, column, func, not_, or_, select, values
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from quiz.db import UTCDateTime
+from quiz.models import (
+    STATE_LEARNING,
+    STATE_NEW,
+    STATE_RELEARNING,
+    STATE_REVIEW,
+    Card,
+    CardState,
+    DrillProgress,
+    ReviewLog,
+    Topic,
+    UserSettings,
+)
+from quiz.studyday import day_bounds, study_day
+
+# Covering index for the retention and "new cards today" aggregates: with it SQLite answers them
+# from the index alone instead of reading every log row (whose before/after JSON makes rows
+# large). Declared here, beside the queries that need it, so the models file stays unchanged;
+# created by migration 5c1e0a7d9b21. Constructing it attaches it to the table's metadata.
+REVIEW_OUTCOME_INDEX = Index(
+    "ix_review_logs_user_time_outcome",
+    ReviewLog.user_id,
+    ReviewLog.reviewed_at,
+    ReviewLog.state_before,
+    ReviewLog.rating,
+)
+
+HEATMAP_DAYS = 365
+FORECAST_DAYS = 30
+WEAKEST_LIMIT = 10
+RETENTION_WINDOWS = {"7d": 7, "30d": 30, "365d": 365}
+STATE_KEYS = ("new", "learning", "relearning", "review", "suspended")
+# The forecast's first day also holds everything overdue: a lower bound before any real date.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class ProgressSettings:
+    """The user's settings that the figures depend on (defaults match UserSettings)."""
+
+    timezone: str = "Asia/Shanghai"
+    rollover_hour: int = 4
+    new_per_day: int = 20
+    desired_retention: float = 0.9
+    decay: float = FSRS_DEFAULT_DECAY  # FSRS-6 parameter w20 (positive; R decays as t^-decay)
+
+
+def load_settings(session: Session, user_id: int) -> ProgressSettings:
+    row = session.get(UserSettings, user_id)
+    if row is None:
+        return ProgressSettings()
+    params = row.fsrs_parameters
+    # Fitted parameters carry their own decay (w20); the figures must use the same curve.
+    decay = float(params[20]) if params and len(params) >= 21 else FSRS_DEFAULT_DECAY
+    return ProgressSettings(
+        timezone=row.timezone,
+        rollover_hour=row.rollover_hour,
+        new_per_day=row.new_per_day,
+        desired_retention=row.desired_retention,
+        decay=decay,
+    )
+
+
+def retrievability(
+    stability: float | None, last_review: datetime | None, now: datetime, decay: float
+) -> float:
+    """FSRS-6 probability of recall now; 0 for a card never reviewed (as py-fsrs answers).
+
+    Elapsed time is counted in whole days like `fsrs.Scheduler.get_card_retrievability`.
+    """
+    if stability is None or last_review is None or stability <= 0:
+        return 0.0
+    elapsed = max(0, (now - last_review).days)
+    factor = 0.9 ** (-1 / decay) - 1
+    return float((1 + factor * elapsed / stability) ** -decay)
+
+
+@dataclass(frozen=True)
+class DayCount:
+    day: date
+    reviews: int
+
+
+@dataclass(frozen=True)
+class Retention:
+    passed: int
+    total: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.passed / self.total if self.total else None
+
+
+@dataclass(frozen=True)
+class TopicProgress:
+    topic_id: int
+    slug: str
+    title: str
+    cards: int  # live flashcards (drills are counted apart)
+    mastery: float | None  # mean retrievability of those cards now; None without cards
+    drills_total: int
+    drills_attempted: int
+    drills_solved: int
+    attempts_to_first_accept: float | None  # mean over solved drills
+
+
+@dataclass(frozen=True)
+class WeakCard:
+    card_id: int
+    key: str
+    kind: str
+    front_md: str
+    front_html: str
+    topic_slug: str
+    topic_title: str
+    lapses: int
+    reps: int
+    retrievability: float
+    suspended: bool
+    leech: bool
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    today: date
+    settings: ProgressSettings
+    due_now: int
+    done_today: int
+    new_introduced_today: int
+    new_available: int
+    new_left_today: int
+    streak_days: int
+    heatmap: list[DayCount]  # oldest first, the last entry is today
+    retention: dict[str, Retention]  # keys of RETENTION_WINDOWS
+    forecast: list[DayCount]  # today (with everything overdue) and the next 29 days
+    states: dict[str, int]  # keys of STATE_KEYS
+    topics: list[TopicProgress]
+    weakest: list[WeakCard]
+
+    @property
+    def reviews_last_year(self) -> int:
+        return sum(d.reviews for d in self.heatmap)
+
+    @property
+    def active_days_last_year(self) -> int:
+        return sum(1 for d in self.heatmap if d.reviews)
+
+
+def _live() -> ColumnElement[bool]:
+    """Cards still in the notes (retired ones keep their history but leave the figures)."""
+    return and_(Card.retired.is_(False), Topic.retired.is_(False))
+
+
+def day_boundaries(first: date, days: int, settings: ProgressSettings) -> list[datetime]:
+    """UTC instants where each of `days` study days starts, plus the end of the last one."""
+    starts = [
+        day_bounds(first + timedelta(days=i), settings.timezone, settings.rollover_hour)[0]
+        for i in range(days)
+    ]
+    last = first + timedelta(days=days - 1)
+    return [*starts, day_bounds(last, settings.timezone, settings.rollover_hour)[1]]
+
+
+def _ranges(bounds: Sequence[datetime], name: str):  # noqa: ANN202 (a SQLAlchemy CTE)
+    """A CTE of (i, lo, hi) rows, one per consecutive pair of bounds."""
+    rows = [(i, bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
+    return (
+        values(column("i", Integer), column("lo", UTCDateTime()), column("hi", UTCDateTime()), name=name)
+        .data(rows)
+        .cte(name)
+    )
+
+
+def review_counts(session: Session, user_id: int, bounds: Sequence[datetime]) -> list[int]:
+    """Review-log rows in each [bounds[i], bounds[i+1]).
+
+    One correlated count per range: each is an index range scan on (user_id, reviewed_at),
+    which in SQLite is several times faster than a join followed by GROUP BY.
+    """
+    days = _ranges(bounds, "days")
+    n = (
+        select(func.count())
+        .select_from(ReviewLog)
+        .where(
+            ReviewLog.user_id == user_id,
+            ReviewLog.reviewed_at >= days.c.lo,
+            ReviewLog.reviewed_at < days.c.hi,
+        )
+        .scalar_subquery()
+    )
+    counts = [0] * (len(bounds) - 1)
+    for i, count in session.execute(select(days.c.i, n)):
+        counts[i] = count
+    return counts
+
+
+def retention(
+    session: Session, user_id: int, starts: dict[str, datetime], end: datetime
+) -> dict[str, Retention]:
+    """True retention per window: reviews of review-state cards, and those not answered Again."""
+    earliest = min(starts.values())
+    columns = []
+    for start in starts.values():
+        in_window = ReviewLog.reviewed_at >= start
+        columns.append(func.coalesce(func.sum(case((and_(in_window, ReviewLog.rating > 1), 1), else_=0)), 0))
+        columns.append(func.coalesce(func.sum(case((in_window, 1), else_=0)), 0))
+    row = session.execute(
+        select(*columns).where(
+            ReviewLog.user_id == user_id,
+            ReviewLog.reviewed_at >= earliest,
+            ReviewLog.reviewed_at < end,
+            ReviewLog.state_before == STATE_REVIEW,
+        )
+    ).one()
+    return {key: Retention(int(row[2 * i]), int(row[2 * i + 1])) for i, key in enumerate(starts)}
+
+
+def new_introduced(session: Session, user_id: int, start: datetime, end: datetime) -> int:
+    """Flashcards first answered in [start, end): what counts against the daily new-card limit."""
+    return (
+        session.scalar(
+            select(func.count(func.distinct(ReviewLog.card_id)))
+            .join(Card, Card.id == ReviewLog.card_id)
+            .where(
+                ReviewLog.user_id == user_id,
+                ReviewLog.reviewed_at >= start,
+                ReviewLog.reviewed_at < end,
+                ReviewLog.state_before == STATE_NEW,
+                Card.kind != "drill",
+            )
+        )
+        or 0
+    )
+
+
+def _not_buried(today: date) -> ColumnElement[bool]:
+    return or_(CardState.buried_until.is_(None), CardState.buried_until <= today)
+
+
+def _scheduled() -> ColumnElement[bool]:
+    return and_(CardState.state != STATE_NEW, CardState.suspended.is_(False))
+
+
+def due_now(session: Session, user_id: int, *, now: datetime, today: date) -> int:
+    """Cards due at `now` (learning steps included), not suspended or buried."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(CardState)
+            .join(Card, Card.id == CardState.card_id)
+            .join(Topic, Topic.id == Card.topic_id)
+            .where(
+                CardState.user_id == user_id,
+                CardState.due <= now,
+                _scheduled(),
+                _not_buried(today),
+                _live(),
+            )
+        )
+        or 0
+    )
+
+
+def state_counts(session: Session, user_id: int, *, today: date) -> tuple[dict[str, int], int]:
+    """Live cards by state, and the new flashcards available today.
+
+    A drill card has no state until its drill is solved, so unsolved drills are not "new".
+    Suspended cards count only as suspended.
+    """
+    is_drill = Card.kind == "drill"
+    has_state = CardState.id.is_not(None)
+    suspended = and_(has_state, CardState.suspended.is_(True))
+    active = and_(has_state, CardState.suspended.is_(False))
+    new = and_(not_(is_drill), or_(not_(has_state), and_(active, CardState.state == STATE_NEW)))
+
+    def total(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    row = session.execute(
+        select(
+            total(new),
+            total(and_(active, CardState.state == STATE_LEARNING)),
+            total(and_(active, CardState.state == STATE_RELEARNING)),
+            total(and_(active, CardState.state == STATE_REVIEW)),
+            total(and_(suspended, or_(not_(is_drill), CardState.state != STATE_NEW))),
+            total(and_(new, or_(not_(has_state), _not_buried(today)))),
+        )
+        .select_from(Card)
+        .join(Topic, Topic.id == Card.topic_id)
+        .join(CardState, and_(CardState.card_id == Card.id, CardState.user_id == user_id), isouter=True)
+        .where(_live())
+    ).one()
+    return dict(zip(STATE_KEYS, (int(v) for v in row[:5]), strict=True)), int(row[5])
+
+
+def forecast(
+    session: Session, user_id: int, bounds: Sequence[datetime], *, today: date
+) -> list[int]:
+    """Cards falling due on each study day in `bounds`; the first day also holds the overdue.
+
+    A buried card waits until its `buried_until` day even if it was due earlier.
+    """
+    lows = [_EPOCH, *bounds[1:]]
+    days = _ranges(lows, "forecast_days")
+    base = (
+        select(func.count())
+        .select_from(CardState)
+        .join(Card, Card.id == CardState.card_id)
+        .join(Topic, Topic.id == Card.topic_id)
+        .where(CardState.user_id == user_id, _scheduled(), _live())
+    )
+    n = base.where(
+        CardState.due >= days.c.lo, CardState.due < days.c.hi, _not_buried(today)
+    ).scalar_subquery()
+    counts = [0] * (len(bounds) - 1)
+    for i, count in session.execute(select(days.c.i, n)):
+        counts[i] = count
+    # Buried cards are rare (siblings of today's answers): place them one by one.
+    buried = session.execute(
+        select(CardState.due, CardState.buried_until)
+        .join(Card, Card.id == CardState.card_id)
+        .join(Topic, Topic.id == Card.topic_id)
+        .where(CardState.user_id == user_id, _scheduled(), _live(), CardState.buried_until > today)
+    ).all()
+    for due, buried_until in buried:
+        index = max(bisect_right(bounds, due) - 1, (buried_until - today).days, 0)
+        if index < len(counts):
+            counts[index] += 1
+    return counts
+
+
+def _card_rows(session: Session, user_id: int):  # noqa: ANN202 (rows of a select)
+    return session.execute(
+        select(
+            Card.id,
+            Card.topic_id,
+            Card.kind,
+            CardState.stability,
+            CardState.last_review,
+            CardState.lapses,
+            CardState.reps,
+        )
+        .join(CardState, and_(CardState.card_id == Card.id, CardState.user_id == user_id))
+        .join(Topic, Topic.id == Card.topic_id)
+        .where(_live())
+    ).all()
+
+
+def topic_progress(
+    session: Session, user_id: int, recall: dict[int, float], kinds: dict[int, tuple[int, str]]
+) -> list[TopicProgress]:
+    """Per live topic: flashcards and their mean retrievability, and drill figures.
+
+    `recall` maps card id to retrievability now; `kinds` maps card id to (topic id, kind).
+    Flashcards never answered count as 0 towards mastery.
+    """
+    flashcards = dict(
+        session.execute(
+            select(Card.topic_id, func.count())
+            .join(Topic, Topic.id == Card.topic_id)
+            .where(_live(), Card.kind != "drill")
+            .group_by(Card.topic_id)
+        ).all()
+    )
+    progress = DrillProgress
+    drills = {
+        topic_id: (total, attempted, solved, mean_attempts)
+        for topic_id, total, attempted, solved, mean_attempts in session.execute(
+            select(
+                Card.topic_id,
+                func.count(),
+                func.coalesce(func.sum(case((progress.submits > 0, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((progress.solved_at.is_not(None), 1), else_=0)), 0),
+                func.avg(case((progress.solved_at.is_not(None), progress.attempts_to_first_accept))),
+            )
+            .join(Topic, Topic.id == Card.topic_id)
+            .join(
+                progress,
+                and_(progress.drill_id == Card.drill_id, progress.user_id == user_id),
+                isouter=True,
+            )
+            .where(_live(), Card.kind == "drill")
+            .group_by(Card.topic_id)
+        )
+    }
+    recall_sum: dict[int, float] = {}
+    for card_id, value in recall.items():
+        topic_id, kind = kinds[card_id]
+        if kind != "drill":
+            recall_sum[topic_id] = recall_sum.get(topic_id, 0.0) + value
+    topics = session.execute(
+        select(Topic.id, Topic.slug, Topic.title).where(Topic.retired.is_(False)).order_by(Topic.position)
+    ).all()
+    out = []
+    for topic_id, slug, title in topics:
+        cards = flashcards.get(topic_id, 0)
+        total, attempted, solved, mean_attempts = drills.get(topic_id, (0, 0, 0, None))
+        out.append(
+            TopicProgress(
+                topic_id=topic_id,
+                slug=slug,
+                title=title,
+                cards=cards,
+                mastery=recall_sum.get(topic_id, 0.0) / cards if cards else None,
+                drills_total=int(total),
+                drills_attempted=int(attempted),
+                drills_solved=int(solved),
+                attempts_to_first_accept=None if mean_attempts is None else float(mean_attempts),
+            )
+        )
+    return out
+
+
+def weakest_cards(
+    session: Session,
+    user_id: int,
+    rows: Sequence[tuple[int, int, int]],
+    recall: dict[int, float],
+    limit: int = WEAKEST_LIMIT,
+) -> list[WeakCard]:
+    """The studied cards with the most lapses, then the lowest retrievability.
+
+    `rows` are (card id, lapses, reps) for the user's live cards.
+    """
+    studied = [(cid, lapses) for cid, lapses, reps in rows if reps > 0]
+    chosen = heapq.nsmallest(limit, studied, key=lambda r: (-r[1], recall[r[0]], r[0]))
+    if not chosen:
+        return []
+    ids = [cid for cid, _ in chosen]
+    found = {
+        card.id: (card, state, topic)
+        for card, state, topic in session.execute(
+            select(Card, CardState, Topic)
+            .join(CardState, and_(CardState.card_id == Card.id, CardState.user_id == user_id))
+            .join(Topic, Topic.id == Card.topic_id)
+            .where(Card.id.in_(ids))
+        )
+    }
+    out = []
+    for cid in ids:
+        card, state, topic = found[cid]
+        out.append(
+            WeakCard(
+                card_id=card.id,
+                key=card.key,
+                kind=card.kind,
+                front_md=card.front_md,
+                front_html=card.front_html,
+                topic_slug=topic.slug,
+                topic_title=topic.title,
+                lapses=state.lapses,
+                reps=state.reps,
+                retrievability=recall[cid],
+                suspended=state.suspended,
+                leech=state.leech,
+            )
+        )
+    return out
+
+
+def streak(counts: Sequence[int], older: Sequence[int] = ()) -> tuple[int, bool]:
+    """Consecutive study days with reviews up to today (or yesterday if nothing yet today).
+
+    `counts` ends with today. Returns the streak and whether it reaches the window's start
+    (the caller then looks further back).
+    """
+    i = len(counts) - 1
+    if i >= 0 and counts[i] == 0:
+        i -= 1
+    days = 0
+    while i >= 0 and counts[i] > 0:
+        days += 1
+        i -= 1
+    return days, i < 0 and days > 0
+
+
+def _streak(
+    session: Session, user_id: int, heatmap: list[int], today: date, settings: ProgressSettings
+) -> int:
+    days, open_ended = streak(heatmap)
+    # Rare: the streak is older than the heatmap. Walk back a year at a time.
+    first = today - timedelta(days=len(heatmap) - 1)
+    while open_ended:
+        first -= timedelta(days=HEATMAP_DAYS)
+        counts = review_counts(session, user_id, day_boundaries(first, HEATMAP_DAYS, settings))
+        more = 0
+        for count in reversed(counts):
+            if count == 0:
+                break
+            more += 1
+        days += more
+        open_ended = more == len(counts)
+    return days
+
+
+def dashboard(session: Session, user_id: int, *, now: datetime) -> Dashboard:
+    """Every figure of the progress page for one user at `now` (UTC-aware)."""
+    settings = load_settings(session, user_id)
+    today = study_day(now, settings.timezone, settings.rollover_hour)
+    first = today - timedelta(days=HEATMAP_DAYS - 1)
+    bounds = day_boundaries(first, HEATMAP_DAYS, settings)
+    counts = review_counts(session, user_id, bounds)
+    today_start, today_end = bounds[-2], bounds[-1]
+
+    starts = {key: bounds[-1 - days] for key, days in RETENTION_WINDOWS.items()}
+    introduced = new_introduced(session, user_id, today_start, today_end)
+    states, available = state_counts(session, user_id, today=today)
+    forecast_bounds = day_boundaries(today, FORECAST_DAYS, settings)
+    upcoming = forecast(session, user_id, forecast_bounds, today=today)
+
+    rows = _card_rows(session, user_id)
+    recall = {r.id: retrievability(r.stability, r.last_review, now, settings.decay) for r in rows}
+    kinds = {r.id: (r.topic_id, r.kind) for r in rows}
+    return Dashboard(
+        today=today,
+        settings=settings,
+        due_now=due_now(session, user_id, now=now, today=today),
+        done_today=counts[-1],
+        new_introduced_today=introduced,
+        new_available=available,
+        new_left_today=max(0, min(settings.new_per_day - introduced, available)),
+        streak_days=_streak(session, user_id, counts, today, settings),
+        heatmap=[DayCount(first + timedelta(days=i), n) for i, n in enumerate(counts)],
+        retention=retention(session, user_id, starts, today_end),
+        forecast=[DayCount(today + timedelta(days=i), n) for i, n in enumerate(upcoming)],
+        states=states,
+        topics=topic_progress(session, user_id, recall, kinds),
+        weakest=weakest_cards(session, user_id, [(r.id, r.lapses, r.reps) for r in rows], recall),
+    )

@@ -1,0 +1,262 @@
+"""FSRS-6 scheduling as pure functions: no Flask, no database, no clock reads.
+
+The `fsrs` package does the memory model; this module adds what the app needs around it:
+our NEW state (a card never answered), rep and lapse counts, deterministic fuzz (so the
+interval shown on a button is exactly the interval the answer gets), and Chinese labels.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from enum import IntEnum
+from functools import lru_cache
+
+from fsrs import Card as FsrsCard
+from fsrs import Rating as FsrsRating
+from fsrs import Scheduler
+from fsrs import State as FsrsState
+from fsrs.scheduler import DEFAULT_PARAMETERS, FUZZ_RANGES
+
+# Same numbers as quiz.models (0 is ours: never answered; 1-3 are FSRS's).
+NEW, LEARNING, REVIEW, RELEARNING = 0, 1, 2, 3
+STATE_NAMES = {NEW: "new", LEARNING: "learning", REVIEW: "review", RELEARNING: "relearning"}
+
+
+class Rating(IntEnum):
+    AGAIN = 1
+    HARD = 2
+    GOOD = 3
+    EASY = 4
+
+
+RATING_NAMES = {
+    Rating.AGAIN: "again",
+    Rating.HARD: "hard",
+    Rating.GOOD: "good",
+    Rating.EASY: "easy",
+}
+
+DEFAULT_LEARNING_STEPS = (timedelta(minutes=1), timedelta(minutes=10))
+DEFAULT_RELEARNING_STEPS = (timedelta(minutes=10),)
+MIN_RETENTION, MAX_RETENTION = 0.70, 0.97
+MAX_STEPS = 10
+
+
+@dataclass(frozen=True)
+class SchedulerConfig:
+    """Everything that shapes an interval. Hashable, so built schedulers can be cached."""
+
+    desired_retention: float = 0.9
+    learning_steps: tuple[timedelta, ...] = DEFAULT_LEARNING_STEPS
+    relearning_steps: tuple[timedelta, ...] = DEFAULT_RELEARNING_STEPS
+    parameters: tuple[float, ...] | None = None  # None: FSRS-6 defaults
+    maximum_interval: int = 36500
+    enable_fuzzing: bool = True
+
+    def without_steps(self) -> SchedulerConfig:
+        """For drill cards: the drill itself is the short-term practice, so go straight to days."""
+        return replace(self, learning_steps=(), relearning_steps=())
+
+
+@dataclass(frozen=True)
+class MemoryState:
+    """One card's scheduling state for one user (mirrors the CardState columns)."""
+
+    state: int = NEW
+    step: int | None = None
+    stability: float | None = None
+    difficulty: float | None = None
+    due: datetime | None = None
+    last_review: datetime | None = None
+    reps: int = 0
+    lapses: int = 0
+
+
+@dataclass(frozen=True)
+class ReviewOutcome:
+    """What one answer did: the log row's facts."""
+
+    rating: int
+    reviewed_at: datetime
+    state_before: int
+    state_after: int
+    interval: timedelta = field(compare=False)
+    lapsed: bool
+
+    @property
+    def interval_seconds(self) -> int:
+        return int(self.interval.total_seconds())
+
+
+@lru_cache(maxsize=128)
+def _scheduler(config: SchedulerConfig) -> Scheduler:
+    # Fuzz is applied by this module (seeded per card), never by fsrs's global `random`.
+    return Scheduler(
+        parameters=config.parameters or DEFAULT_PARAMETERS,
+        desired_retention=config.desired_retention,
+        learning_steps=config.learning_steps,
+        relearning_steps=config.relearning_steps,
+        maximum_interval=config.maximum_interval,
+        enable_fuzzing=False,
+    )
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: pass an aware UTC time")
+    # fsrs insists on tzinfo == timezone.utc exactly (ZoneInfo("UTC") is refused).
+    return moment.astimezone(UTC)
+
+
+def _to_fsrs(state: MemoryState, now: datetime) -> FsrsCard:
+    if state.state == NEW:
+        return FsrsCard(card_id=0, state=FsrsState.Learning, step=0, due=now)
+    return FsrsCard(
+        card_id=0,
+        state=FsrsState(state.state),
+        step=state.step,
+        stability=state.stability,
+        difficulty=state.difficulty,
+        due=_utc(state.due) if state.due else now,
+        last_review=_utc(state.last_review) if state.last_review else None,
+    )
+
+
+def fuzz_days(days: int, factor: float, maximum_interval: int = 36500) -> int:
+    """Spread a review interval over FSRS's fuzz range; `factor` in [0, 1) picks the point.
+
+    One factor per card and answer, shared by all four buttons, keeps hard <= good <= easy.
+    """
+    if days < 2.5:
+        return days
+    delta = 1.0
+    for band in FUZZ_RANGES:
+        delta += band["factor"] * max(min(float(days), band["end"]) - band["start"], 0.0)
+    low = max(2, round(days - delta))
+    high = min(round(days + delta), maximum_interval)
+    low = min(low, high)
+    return low + min(int(factor * (high - low + 1)), high - low)
+
+
+def fuzz_factor(seed: int) -> float:
+    """The fuzz point of one card at one rep: the same for the preview and the answer."""
+    return random.Random(seed).random()
+
+
+def review(
+    state: MemoryState,
+    rating: int,
+    *,
+    now: datetime,
+    config: SchedulerConfig = SchedulerConfig(),  # noqa: B008 (frozen, so a safe default)
+    fuzz_seed: int = 0,
+) -> tuple[MemoryState, ReviewOutcome]:
+    """Answer a card: the new state and the facts for the review log. Pure."""
+    rating = Rating(rating)
+    now = _utc(now)
+    card, _ = _scheduler(config).review_card(_to_fsrs(state, now), FsrsRating(int(rating)), now)
+    due = card.due
+    if config.enable_fuzzing and card.state == FsrsState.Review:
+        days = round((due - now) / timedelta(days=1))
+        fuzzed = fuzz_days(days, fuzz_factor(fuzz_seed), config.maximum_interval)
+        due = now + timedelta(days=fuzzed)
+    lapsed = state.state == REVIEW and rating == Rating.AGAIN
+    new_state = MemoryState(
+        state=int(card.state),
+        step=card.step,
+        stability=card.stability,
+        difficulty=card.difficulty,
+        due=due,
+        last_review=now,
+        reps=state.reps + 1,
+        lapses=state.lapses + (1 if lapsed else 0),
+    )
+    outcome = ReviewOutcome(
+        rating=int(rating),
+        reviewed_at=now,
+        state_before=state.state,
+        state_after=new_state.state,
+        interval=due - now,
+        lapsed=lapsed,
+    )
+    return new_state, outcome
+
+
+def previews(
+    state: MemoryState,
+    *,
+    now: datetime,
+    config: SchedulerConfig = SchedulerConfig(),  # noqa: B008
+    fuzz_seed: int = 0,
+) -> dict[Rating, timedelta]:
+    """The interval each of the four buttons would give, exactly as `review` would."""
+    return {
+        r: review(state, r, now=now, config=config, fuzz_seed=fuzz_seed)[1].interval for r in Rating
+    }
+
+
+def retrievability(
+    state: MemoryState, *, now: datetime, config: SchedulerConfig = SchedulerConfig()
+) -> float:  # noqa: B008
+    """Predicted probability of recall at `now` (0 for a card never answered)."""
+    if state.state == NEW or state.last_review is None or not state.stability:
+        return 0.0
+    scheduler = _scheduler(config)
+    elapsed = max(0.0, (_utc(now) - _utc(state.last_review)) / timedelta(days=1))
+    decay = -scheduler.parameters[20]
+    factor = 0.9 ** (1 / decay) - 1
+    return (1 + factor * elapsed / state.stability) ** decay
+
+
+def interval_label(seconds: float) -> str:
+    """Chinese label for a button: "1分钟", "10分钟", "5小时", "3天", "2.1月", "1.5年"."""
+    minutes = max(1, round(seconds / 60))
+    if minutes < 60:
+        return f"{minutes}分钟"
+    hours = round(seconds / 3600)
+    if hours < 24:
+        return f"{hours}小时"
+    days = round(seconds / 86400)
+    if days < 30:
+        return f"{days}天"
+    if days < 365:
+        return f"{days / 30:.1f}月"
+    return f"{days / 365:.1f}年"
+
+
+_STEP_RE = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "": 60}
+
+
+def parse_steps(text: str) -> tuple[timedelta, ...]:
+    """Parse "1m 10m" (units s/m/h/d; bare numbers are minutes). ValueError says why, in Chinese."""
+    steps = []
+    for token in re.split(r"[\s,，]+", text.strip().lower()):
+        if not token:
+            continue
+        match = _STEP_RE.match(token)
+        if not match:
+            raise ValueError(f"无法识别“{token}”：请写成 1m、10m、1h 这样的形式，用空格分隔。")
+        seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+        if not 1 <= seconds <= 86400 or not math.isfinite(seconds):
+            raise ValueError(f"步长“{token}”超出范围：每一步需在 1 秒到 1 天之间。")
+        steps.append(timedelta(seconds=round(seconds)))
+    if len(steps) > MAX_STEPS:
+        raise ValueError(f"最多 {MAX_STEPS} 个步长。")
+    return tuple(steps)
+
+
+def format_steps(steps: tuple[timedelta, ...]) -> str:
+    """The inverse of parse_steps, in the largest exact unit."""
+    out = []
+    for step in steps:
+        seconds = int(step.total_seconds())
+        for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+            if seconds % size == 0:
+                out.append(f"{seconds // size}{unit}")
+                break
+    return " ".join(out)

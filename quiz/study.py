@@ -1,0 +1,806 @@
+"""Study services: the daily queue, answering, undo, suspend/bury and leeches.
+
+Functions take the session first, flush, and never commit: the request (or CLI command)
+commits once, so a state change and its review-log row land in one transaction. When one
+raises `StudyError`, the caller rolls the session back. Only `now` tells them the time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from quiz import scheduling, studyday
+from quiz.db import UTCDateTime
+from quiz.models import (
+    STATE_LEARNING,
+    STATE_NEW,
+    STATE_RELEARNING,
+    STATE_REVIEW,
+    Card,
+    CardState,
+    ReviewLog,
+    Topic,
+    UserSettings,
+)
+from quiz.scheduling import STATE_NAMES, MemoryState, Rating, SchedulerConfig
+
+LEECH_THRESHOLD = 8  # lapses that make a leech (Anki's default) ...
+LEECH_REPEAT = 4  # ... and again every this many lapses after it was unsuspended
+# A learning card due within this window is shown early when nothing else is left (Anki's
+# "learn ahead"), so a 1-minute step does not end the session with "come back in 40 s".
+LEARN_AHEAD = timedelta(minutes=20)
+MAX_REQUEST_ID = 64
+
+
+class StudyError(Exception):
+    """A refusal with an HTTP-like status and a Chinese message for the user."""
+
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidAnswer(StudyError):
+    status = 400
+
+
+class NotFound(StudyError):
+    status = 404
+
+
+class Conflict(StudyError):
+    status = 409
+
+
+# ---------------------------------------------------------------------------------------------
+# Settings
+
+
+def user_settings(session: Session, user_id: int) -> UserSettings:
+    """The user's settings row, created with the defaults if it is missing."""
+    settings = session.get(UserSettings, user_id)
+    if settings is None:
+        settings = UserSettings(
+            user_id=user_id,
+            desired_retention=0.9,
+            new_per_day=20,
+            reviews_per_day=200,
+            timezone="Asia/Shanghai",
+            rollover_hour=4,
+            learning_steps="1m 10m",
+            relearning_steps="10m",
+            reveal_all=False,
+        )
+        session.add(settings)
+        session.flush()
+    return settings
+
+
+def _steps(text: str | None, default: tuple[timedelta, ...]) -> tuple[timedelta, ...]:
+    try:
+        return scheduling.parse_steps(text) if text is not None else default
+    except ValueError:  # validated on input; an old bad value must not break studying
+        return default
+
+
+def scheduler_config(settings: UserSettings, *, fuzz: bool = True) -> SchedulerConfig:
+    """The scheduler a user's answers go through: their retention, steps and fitted weights."""
+    params = settings.fsrs_parameters
+    return SchedulerConfig(
+        desired_retention=settings.desired_retention,
+        learning_steps=_steps(settings.learning_steps, scheduling.DEFAULT_LEARNING_STEPS),
+        relearning_steps=_steps(settings.relearning_steps, scheduling.DEFAULT_RELEARNING_STEPS),
+        parameters=tuple(params) if params and len(params) == 21 else None,
+        enable_fuzzing=fuzz,
+    )
+
+
+def _card_config(card: Card, settings: UserSettings, fuzz: bool) -> SchedulerConfig:
+    config = scheduler_config(settings, fuzz=fuzz)
+    # A drill's practice happens on the drill page: its card goes straight to day intervals.
+    return config.without_steps() if card.kind == "drill" else config
+
+
+def fuzz_seed(card_id: int, reps: int) -> int:
+    """One fuzz point per card and rep: the preview on the button equals the answer."""
+    return card_id * 1_000_003 + reps
+
+
+# ---------------------------------------------------------------------------------------------
+# State snapshots
+
+
+def memory_of(state: CardState | None) -> MemoryState:
+    if state is None:
+        return MemoryState()
+    return MemoryState(
+        state=state.state,
+        step=state.step,
+        stability=state.stability,
+        difficulty=state.difficulty,
+        due=state.due,
+        last_review=state.last_review,
+        reps=state.reps,
+        lapses=state.lapses,
+    )
+
+
+_SNAPSHOT_FIELDS = (
+    "state",
+    "step",
+    "stability",
+    "difficulty",
+    "due",
+    "last_review",
+    "reps",
+    "lapses",
+    "suspended",
+    "leech",
+    "buried_until",
+    "version",
+)
+
+
+def _snapshot(values: dict[str, Any]) -> dict[str, Any]:
+    """A JSON-safe copy of a CardState's columns (what undo restores)."""
+    out: dict[str, Any] = {}
+    for name in _SNAPSHOT_FIELDS:
+        value = values.get(name)
+        out[name] = value.isoformat() if isinstance(value, datetime | date) else value
+    return out
+
+
+def _state_values(state: CardState) -> dict[str, Any]:
+    return {name: getattr(state, name) for name in _SNAPSHOT_FIELDS}
+
+
+def _restore(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """Column values from a snapshot (everything but version, which only ever goes up)."""
+    values = {name: snapshot.get(name) for name in _SNAPSHOT_FIELDS if name != "version"}
+    for name in ("due", "last_review"):
+        if values[name] is not None:
+            values[name] = datetime.fromisoformat(values[name])
+    if values["buried_until"] is not None:
+        values["buried_until"] = date.fromisoformat(values["buried_until"])
+    return values
+
+
+# ---------------------------------------------------------------------------------------------
+# The queue
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What is left today, as the bar above the card shows it."""
+
+    new: int
+    learning: int
+    review: int
+
+    @property
+    def total(self) -> int:
+        return self.new + self.learning + self.review
+
+
+@dataclass(frozen=True)
+class QueueCard:
+    card: Card
+    state: CardState | None
+    queue: str  # "learning" | "review" | "new"
+    topic_title: str = ""
+    topic_slug: str = ""
+
+    @property
+    def version(self) -> int:
+        return self.state.version if self.state else 0
+
+    @property
+    def memory(self) -> MemoryState:
+        return memory_of(self.state)
+
+
+@dataclass(frozen=True)
+class StudyQueue:
+    card: QueueCard | None
+    counts: Counts
+    done_today: int
+    next_learning_due: datetime | None  # the earliest learning card due later today
+
+
+@dataclass(frozen=True)
+class _Day:
+    today: date
+    start: datetime
+    end: datetime
+
+
+def _day(settings: UserSettings, now: datetime) -> _Day:
+    today = studyday.study_day(now, settings.timezone, settings.rollover_hour)
+    start, end = studyday.day_bounds(today, settings.timezone, settings.rollover_hour)
+    return _Day(today, start, end)
+
+
+def topic_id_for(session: Session, slug: str | None) -> int | None:
+    """The live topic's id; NotFound for an unknown slug, None when no topic was asked for."""
+    if not slug:
+        return None
+    topic_id = session.scalar(select(Topic.id).where(Topic.slug == slug, Topic.retired.is_(False)))
+    if topic_id is None:
+        raise NotFound("找不到该主题。")
+    return topic_id
+
+
+@dataclass(frozen=True)
+class _Statements:
+    done_today: Select[Any]
+    counts: Select[Any]
+    pick: Select[Any]
+
+
+@lru_cache(maxsize=1)
+def _statements() -> _Statements:
+    """The queue's three queries, built once with bound parameters.
+
+    Building SQLAlchemy expressions costs more than running these queries on SQLite, and the
+    study page runs them on every answer.
+    """
+    user_id = bindparam("user_id", type_=Integer())
+    topic_id = bindparam("topic_id", type_=Integer())
+    start, end = bindparam("start", type_=UTCDateTime()), bindparam("end", type_=UTCDateTime())
+    now, ahead = bindparam("now", type_=UTCDateTime()), bindparam("ahead", type_=UTCDateTime())
+    today = bindparam("today", type_=Date())
+    review_room, new_room = (
+        bindparam("review_room", type_=Integer()),
+        bindparam("new_room", type_=Integer()),
+    )
+
+    no_state = CardState.id.is_(None)
+    visible = and_(
+        Card.retired.is_(False),
+        or_(no_state, CardState.suspended.is_(False)),
+        or_(no_state, CardState.buried_until.is_(None), CardState.buried_until <= today),
+        or_(topic_id.is_(None), Card.topic_id == topic_id),
+    )
+    # Any card answered today hides the other cards of its note until tomorrow.
+    seen_today = (
+        select(Card.sibling_key)
+        .join(ReviewLog, ReviewLog.card_id == Card.id)
+        .where(ReviewLog.user_id == user_id, ReviewLog.reviewed_at >= start)
+    )
+    fresh = Card.sibling_key.not_in(seen_today)
+    learning = CardState.state.in_((STATE_LEARNING, STATE_RELEARNING))
+    learning_today = and_(learning, CardState.due < end)
+    reviewing = and_(CardState.state == STATE_REVIEW, CardState.due < end, fresh)
+    is_new = and_(or_(no_state, CardState.state == STATE_NEW), Card.kind != "drill", fresh)
+
+    def from_cards(*columns: Any) -> Select[Any]:
+        return (
+            select(*columns)
+            .select_from(Card)
+            .outerjoin(CardState, and_(CardState.card_id == Card.id, CardState.user_id == user_id))
+        )
+
+    introduced = and_(ReviewLog.state_before == STATE_NEW, Card.kind != "drill")
+    done_today = (
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((introduced, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((ReviewLog.state_before == STATE_REVIEW, 1), else_=0)), 0),
+        )
+        .select_from(ReviewLog)
+        .join(Card, Card.id == ReviewLog.card_id)
+        .where(ReviewLog.user_id == user_id, ReviewLog.reviewed_at >= start)
+    )
+    counts = from_cards(
+        func.coalesce(func.sum(case((learning_today, 1), else_=0)), 0),
+        func.min(case((learning_today, CardState.due))),
+        # One card per note a day, so siblings waiting together count once.
+        func.count(func.distinct(case((reviewing, Card.sibling_key)))),
+        func.count(func.distinct(case((is_new, Card.sibling_key)))),
+    ).where(visible)
+    bucket = case(
+        (and_(learning, CardState.due <= now), 0),
+        (and_(reviewing, review_room > 0), 1),
+        (and_(is_new, new_room > 0), 2),
+        (and_(learning, CardState.due <= ahead), 3),
+    )
+    pick = (
+        from_cards(Card, CardState, Topic.title, Topic.slug)
+        .join(Topic, Topic.id == Card.topic_id)
+        .where(visible, bucket.is_not(None))
+        .order_by(
+            bucket, case((bucket != 2, CardState.due)), Topic.position, Card.position, Card.id
+        )
+        .limit(1)
+    )
+    return _Statements(done_today, counts, pick)
+
+
+_QUEUE_NAMES = {
+    STATE_NEW: "new",
+    STATE_LEARNING: "learning",
+    STATE_RELEARNING: "learning",
+    STATE_REVIEW: "review",
+}
+
+
+def _done_today(session: Session, user_id: int, day: _Day) -> tuple[int, int, int]:
+    """(all answers, new cards introduced, review-state answers) since the day began."""
+    row = session.execute(_statements().done_today, {"user_id": user_id, "start": day.start}).one()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def study_queue(
+    session: Session, user_id: int, *, now: datetime, topic_id: int | None = None
+) -> StudyQueue:
+    """The next card and today's counts.
+
+    Order: learning cards that are due, then reviews due today (up to the daily limit), then
+    new cards in document order (up to the daily limit); a learning card due within
+    LEARN_AHEAD comes last. Drill cards never enter as new cards; retired, suspended and buried
+    cards never show; a card whose sibling was answered today waits for tomorrow.
+    """
+    settings = user_settings(session, user_id)
+    day = _day(settings, now)
+    statements = _statements()
+    params: dict[str, Any] = {
+        "user_id": user_id,
+        "topic_id": topic_id,
+        "start": day.start,
+        "end": day.end,
+        "today": day.today,
+        "now": now,
+        "ahead": now + LEARN_AHEAD,
+    }
+    done, new_done, reviews_done = _done_today(session, user_id, day)
+    learning_left, learning_next, reviews_waiting, new_waiting = session.execute(
+        statements.counts, params
+    ).one()
+    counts = Counts(
+        new=min(max(0, settings.new_per_day - new_done), new_waiting),
+        learning=int(learning_left),
+        review=min(max(0, settings.reviews_per_day - reviews_done), reviews_waiting),
+    )
+    row = session.execute(
+        statements.pick, {**params, "review_room": counts.review, "new_room": counts.new}
+    ).first()
+    pick = None
+    if row is not None:
+        card, state, title, slug = row
+        pick = QueueCard(
+            card, state, _QUEUE_NAMES[state.state if state else STATE_NEW], title, slug
+        )
+    later = learning_next if learning_next is not None and learning_next > now else None
+    return StudyQueue(pick, counts, done, later)
+
+
+def card_previews(
+    session: Session, user_id: int, item: QueueCard, *, now: datetime, fuzz: bool = True
+) -> dict[Rating, timedelta]:
+    """The four buttons' intervals for this card, exactly as answering would set them."""
+    settings = user_settings(session, user_id)
+    memory = item.memory
+    return scheduling.previews(
+        memory,
+        now=now,
+        config=_card_config(item.card, settings, fuzz),
+        fuzz_seed=fuzz_seed(item.card.id, memory.reps),
+    )
+
+
+@dataclass(frozen=True)
+class DaySummary:
+    """For the empty state: how much is waiting tomorrow, and when learning cards return."""
+
+    done_today: int
+    due_tomorrow: int
+    learning_later: int
+    next_learning_due: datetime | None
+
+
+def day_summary(
+    session: Session, user_id: int, *, now: datetime, topic_id: int | None = None
+) -> DaySummary:
+    settings = user_settings(session, user_id)
+    day = _day(settings, now)
+    tomorrow_end = studyday.day_bounds(
+        day.today + timedelta(days=1), settings.timezone, settings.rollover_hour
+    )[1]
+    live = [Card.retired.is_(False), CardState.suspended.is_(False), CardState.user_id == user_id]
+    if topic_id is not None:
+        live.append(Card.topic_id == topic_id)
+    due_tomorrow = session.scalar(
+        select(func.count())
+        .select_from(CardState)
+        .join(Card, Card.id == CardState.card_id)
+        .where(*live, CardState.state != STATE_NEW, CardState.due < tomorrow_end)
+    )
+    learning = session.execute(
+        select(func.count(), func.min(CardState.due))
+        .select_from(CardState)
+        .join(Card, Card.id == CardState.card_id)
+        .where(
+            *live, CardState.state.in_((STATE_LEARNING, STATE_RELEARNING)), CardState.due < day.end
+        )
+    ).one()
+    done, _, _ = _done_today(session, user_id, day)
+    return DaySummary(done, int(due_tomorrow or 0), int(learning[0]), learning[1])
+
+
+# ---------------------------------------------------------------------------------------------
+# Answering
+
+
+@dataclass(frozen=True)
+class AnswerResult:
+    card_id: int
+    due: datetime
+    state: int
+    interval_seconds: int
+    version: int
+    leech: bool
+    log_id: int
+    replayed: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "card_id": self.card_id,
+            "due": self.due.isoformat(),
+            "state": STATE_NAMES[self.state],
+            "interval_seconds": self.interval_seconds,
+            "version": self.version,
+            "leech": self.leech,
+        }
+
+
+def _result_from_log(log: ReviewLog, *, replayed: bool) -> AnswerResult:
+    after = log.after
+    due = datetime.fromisoformat(after["due"])
+    return AnswerResult(
+        card_id=log.card_id,
+        due=due,
+        state=log.state_after,
+        interval_seconds=int((due - log.reviewed_at).total_seconds()),
+        version=int(after["version"]),
+        leech=bool(after.get("leech")) and not bool(log.before.get("leech")),
+        log_id=log.id,
+        replayed=replayed,
+    )
+
+
+def is_leech_lapse(lapses: int) -> bool:
+    """True on the lapse that makes (or, after an unsuspend, re-makes) a card a leech."""
+    return lapses == LEECH_THRESHOLD or (
+        lapses > LEECH_THRESHOLD and (lapses - LEECH_THRESHOLD) % LEECH_REPEAT == 0
+    )
+
+
+def validate_rating(rating: object) -> Rating:
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 4:
+        raise InvalidAnswer("rating 必须是 1–4 的整数（1 重来、2 困难、3 良好、4 简单）。")
+    return Rating(rating)
+
+
+def _live_card(session: Session, card_id: int) -> Card:
+    card = session.get(Card, card_id)
+    if card is None or card.retired:
+        raise NotFound("找不到该卡片。")
+    return card
+
+
+def _get_state(session: Session, user_id: int, card_id: int) -> CardState | None:
+    return session.scalar(
+        select(CardState).where(CardState.user_id == user_id, CardState.card_id == card_id)
+    )
+
+
+def _ensure_state(session: Session, user_id: int, card_id: int, *, now: datetime) -> CardState:
+    state = _get_state(session, user_id, card_id)
+    if state is not None:
+        return state
+    state = CardState(
+        user_id=user_id,
+        card_id=card_id,
+        state=STATE_NEW,
+        due=now,
+        reps=0,
+        lapses=0,
+        suspended=False,
+        leech=False,
+        version=0,
+    )
+    session.add(state)
+    try:
+        session.flush()
+    except IntegrityError as error:  # another request created it first: what we saw is stale
+        raise Conflict("这张卡片刚刚在别处被回答过，请刷新。") from error
+    return state
+
+
+def _answerable_now(
+    card: Card, state: CardState | None, settings: UserSettings, now: datetime
+) -> bool:
+    """Without a version, only a card that is due right now may be answered (else: stale)."""
+    if state is None or state.state == STATE_NEW:
+        return card.kind != "drill" and not (
+            state and (state.suspended or _buried(state, settings, now))
+        )
+    if state.suspended or _buried(state, settings, now):
+        return False
+    if state.state == STATE_REVIEW:
+        return state.due < _day(settings, now).end
+    return state.due <= now
+
+
+def _buried(state: CardState, settings: UserSettings, now: datetime) -> bool:
+    return state.buried_until is not None and state.buried_until > _day(settings, now).today
+
+
+def answer(
+    session: Session,
+    user_id: int,
+    card_id: int,
+    rating: int,
+    *,
+    now: datetime,
+    duration_ms: int | None = None,
+    request_id: str | None = None,
+    version: int | None = None,
+    fuzz: bool = True,
+) -> AnswerResult:
+    """Apply one answer: new state plus a review-log row, under an optimistic lock.
+
+    A `request_id` already recorded returns the recorded result (a retry after a lost
+    response counts once). A `version` other than the card's current one, or without a
+    version a card that is not due now, raises Conflict: the answer was given to a stale card.
+    """
+    rating = validate_rating(rating)
+    if request_id is not None:
+        replay = find_replay(session, user_id, request_id)
+        if replay is not None:
+            if replay.card_id != card_id:
+                raise Conflict("这个 request_id 已用于另一张卡片的回答。")
+            return replay
+    card = _live_card(session, card_id)
+    settings = user_settings(session, user_id)
+    state = _get_state(session, user_id, card_id)
+    if version is not None:
+        if (state.version if state else 0) != version:
+            raise Conflict("这张卡片在显示后已被回答或修改，请刷新后再答。")
+        if state is not None and state.suspended:
+            raise Conflict("这张卡片已暂停。")
+    elif not _answerable_now(card, state, settings, now):
+        raise Conflict("这张卡片现在不需要复习（可能已在别处回答过），请刷新。")
+    return _apply(
+        session,
+        user_id,
+        card,
+        rating,
+        now=now,
+        config=_card_config(card, settings, fuzz),
+        duration_ms=duration_ms,
+        request_id=request_id,
+    )
+
+
+def find_replay(session: Session, user_id: int, request_id: str) -> AnswerResult | None:
+    """The recorded result of an answer sent with this request_id, if there was one."""
+    log = session.scalar(
+        select(ReviewLog).where(ReviewLog.user_id == user_id, ReviewLog.request_id == request_id)
+    )
+    return _result_from_log(log, replayed=True) if log else None
+
+
+def _apply(
+    session: Session,
+    user_id: int,
+    card: Card,
+    rating: Rating,
+    *,
+    now: datetime,
+    config: SchedulerConfig,
+    duration_ms: int | None = None,
+    request_id: str | None = None,
+) -> AnswerResult:
+    state = _ensure_state(session, user_id, card.id, now=now)
+    before = _snapshot(_state_values(state))
+    memory, outcome = scheduling.review(
+        memory_of(state), rating, now=now, config=config, fuzz_seed=fuzz_seed(card.id, state.reps)
+    )
+    leech = outcome.lapsed and is_leech_lapse(memory.lapses)
+    values: dict[str, Any] = {
+        "state": memory.state,
+        "step": memory.step,
+        "stability": memory.stability,
+        "difficulty": memory.difficulty,
+        "due": memory.due,
+        "last_review": memory.last_review,
+        "reps": memory.reps,
+        "lapses": memory.lapses,
+        "buried_until": None,
+        "version": state.version + 1,
+    }
+    if leech:
+        values.update(suspended=True, leech=True)
+    # The WHERE on version is the lock: of two workers applying the same shown state, one wins.
+    updated = session.execute(
+        update(CardState)
+        .where(CardState.id == state.id, CardState.version == state.version)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if updated.rowcount != 1:
+        raise Conflict("这张卡片刚刚在别处被回答过，请刷新。")
+    after = _snapshot({**before, **values})
+    session.expire(state)
+    log = ReviewLog(
+        user_id=user_id,
+        card_id=card.id,
+        rating=int(rating),
+        reviewed_at=outcome.reviewed_at,
+        duration_ms=duration_ms,
+        state_before=outcome.state_before,
+        state_after=outcome.state_after,
+        before=before,
+        after=after,
+        request_id=request_id,
+    )
+    session.add(log)
+    try:
+        session.flush()
+    except IntegrityError as error:  # the same request_id won a race in another worker
+        raise Conflict("这个 request_id 已被使用。") from error
+    return AnswerResult(
+        card_id=card.id,
+        due=memory.due or now,
+        state=memory.state,
+        interval_seconds=outcome.interval_seconds,
+        version=values["version"],
+        leech=leech,
+        log_id=log.id,
+    )
+
+
+def schedule_drill_review(
+    session: Session,
+    user_id: int,
+    card_id: int,
+    rating: int,
+    *,
+    now: datetime,
+    duration_ms: int | None = None,
+) -> AnswerResult:
+    """Review a drill card with the rating its drill earned; creates its state if missing.
+
+    Called by the drill pages when the user re-implements a drill: the card then joins the
+    review queue like any other, due when FSRS says.
+    """
+    rating = validate_rating(rating)
+    card = _live_card(session, card_id)
+    settings = user_settings(session, user_id)
+    return _apply(
+        session,
+        user_id,
+        card,
+        rating,
+        now=now,
+        config=_card_config(card, settings, fuzz=True),
+        duration_ms=duration_ms,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Undo
+
+
+def undo_review(session: Session, user_id: int, log_id: int) -> CardState:
+    """Undo one answer exactly: the card's state as it was before, and the log row removed.
+
+    Only the card's latest answer can be undone, and only if nothing changed the card since.
+    """
+    log = session.get(ReviewLog, log_id)
+    if log is None or log.user_id != user_id:
+        raise NotFound("没有可撤销的回答。")
+    state = _get_state(session, user_id, log.card_id)
+    if state is None or state.version != log.after.get("version"):
+        raise Conflict("这张卡片在回答后又被修改过，无法撤销。")
+    updated = session.execute(
+        update(CardState)
+        .where(CardState.id == state.id, CardState.version == state.version)
+        .values(**_restore(log.before), version=state.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if updated.rowcount != 1:
+        raise Conflict("这张卡片在回答后又被修改过，无法撤销。")
+    session.execute(delete(ReviewLog).where(ReviewLog.id == log.id))
+    session.expire(state)
+    session.expunge(log)
+    session.flush()
+    return state
+
+
+def undo_last(session: Session, user_id: int, *, now: datetime) -> CardState:
+    """Undo the user's most recent answer of the current study day."""
+    day = _day(user_settings(session, user_id), now)
+    log_id = session.scalar(
+        select(ReviewLog.id)
+        .where(ReviewLog.user_id == user_id, ReviewLog.reviewed_at >= day.start)
+        .order_by(ReviewLog.id.desc())
+        .limit(1)
+    )
+    if log_id is None:
+        raise NotFound("今天没有可撤销的回答。")
+    return undo_review(session, user_id, log_id)
+
+
+def queue_card(session: Session, user_id: int, card_id: int) -> QueueCard:
+    """A card with this user's state, as the queue would hand it out (for showing it again)."""
+    card = _live_card(session, card_id)
+    state = _get_state(session, user_id, card_id)
+    if state is None or state.state == STATE_NEW:
+        queue = "new"
+    elif state.state == STATE_REVIEW:
+        queue = "review"
+    else:
+        queue = "learning"
+    return QueueCard(card, state, queue)
+
+
+# ---------------------------------------------------------------------------------------------
+# Suspend and bury
+
+
+def set_suspended(
+    session: Session, user_id: int, card_id: int, suspended: bool, *, now: datetime
+) -> CardState:
+    """Suspend or unsuspend by hand. Unsuspending keeps the leech tag (it still marks the card)."""
+    _live_card(session, card_id)
+    state = _ensure_state(session, user_id, card_id, now=now)
+    state.suspended = suspended
+    state.version = CardState.version + 1  # type: ignore[assignment]  (SQL-side, race-free)
+    session.flush()
+    session.refresh(state)
+    return state
+
+
+def bury(session: Session, user_id: int, card_id: int, *, now: datetime) -> CardState:
+    """Hide a card until the next study day."""
+    _live_card(session, card_id)
+    settings = user_settings(session, user_id)
+    state = _ensure_state(session, user_id, card_id, now=now)
+    state.buried_until = _day(settings, now).today + timedelta(days=1)
+    state.version = CardState.version + 1  # type: ignore[assignment]
+    session.flush()
+    session.refresh(state)
+    return state
+
+
+def unbury(session: Session, user_id: int, card_id: int) -> CardState | None:
+    state = _get_state(session, user_id, card_id)
+    if state is not None and state.buried_until is not None:
+        state.buried_until = None
+        state.version = CardState.version + 1  # type: ignore[assignment]
+        session.flush()
+        session.refresh(state)
+    return state

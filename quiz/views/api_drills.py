@@ -1,0 +1,241 @@
+"""Drill JSON API: the catalogue, drafts, submissions (graded in the sandbox), reveal, ratings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, current_app, jsonify, request
+
+from quiz import drills
+from quiz.db import db, utcnow
+from quiz.views.api import (
+    ApiError,
+    api_blueprint,
+    api_user,
+    error_response,
+    json_body,
+    login_required,
+)
+
+bp = api_blueprint("api_drills")
+
+
+def _drill(drill_id: str) -> Any:
+    try:
+        return drills.require_drill(drill_id)
+    except drills.DrillError as error:
+        raise ApiError(error.status, error.message) from error
+
+
+def _body() -> dict[str, Any]:
+    # Say "not UTF-8" plainly rather than the generic "not JSON" for undecodable bytes.
+    try:
+        request.get_data(cache=True).decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ApiError(400, "请求内容不是有效的 UTF-8 文本，无法读取代码。") from error
+    return json_body()
+
+
+def _code(data: dict[str, Any], *, allow_empty: bool = False) -> str:
+    try:
+        return drills.validate_code(data.get("code"), allow_empty=allow_empty)
+    except drills.DrillError as error:
+        raise ApiError(error.status, error.message) from error
+
+
+def _review(data: dict[str, Any]) -> bool:
+    return data.get("review") is True
+
+
+@bp.get("/drills")
+@login_required
+def drill_list() -> Response:
+    rows = drills.list_drills(db.session, api_user().id, now=utcnow())
+    return jsonify(
+        {
+            "drills": [
+                {
+                    "id": r.drill.id,
+                    "title": r.drill.title,
+                    "topic": r.drill.topic,
+                    "section": r.drill.section,
+                    "difficulty": r.drill.difficulty,
+                    "status": r.status,
+                    "revealed": r.revealed,
+                }
+                for r in rows
+            ]
+        }
+    )
+
+
+@bp.get("/drills/<drill_id>")
+@login_required
+def drill_detail(drill_id: str) -> Response:
+    drill = _drill(drill_id)
+    user_id = api_user().id
+    progress = drills.get_progress(db.session, user_id, drill_id)
+    body: dict[str, Any] = {
+        "id": drill.id,
+        "title": drill.title,
+        "topic": drill.topic,
+        "section": drill.section,
+        "difficulty": drill.difficulty,
+        "signature": drill.signature,
+        "statement_md": drill.statement_md,
+        "statement_html": drills.statement_html(drill.id),
+        "starter_code": drill.starter_code,
+        "examples": drills.examples_json(drill),
+        "hints": list(drill.hints),
+        "progress": drills.progress_json(db.session, user_id, drill_id, now=utcnow()),
+    }
+    if drills.shows_solution(progress):
+        body["solution"] = drills.solution_html(drill.id)
+    return jsonify(body)
+
+
+@bp.get("/drills/<drill_id>/draft")
+@login_required
+def draft_get(drill_id: str) -> Response:
+    _drill(drill_id)
+    review = request.args.get("review") == "1"
+    draft = drills.load_draft(db.session, api_user().id, drill_id, review=review)
+    return jsonify(
+        {
+            "code": draft.code if draft else None,
+            "updated_at": draft.updated_at.isoformat() if draft else None,
+        }
+    )
+
+
+@bp.put("/drills/<drill_id>/draft")
+@login_required
+def draft_put(drill_id: str) -> Response:
+    _drill(drill_id)
+    data = _body()
+    code = _code(data, allow_empty=True)  # clearing the editor is a draft too
+    draft = drills.save_draft(
+        db.session, api_user().id, drill_id, code, now=utcnow(), review=_review(data)
+    )
+    db.session.commit()
+    return jsonify({"saved": True, "updated_at": draft.updated_at.isoformat()})
+
+
+@bp.post("/drills/<drill_id>/submissions")
+@login_required
+def submit(drill_id: str) -> tuple[Response, int] | Response:
+    from engine.sandbox import QueueFull
+
+    drill = _drill(drill_id)
+    data = _body()
+    mode = data.get("mode", "submit")
+    if mode not in drills.MODES:
+        raise ApiError(400, "“mode” 必须是 run（运行示例）或 submit（提交）。")
+    code = _code(data)
+    user_id, review = api_user().id, _review(data)
+    session = db.session
+    # The draft is committed before anything can refuse or fail: the code is never lost.
+    drills.save_draft(session, user_id, drill.id, code, now=utcnow(), review=review)
+    session.commit()
+    wait = drills.submission_retry_after(
+        session, user_id, now=utcnow(), per_minute=current_app.config["SUBMISSION_RATE_PER_MINUTE"]
+    )
+    if wait is not None:
+        return _retry_later(429, f"提交太频繁了，请 {wait} 秒后再试。代码已保存为草稿。", wait)
+    try:
+        # DRILL_SANDBOX: a stand-in sandbox for tests; None means the process-wide runner pool.
+        sandbox = current_app.config.get("DRILL_SANDBOX")
+        result = drills.grade(drill.id, code, mode=mode, sandbox=sandbox)
+    except QueueFull as full:
+        wait = max(1, int(full.retry_after))
+        return _retry_later(
+            503, f"评测队列已满，请 {wait} 秒后再试。代码已保存为草稿，不会丢失。", wait
+        )
+    outcome = drills.record_submission(
+        session, user_id, drill.id, code, mode=mode, result=result, now=utcnow(), review=review
+    )
+    session.commit()
+    body = drills.submission_json(outcome.submission)
+    body["message"] = result.get("message", "")
+    body["review"] = outcome.proposal.to_json() if outcome.proposal else None
+    body["first_solve"] = outcome.first_solve
+    body["progress"] = drills.progress_json(session, user_id, drill.id, now=utcnow())
+    if outcome.first_solve or (review and outcome.submission.verdict == "accepted"):
+        body["solution"] = drills.solution_html(drill.id)
+    response = jsonify(body)
+    response.headers["Location"] = f"/api/v1/submissions/{outcome.submission.id}"
+    return response, 201
+
+
+def _retry_later(status: int, message: str, seconds: int) -> Response:
+    response = error_response(status, message, retry_after=seconds)
+    response.headers["Retry-After"] = str(seconds)
+    return response
+
+
+@bp.get("/drills/<drill_id>/submissions")
+@login_required
+def submission_list(drill_id: str) -> Response:
+    _drill(drill_id)
+    rows = drills.list_submissions(db.session, api_user().id, drill_id)
+    return jsonify({"submissions": [drills.submission_summary(s) for s in rows]})
+
+
+@bp.get("/submissions/<int:submission_id>")
+@login_required
+def submission_detail(submission_id: int) -> Response:
+    submission = drills.get_submission(db.session, api_user().id, submission_id)
+    if submission is None:
+        raise ApiError(404, "找不到这次提交。")
+    body = drills.submission_json(submission)
+    body["message"] = (submission.result or {}).get("message", "")
+    return jsonify(body)
+
+
+@bp.post("/drills/<drill_id>/reveal")
+@login_required
+def reveal(drill_id: str) -> Response:
+    drill = _drill(drill_id)
+    data = request.get_json(silent=True)
+    review = isinstance(data, dict) and _review(data)  # the body is optional here
+    user_id = api_user().id
+    try:
+        outcome = drills.reveal(db.session, user_id, drill.id, now=utcnow(), review=review)
+    except drills.DrillError as error:
+        raise ApiError(error.status, error.message) from error
+    db.session.commit()
+    return jsonify(
+        {
+            **drills.solution_html(drill.id),
+            "newly_revealed": outcome.newly_revealed,
+            "review": outcome.proposal.to_json() if outcome.proposal else None,
+            "progress": drills.progress_json(db.session, user_id, drill.id, now=utcnow()),
+        }
+    )
+
+
+@bp.post("/drills/<drill_id>/rating")
+@login_required
+def rating(drill_id: str) -> Response:
+    drill = _drill(drill_id)
+    data = json_body()
+    value, replaces = data.get("rating"), data.get("replaces")
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ApiError(400, "评分必须是 1（重来）、2（困难）、3（良好）或 4（简单）。")
+    if replaces is not None and (not isinstance(replaces, int) or isinstance(replaces, bool)):
+        raise ApiError(400, "“replaces” 必须是评分记录的 id。")
+    user_id = api_user().id
+    try:
+        outcome = drills.rate(db.session, user_id, drill.id, value, now=utcnow(), replaces=replaces)
+    except drills.DrillError as error:
+        raise ApiError(error.status, error.message) from error
+    db.session.commit()
+    return jsonify(
+        {
+            "rating": outcome.rating,
+            "label": drills.RATING_LABELS[outcome.rating],
+            "log_id": outcome.log_id,
+            "due": outcome.due.isoformat(),
+            "progress": drills.progress_json(db.session, user_id, drill.id, now=utcnow()),
+        }
+    )
