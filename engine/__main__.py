@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -76,16 +77,23 @@ def _grade(drill_id: str, file: str, mode: str, as_json: bool) -> int:
         return _usage(f"源文件不是 UTF-8 编码：{file}")
 
     result = grade(drill_id, source, mode="run" if mode == "run" else "submit")
-    if as_json:
-        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
-    else:
-        _print_report(result.to_dict())
-    return EXIT_OK if result.accepted else EXIT_NOT_ACCEPTED
+    code = EXIT_OK if result.accepted else EXIT_NOT_ACCEPTED
+    try:
+        if as_json:
+            print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        else:
+            _print_report(result.to_dict())
+        sys.stdout.flush()
+    except BrokenPipeError:  # e.g. `... | head`: the verdict still decides the exit code
+        _silence_stdout()
+    return code
 
 
 def _print_report(data: dict[str, Any]) -> None:
-    print(f"{data['drill']}: {data['verdict']}  ({data['passed']}/{data['total']} 通过, "
-          f"{data['time_ms']:.0f} ms{'' if data['sandboxed'] else ', 未隔离运行'})")
+    print(
+        f"{data['drill']}: {data['verdict']}  ({data['passed']}/{data['total']} 通过, "
+        f"{data['time_ms']:.0f} ms{'' if data['sandboxed'] else ', 未隔离运行'})"
+    )
     print(data["message"])
     for test in data["tests"]:
         mark = _STATUS_MARKS.get(test["status"], "?")
@@ -137,5 +145,14 @@ def _usage(message: str) -> int:
     return EXIT_USAGE
 
 
+def _silence_stdout() -> None:
+    """The reader of our stdout left: drop further output instead of failing at exit."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except BrokenPipeError:
+        _silence_stdout()
+        sys.exit(EXIT_OK)

@@ -266,9 +266,7 @@ def _mlp_backward() -> list[Case]:
     def r(k: int) -> np.random.Generator:
         return _rng(9, k)
 
-    def net(
-        k: int, n: int, d: int, h: int, c: int, scale: float = 1.0
-    ) -> tuple[np.ndarray, ...]:
+    def net(k: int, n: int, d: int, h: int, c: int, scale: float = 1.0) -> tuple[np.ndarray, ...]:
         g = r(k)
         x = g.normal(size=(n, d))
         labels = g.integers(0, c, size=n)
@@ -308,7 +306,10 @@ def _mlp_backward() -> list[Case]:
         _h("两个类别", *net(6, 8, 5, 6, 2)),
         _h("较大的网络", *net(7, 32, 20, 50, 10)),
         _h("大 logits 数值稳定性", *net(8, 6, 4, 5, 3, scale=30.0)),
-        _h("float32 输入", *(a.astype(F32) if a.dtype.kind == "f" else a for a in net(9, 5, 4, 6, 3))),
+        _h(
+            "float32 输入",
+            *(a.astype(F32) if a.dtype.kind == "f" else a for a in net(9, 5, 4, 6, 3)),
+        ),
     ]
 
 
@@ -438,7 +439,11 @@ def _layernorm_forward() -> list[Case]:
 
 def _ln_grad_inputs(k: int, shape: tuple[int, ...], scale: float = 2.0) -> tuple[np.ndarray, ...]:
     g = _rng(13, k)
-    return g.normal(size=shape), g.normal(0.5, scale, size=shape), g.uniform(0.5, 1.5, size=shape[-1])
+    return (
+        g.normal(size=shape),
+        g.normal(0.5, scale, size=shape),
+        g.uniform(0.5, 1.5, size=shape[-1]),
+    )
 
 
 def _layernorm_backward() -> list[Case]:

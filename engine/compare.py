@@ -54,7 +54,10 @@ def compare(expected: Any, got: Any, names: Sequence[str] = ()) -> Comparison:
         if names:
             want += "（" + ", ".join(names) + "）"
         if type(got) is not tuple:
-            return _fail(f"{label}应为{want}，实际返回了{_kind(got)}")
+            return _fail(
+                f"{label}应为{want}，实际返回了{_kind(got)}",
+                f"{label}应为{want}，实际返回了{_kind(got, detailed=True)}",
+            )
         if len(got) != len(expected):
             return _fail(f"{label}应为{want}，实际返回了 {len(got)} 个元素的元组")
         results = [
@@ -76,18 +79,22 @@ def compare(expected: Any, got: Any, names: Sequence[str] = ()) -> Comparison:
     return _compare_leaf(expected, got, "返回值")
 
 
-def _fail(summary: str, detail: str | None = None, max_abs_error: float | None = None) -> Comparison:
+def _fail(
+    summary: str, detail: str | None = None, max_abs_error: float | None = None
+) -> Comparison:
     return Comparison(False, summary, detail or summary, max_abs_error)
 
 
-def _kind(value: Any) -> str:
-    """A short Chinese description of what a decoded value is (no data)."""
+def _kind(value: Any, detailed: bool = False) -> str:
+    """A short Chinese description of a decoded value; only `detailed` names an array's shape
+    (a hidden test's shapes follow from its inputs, so summaries leave them out)."""
     if value is None:
         return " None（是否忘了 return？）"
     if type(value) is tuple:
         return f" {len(value)} 个元素的元组（list 也按元组传回）"
     if type(value) is np.ndarray:
-        return f"形状为 {value.shape}、dtype 为 {value.dtype} 的数组"
+        shape = f"形状为 {value.shape}、" if detailed else ""
+        return f"{shape}dtype 为 {value.dtype} 的数组"
     if isinstance(value, bool):
         return "布尔值"
     if isinstance(value, int):
@@ -115,10 +122,16 @@ def _compare_leaf(expected: Any, got: Any, label: str) -> Comparison:
         ok_type = type(got) is float or isinstance(got, np.floating)
         ok_type = ok_type or (type(got) is np.ndarray and got.ndim == 0)
         if not ok_type:
-            return _fail(f"{label}应为浮点标量，实际返回了{_kind(got)}")
+            return _fail(
+                f"{label}应为浮点标量，实际返回了{_kind(got)}",
+                f"{label}应为浮点标量，实际返回了{_kind(got, detailed=True)}",
+            )
     else:
         if type(got) is not np.ndarray:
-            return _fail(f"{label}应为形状 {exp.shape} 的数组，实际返回了{_kind(got)}")
+            return _fail(
+                f"{label}应为数组，实际返回了{_kind(got)}",
+                f"{label}应为形状 {exp.shape} 的数组，实际返回了{_kind(got, detailed=True)}",
+            )
         if got.shape != exp.shape:
             return _fail(
                 f"{label}的形状与期望不符",

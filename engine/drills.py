@@ -8,6 +8,7 @@ the visible ones are rendered here into `Drill.examples` for display.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from engine.cases import Case, get_cases
@@ -56,7 +57,9 @@ def _call_text(drill_id: str, params: tuple[str, ...], case: Case) -> str:
     return f"{drill_id}({', '.join(parts)})"
 
 
-def _examples(drill_id: str, params: tuple[str, ...], returns: tuple[str, ...]) -> tuple[Example, ...]:
+def _examples(
+    drill_id: str, params: tuple[str, ...], returns: tuple[str, ...]
+) -> tuple[Example, ...]:
     examples = []
     for case in get_cases(drill_id):
         if case.hidden:
@@ -95,6 +98,53 @@ def _starter(signature: str, doc: str) -> str:
     )
 
 
+_BLOCK_START = re.compile(r"\s*([-*+] |\d+\. |#|\$\$|```|\|)")
+
+
+_CJK_PUNCTUATION = set("，。；：、！？（）「」“”‘’《》【】—…›")
+
+
+def _gap(left: str, right: str) -> str:
+    """What replaces a soft line break: nothing between Chinese characters or next to Chinese
+    punctuation, a space where Latin text, code or math meets anything else."""
+    if not (left.isascii() or right.isascii()):
+        return ""
+    return "" if left in _CJK_PUNCTUATION or right in _CJK_PUNCTUATION else " "
+
+
+def _unwrap(markdown: str) -> str:
+    """Join soft-wrapped paragraph lines, which the source keeps short for legibility.
+
+    A newline inside a paragraph renders as a space, visible between Chinese characters, so
+    lines are joined (see `_gap`). Blank lines, block starts (lists, headings, fences, display
+    math) and code blocks are left alone.
+    """
+    out: list[str] = []
+    in_fence = False
+    for line in markdown.splitlines():
+        if line.lstrip().startswith("```"):
+            in_fence = not in_fence
+            out.append(line)
+            continue
+        prev = out[-1] if out else ""
+        joinable = (
+            not in_fence
+            and prev.strip()
+            and line.strip()
+            and not _BLOCK_START.match(line)
+            and "$$" not in prev
+            and "$$" not in line
+            and not prev.lstrip().startswith(("```", "#"))
+        )
+        if joinable:
+            tail, head = prev.rstrip(), line.strip()
+            space = _gap(tail[-1], head[0])
+            out[-1] = tail + space + head
+        else:
+            out.append(line)
+    return "\n".join(out) + "\n"
+
+
 def _drill(
     id: str,
     *,
@@ -121,10 +171,10 @@ def _drill(
         signature=signature,
         params=params,
         returns=returns,
-        statement_md=statement.strip() + "\n",
+        statement_md=_unwrap(statement.strip()),
         starter_code=_starter(signature, doc.strip("\n")),
         hints=hints,
-        explanation_md=explanation.strip() + "\n",
+        explanation_md=_unwrap(explanation.strip()),
         solution_code=solution.strip() + "\n",
         examples=_examples(id, params, returns),
     )

@@ -7,16 +7,18 @@ is `QueueFull` from the sandbox (the caller should answer "try again in N second
 
 from __future__ import annotations
 
+import builtins
 import functools
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from engine.cases import Case, get_cases
-from engine.compare import Comparison, compare, mutated_arguments, render, render_named
+from engine.compare import compare, mutated_arguments, render, render_named
 from engine.drills import Drill, get_drill
 from engine.sandbox.api import Call, CallOutcome, Limits, QueueFull, RunOutcome
 
@@ -56,7 +58,7 @@ _RUN_VERDICTS: dict[str, Verdict] = {
 
 
 @dataclass
-class TestResult:
+class CaseResult:
     """The outcome of one test case. Hidden tests carry no data: no input, output or prints."""
 
     name: str
@@ -96,7 +98,7 @@ class GradeResult:
     passed: int
     total: int
     time_ms: float
-    tests: list[TestResult]
+    tests: list[CaseResult]
     stdout: str = ""
     message: str = ""  # one Chinese sentence summarising the verdict
     sandboxed: bool = True
@@ -161,7 +163,9 @@ def grade(
             sandboxed=outcome.sandboxed,
         )
 
-    tests = [_judge(drill, case, call, outcome) for case, call in zip(cases, outcome.calls, strict=True)]
+    tests = [
+        _judge(drill, case, call, outcome) for case, call in zip(cases, outcome.calls, strict=True)
+    ]
     verdict = _verdict(outcome, tests)
     passed = sum(t.status == "passed" for t in tests)
     return GradeResult(
@@ -171,7 +175,7 @@ def grade(
         total=len(tests),
         time_ms=(time.perf_counter() - start) * 1000,
         tests=tests,
-        stdout=_cap(outcome.stdout, RUN_STDOUT_CHARS),
+        stdout=_run_stdout(outcome, mode),
         message=_summary(drill, verdict, outcome, tests, mode),
         sandboxed=outcome.sandboxed,
         mode=mode,
@@ -186,20 +190,28 @@ def _call(case: Case) -> Call:
     return Call(tuple(copy(a) for a in case.args), {k: copy(v) for k, v in case.kwargs.items()})
 
 
+def _run_stdout(outcome: RunOutcome, mode: Mode) -> str:
+    """Output printed outside the calls (module level). In submit mode it is withheld: code run
+    at exit (atexit, __del__) could print what it saw during the hidden tests."""
+    if mode == "submit" and outcome.stdout:
+        return "（提交时不显示函数外的输出；请用“运行”查看）"
+    return _cap(outcome.stdout, RUN_STDOUT_CHARS)
+
+
 def _cap(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit] + f"\n…（已截断，共 {len(text)} 个字符）"
 
 
-def _judge(drill: Drill, case: Case, call: CallOutcome, run: RunOutcome) -> TestResult:
+def _judge(drill: Drill, case: Case, call: CallOutcome, run: RunOutcome) -> CaseResult:
     hidden = case.hidden
-    result = TestResult(
+    result = CaseResult(
         name=case.name,
         status="error",
         hidden=hidden,
         message="",
         time_ms=call.time_ms,
         stdout="" if hidden else _cap(call.stdout, TEST_STDOUT_CHARS),
-        warnings=list(dict.fromkeys(call.warnings)),
+        warnings=_shown_warnings(call.warnings, hidden),
     )
     if not hidden:
         result.input, result.expected = _case_texts(drill, case)
@@ -251,7 +263,24 @@ def _case_texts(drill: Drill, case: Case) -> tuple[str, str]:
     return text, render(case.expected)
 
 
-def _with_warnings(result: TestResult) -> TestResult:
+# NumPy's floating-point warnings carry no data; anything else a hidden test raised might
+# (user code can put the inputs into a warning's text), so hidden tests show only these.
+_NUMPY_WARNING = re.compile(
+    r"RuntimeWarning: (overflow|underflow|invalid value|divide by zero) encountered in [\w ]+"
+)
+
+
+def _shown_warnings(warnings: Sequence[str], hidden: bool) -> list[str]:
+    unique = list(dict.fromkeys(warnings))
+    if not hidden:
+        return unique
+    kept = [w for w in unique if _NUMPY_WARNING.fullmatch(w)]
+    if len(kept) < len(unique):
+        kept.append("（隐藏测试中的其他警告不显示）")
+    return kept
+
+
+def _with_warnings(result: CaseResult) -> CaseResult:
     if result.warnings:
         shown = "；".join(result.warnings[:3])
         result.message += f"\nNumPy 警告（不影响判定）：{shown}"
@@ -295,13 +324,15 @@ def _error_message(drill: Drill, call: CallOutcome, hidden: bool) -> str:
             + ("" if hidden else _cap(text, ERROR_CHARS))
         ).strip()
     if hidden:
+        # Only a built-in exception's name: a user-made class name could spell out the data.
+        shown = error_type if isinstance(getattr(builtins, error_type, None), type) else "异常"
         line = re.findall(r"line (\d+)", text)
         where = f"（第 {line[-1]} 行）" if line else ""
-        return f"运行出错：{error_type}{where}。隐藏测试不显示错误详情，请先通过可见示例自查。"
+        return f"运行出错：{shown}{where}。隐藏测试不显示错误详情，请先通过可见示例自查。"
     return f"运行出错：{_cap(text, ERROR_CHARS)}"
 
 
-def _verdict(run: RunOutcome, tests: list[TestResult]) -> Verdict:
+def _verdict(run: RunOutcome, tests: list[CaseResult]) -> Verdict:
     if run.status != "ok":
         return _RUN_VERDICTS.get(run.status, "internal_error")
     # Worst first: a MemoryError inside a call is a memory verdict, not a plain runtime error.
@@ -315,7 +346,7 @@ def _verdict(run: RunOutcome, tests: list[TestResult]) -> Verdict:
 
 
 def _summary(
-    drill: Drill, verdict: Verdict, run: RunOutcome, tests: list[TestResult], mode: Mode
+    drill: Drill, verdict: Verdict, run: RunOutcome, tests: list[CaseResult], mode: Mode
 ) -> str:
     detail = run.message.strip()
     total = len(tests)
@@ -335,9 +366,13 @@ def _summary(
             "不要改函数名。"
         )
     if run.status == "load_error":
-        return "运行错误：加载代码时抛出了异常（函数外的顶层代码出错）。" + _tail(detail or run.stderr)
+        return "运行错误：加载代码时抛出了异常（函数外的顶层代码出错）。" + _tail(
+            detail or run.stderr
+        )
     if run.status == "crashed":
-        return "运行错误：进程意外退出（例如调用了 sys.exit、os._exit 或触发了崩溃）。" + _tail(detail)
+        return "运行错误：进程意外退出（例如调用了 sys.exit、os._exit 或触发了崩溃）。" + _tail(
+            detail
+        )
     if verdict == "runtime_error":
         first = next(t for t in tests if t.status == "error")
         return f"运行错误：测试「{first.name}」抛出了异常。"
@@ -353,4 +388,3 @@ def _summary(
 
 def _tail(detail: str) -> str:
     return f"\n{_cap(detail.strip(), ERROR_CHARS)}" if detail.strip() else ""
-

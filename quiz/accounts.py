@@ -93,7 +93,9 @@ def throttle_keys(username: str, ip: str | None) -> list[str]:
     return [f"user:{username.strip().lower()[:100]}", f"ip:{ip or '?'}"]
 
 
-def login_blocked(session: Session, keys: list[str], *, now: datetime, limit: int, window: int) -> bool:
+def login_blocked(
+    session: Session, keys: list[str], *, now: datetime, limit: int, window: int
+) -> bool:
     """True when any key has `limit` failures within the last `window` seconds."""
     since = now - timedelta(seconds=window)
     for key in keys:

@@ -30,11 +30,27 @@ def topic_summaries(session: Session, user_id: int | None, *, now: datetime) -> 
     is_live = and_(Card.retired.is_(False), Card.kind != "drill")
     due = func.sum(
         case(
-            (and_(state.id.is_not(None), state.state != STATE_NEW, state.suspended.is_(False), state.due <= now), 1),
+            (
+                and_(
+                    state.id.is_not(None),
+                    state.state != STATE_NEW,
+                    state.suspended.is_(False),
+                    state.due <= now,
+                ),
+                1,
+            ),
             else_=0,
         )
     )
-    new = func.sum(case((or_(state.id.is_(None), and_(state.state == STATE_NEW, state.suspended.is_(False))), 1), else_=0))
+    new = func.sum(
+        case(
+            (
+                or_(state.id.is_(None), and_(state.state == STATE_NEW, state.suspended.is_(False))),
+                1,
+            ),
+            else_=0,
+        )
+    )
     rows = session.execute(
         select(Topic, func.count(Card.id), due, new)
         .join(Card, and_(Card.topic_id == Topic.id, is_live), isouter=True)
@@ -45,12 +61,19 @@ def topic_summaries(session: Session, user_id: int | None, *, now: datetime) -> 
     ).all()
     section_counts = dict(
         session.execute(
-            select(Section.topic_id, func.count()).where(Section.retired.is_(False)).group_by(Section.topic_id)
+            select(Section.topic_id, func.count())
+            .where(Section.retired.is_(False))
+            .group_by(Section.topic_id)
         ).all()
     )
     return [
         TopicSummary(
-            t.id, t.slug, t.title, n or 0, (d or 0) if user_id else 0, (w or 0) if user_id else n or 0,
+            t.id,
+            t.slug,
+            t.title,
+            n or 0,
+            (d or 0) if user_id else 0,
+            (w or 0) if user_id else n or 0,
             section_counts.get(t.id, 0),
         )
         for t, n, d, w in rows
@@ -86,13 +109,19 @@ def search_cards(
     """Cards matching every word of `query` in the front or back, with this user's state."""
     stmt = (
         select(Card, CardState)
-        .join(CardState, and_(CardState.card_id == Card.id, CardState.user_id == user_id), isouter=True)
+        .join(
+            CardState,
+            and_(CardState.card_id == Card.id, CardState.user_id == user_id),
+            isouter=True,
+        )
         .join(Topic, Topic.id == Card.topic_id)
         .where(Card.retired.is_(False))
     )
     for word in query.split()[:8]:
         pattern = f"%{_escape_like(word)}%"
-        stmt = stmt.where(or_(Card.front_md.like(pattern, escape="\\"), Card.back_md.like(pattern, escape="\\")))
+        stmt = stmt.where(
+            or_(Card.front_md.like(pattern, escape="\\"), Card.back_md.like(pattern, escape="\\"))
+        )
     if topic_slug:
         stmt = stmt.where(Topic.slug == topic_slug)
     if state_filter == "suspended":
@@ -100,7 +129,9 @@ def search_cards(
     elif state_filter == "leech":
         stmt = stmt.where(CardState.leech.is_(True))
     elif state_filter == "new":
-        stmt = stmt.where(or_(CardState.id.is_(None), CardState.state == STATE_NEW), Card.kind != "drill")
+        stmt = stmt.where(
+            or_(CardState.id.is_(None), CardState.state == STATE_NEW), Card.kind != "drill"
+        )
     elif state_filter == "due":
         stmt = stmt.where(CardState.state != STATE_NEW, CardState.suspended.is_(False))
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0

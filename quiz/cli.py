@@ -14,7 +14,9 @@ content_cli = AppGroup("content", help="导入笔记内容。")
 
 
 @content_cli.command("sync")
-@click.option("--dir", "directory", type=click.Path(file_okay=False), help="内容目录（默认 content/）")
+@click.option(
+    "--dir", "directory", type=click.Path(file_okay=False), help="内容目录（默认 content/）"
+)
 @click.option("--strict", is_flag=True, help="有文件解析失败时以状态码 1 退出")
 def content_sync(directory: str | None, strict: bool) -> None:
     """Parse content/*.md and sync topics and cards into the database."""
@@ -36,5 +38,48 @@ def content_sync(directory: str | None, strict: bool) -> None:
         raise SystemExit(1)
 
 
+fsrs_cli = AppGroup("fsrs", help="FSRS 调度参数。")
+
+
+@fsrs_cli.command("optimize")
+@click.option("--user", "username", help="只优化这个用户（默认：所有复习记录足够的用户）")
+@click.option("--min-reviews", type=int, default=None, help="至少需要的复习记录数（默认 400）")
+def fsrs_optimize(username: str | None, min_reviews: int | None) -> None:
+    """Fit per-user FSRS parameters with fsrs-rs-python and print the log loss before/after."""
+    from sqlalchemy import select
+
+    from quiz import optimizer
+    from quiz.accounts import find_user
+    from quiz.db import utcnow
+    from quiz.models import User
+
+    need = optimizer.MIN_REVIEWS if min_reviews is None else min_reviews
+    if username:
+        user = find_user(db.session, username)
+        if user is None:
+            raise click.ClickException(f"找不到用户 {username}")
+        users = [user]
+    else:
+        users = list(db.session.scalars(select(User).order_by(User.id)))
+    failed = False
+    for user in users:
+        try:
+            result = optimizer.optimize_user(db.session, user.id, now=utcnow(), min_reviews=need)
+        except optimizer.NotEnoughReviews as error:
+            db.session.rollback()
+            click.echo(f"{user.username}: 跳过，{error.message}")
+            failed = failed or bool(username)
+            continue
+        db.session.commit()
+        verdict = "已采用" if result.adopted else "未改善，保留原参数"
+        click.echo(
+            f"{user.username}: {result.items} 个样本，对数损失 {result.loss_before:.4f} → "
+            f"{result.loss_after:.4f}（{verdict}）"
+        )
+    if failed:
+        raise SystemExit(1)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(content_cli)
+    app.cli.add_command(fsrs_cli)

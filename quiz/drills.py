@@ -499,7 +499,7 @@ def _review_proposal(
             Submission.user_id == user_id,
             Submission.drill_id == submission.drill_id,
             Submission.mode == "submit",
-            Submission.created_at >= since,
+            Submission.created_at > since,  # the accept that scheduled it is not part of it
             Submission.id != submission.id,
         )
     ).all()

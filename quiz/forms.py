@@ -13,8 +13,17 @@ class LoginForm(FlaskForm):
 
 
 class RegisterForm(FlaskForm):
-    username = StringField("用户名", validators=[DataRequired("请输入用户名。"), Length(3, 40, "用户名需 3–40 个字符。")])
-    password = PasswordField("密码", validators=[DataRequired("请输入密码。"), Length(8, 200, "密码至少 8 个字符。")])
+    username = StringField(
+        "用户名",
+        validators=[DataRequired("请输入用户名。"), Length(3, 40, "用户名需 3–40 个字符。")],
+    )
+    password = PasswordField(
+        "密码", validators=[DataRequired("请输入密码。"), Length(8, 200, "密码至少 8 个字符。")]
+    )
     confirm = PasswordField(
-        "确认密码", validators=[DataRequired("请再次输入密码。"), EqualTo("password", "两次输入的密码不一致。")]
+        "确认密码",
+        validators=[
+            DataRequired("请再次输入密码。"),
+            EqualTo("password", "两次输入的密码不一致。"),
+        ],
     )

@@ -56,9 +56,7 @@ def question_card(q: Question) -> CardSpec:
 def knowledge_cards(kp: KnowledgePoint) -> list[CardSpec]:
     """The point itself, plus one sibling card per 注意/辨析 note (asked the next day, not today)."""
     notes = "".join(f"\n\n> 👉 **{n.kind}**：{n.text}" for n in kp.notes)
-    cards = [
-        CardSpec(kp.key, "knowledge", kp.key, f"讲一讲 **{kp.title}**", kp.body_md + notes)
-    ]
+    cards = [CardSpec(kp.key, "knowledge", kp.key, f"讲一讲 **{kp.title}**", kp.body_md + notes)]
     seen: dict[str, int] = {}
     for note in kp.notes:
         seen[note.kind] = seen.get(note.kind, 0) + 1
@@ -223,7 +221,9 @@ def sync_drill_cards(session: Session, syncer: _Syncer) -> None:
     """One review card per drill, attached to the section it practises (by title)."""
     from engine.drills import DRILLS
 
-    sections_by_title = {(s.topic.title, s.title): s for s in syncer.sections.values() if not s.retired}
+    sections_by_title = {
+        (s.topic.title, s.title): s for s in syncer.sections.values() if not s.retired
+    }
     topics_by_title = {t.title: t for t in syncer.topics.values() if not t.retired}
     for drill in DRILLS.values():
         section = sections_by_title.get((drill.topic, drill.section))

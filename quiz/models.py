@@ -44,7 +44,9 @@ class ApiToken(db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex; the token itself is never stored
+    token_hash: Mapped[str] = mapped_column(
+        String(64), unique=True
+    )  # sha256 hex; the token itself is never stored
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -62,7 +64,9 @@ class AuthFailure(db.Model):  # type: ignore[name-defined,misc]
 class UserSettings(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "user_settings"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     desired_retention: Mapped[float] = mapped_column(Float, default=0.9)
     new_per_day: Mapped[int] = mapped_column(Integer, default=20)
     reviews_per_day: Mapped[int] = mapped_column(Integer, default=200)
@@ -71,7 +75,9 @@ class UserSettings(db.Model):  # type: ignore[name-defined,misc]
     learning_steps: Mapped[str] = mapped_column(String(100), default="1m 10m")
     relearning_steps: Mapped[str] = mapped_column(String(100), default="10m")
     reveal_all: Mapped[bool] = mapped_column(Boolean, default=False)  # both answers on one Space
-    fsrs_parameters: Mapped[list[float] | None] = mapped_column(JSON)  # fitted per user; None = defaults
+    fsrs_parameters: Mapped[list[float] | None] = mapped_column(
+        JSON
+    )  # fitted per user; None = defaults
     fsrs_optimized_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     fsrs_loss_before: Mapped[float | None] = mapped_column(Float)
     fsrs_loss_after: Mapped[float | None] = mapped_column(Float)
@@ -131,7 +137,9 @@ class Card(db.Model):  # type: ignore[name-defined,misc]
     kind: Mapped[str] = mapped_column(String(16))  # "question" | "knowledge" | "drill"
     topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id"), index=True)
     section_id: Mapped[int | None] = mapped_column(ForeignKey("sections.id"), index=True)
-    sibling_key: Mapped[str] = mapped_column(String(255))  # cards of one note are not shown the same day
+    sibling_key: Mapped[str] = mapped_column(
+        String(255)
+    )  # cards of one note are not shown the same day
     position: Mapped[int] = mapped_column(Integer)  # document order, for the new-card queue
     front_md: Mapped[str] = mapped_column(Text)
     back_md: Mapped[str] = mapped_column(Text)
@@ -174,7 +182,9 @@ class CardState(db.Model):  # type: ignore[name-defined,misc]
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)
     leech: Mapped[bool] = mapped_column(Boolean, default=False)
     buried_until: Mapped[date | None] = mapped_column(Date)  # study day on which it shows again
-    version: Mapped[int] = mapped_column(Integer, default=0)  # optimistic lock: stale answers get 409
+    version: Mapped[int] = mapped_column(
+        Integer, default=0
+    )  # optimistic lock: stale answers get 409
 
     card: Mapped[Card] = relationship()
 

@@ -38,6 +38,8 @@ def _headers(response: Response) -> Response:
 def init_app(app: Flask) -> None:
     # The Werkzeug debugger runs code sent from the browser: only in explicit development.
     if app.debug and os.environ.get("QUIZ_ENV") != "development":
-        raise RuntimeError("拒绝在非开发环境启用调试器：请设置 QUIZ_ENV=development 或关闭 FLASK_DEBUG。")
+        raise RuntimeError(
+            "拒绝在非开发环境启用调试器：请设置 QUIZ_ENV=development 或关闭 FLASK_DEBUG。"
+        )
     csrf.init_app(app)
     app.after_request(_headers)

@@ -19,14 +19,18 @@ def login(client: FlaskClient, username: str = "alice", password: str = "correct
     return client.post("/login", data={"username": username, "password": password})
 
 
-def api_token(client: FlaskClient, username: str = "alice", password: str = "correct horse") -> dict[str, str]:
+def api_token(
+    client: FlaskClient, username: str = "alice", password: str = "correct horse"
+) -> dict[str, str]:
     """Headers with a bearer token for an existing user."""
     response = client.post("/api/v1/tokens", json={"username": username, "password": password})
     assert response.status_code == 201, response.get_json()
     return {"Authorization": f"Bearer {response.get_json()['token']}"}
 
 
-def register_in_browser(page: Any, base_url: str, username: str = "browser", password: str = "browser-pass") -> None:
+def register_in_browser(
+    page: Any, base_url: str, username: str = "browser", password: str = "browser-pass"
+) -> None:
     page.goto(f"{base_url}/register")
     page.fill("#username", username)
     page.fill("#password", password)

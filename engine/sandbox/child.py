@@ -9,6 +9,7 @@ so a later timeout or crash keeps the earlier results.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import io
 import linecache
 import os
@@ -96,7 +97,9 @@ class ResultChannel:
 def format_exception(exc: BaseException) -> str:
     """`Type: message` plus the traceback frames that belong to the submission only."""
     try:
-        frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == SUBMISSION_FILE]
+        frames = [
+            f for f in traceback.extract_tb(exc.__traceback__) if f.filename == SUBMISSION_FILE
+        ]
         lines = traceback.format_list(frames)
         head = "Traceback (most recent call last):\n" if lines else ""
         text = head + "".join(lines) + "".join(traceback.format_exception_only(type(exc), exc))
@@ -145,17 +148,30 @@ def run_submission(
     output_limit = int(request["limits"]["output_bytes"])
     # Fresh unbuffered streams on the pipes: nothing the runner buffered can leak in or out.
     sys.stdout = io.TextIOWrapper(
-        io.FileIO(1, "w", closefd=False), encoding="utf-8", errors="backslashreplace", write_through=True
+        io.FileIO(1, "w", closefd=False),
+        encoding="utf-8",
+        errors="backslashreplace",
+        write_through=True,
     )
     sys.stderr = io.TextIOWrapper(
-        io.FileIO(2, "w", closefd=False), encoding="utf-8", errors="backslashreplace", write_through=True
+        io.FileIO(2, "w", closefd=False),
+        encoding="utf-8",
+        errors="backslashreplace",
+        write_through=True,
     )
     sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
     try:
         code = compile_submission(request["source"])
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         seal()
-        out.send({"kind": "load", "status": "syntax_error", "error": format_exception(exc), "error_type": _type_name(exc)})
+        out.send(
+            {
+                "kind": "load",
+                "status": "syntax_error",
+                "error": format_exception(exc),
+                "error_type": _type_name(exc),
+            }
+        )
         _finish(out, 0)
     seal()
 
@@ -166,7 +182,14 @@ def run_submission(
         _exit_now(exc)
     except BaseException as exc:  # noqa: BLE001 - any failure at import time is the user's
         status = "memory" if isinstance(exc, MemoryError) else "load_error"
-        out.send({"kind": "load", "status": status, "error": format_exception(exc), "error_type": _type_name(exc)})
+        out.send(
+            {
+                "kind": "load",
+                "status": status,
+                "error": format_exception(exc),
+                "error_type": _type_name(exc),
+            }
+        )
         _finish(out, 0)
     function = namespace.get(request["function"])
     if not callable(function):
@@ -247,18 +270,14 @@ def _exit_now(exc: SystemExit) -> NoReturn:
 
 def _flush() -> None:
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with contextlib.suppress(Exception):
             stream.flush()
-        except Exception:
-            pass
 
 
 def _finish(out: ResultChannel, code: int) -> NoReturn:
     # Flush first: the runner answers as soon as it sees the end record, and everything
     # written to stdout before it must already be in the pipe.
     _flush()
-    try:
+    with contextlib.suppress(OSError, TooLarge):
         out.send(END_RECORD, reserve=0)
-    except (OSError, TooLarge):
-        pass
     os._exit(code)

@@ -53,14 +53,32 @@ PR_SET_SECCOMP = 22
 SECCOMP_MODE_FILTER = 2
 SYS_PIVOT_ROOT = 155  # x86-64
 
-_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+_libc.mount.argtypes = [
+    ctypes.c_char_p,
+    ctypes.c_char_p,
+    ctypes.c_char_p,
+    ctypes.c_ulong,
+    ctypes.c_char_p,
+]
 _libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
 _libc.unshare.argtypes = [ctypes.c_int]
 _libc.setns.argtypes = [ctypes.c_int, ctypes.c_int]
-_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+_libc.prctl.argtypes = [
+    ctypes.c_int,
+    ctypes.c_ulong,
+    ctypes.c_ulong,
+    ctypes.c_ulong,
+    ctypes.c_ulong,
+]
 # A second handle on prctl whose third argument is a pointer (the seccomp program).
 _prctl_ptr = _libc["prctl"]
-_prctl_ptr.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong]
+_prctl_ptr.argtypes = [
+    ctypes.c_int,
+    ctypes.c_ulong,
+    ctypes.c_void_p,
+    ctypes.c_ulong,
+    ctypes.c_ulong,
+]
 _libc.sethostname.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
 
 
@@ -82,7 +100,9 @@ def setns(fd: int, nstype: int) -> None:
     _check(_libc.setns(fd, nstype), "setns")
 
 
-def mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+def mount(
+    source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None
+) -> None:
     _check(_libc.mount(_b(source), _b(target), _b(fstype), flags, _b(data)), f"mount {target}")
 
 
@@ -378,7 +398,6 @@ def proc_status_field(name: str) -> str:
     return ""
 
 
-
 # --- cgroups (v1 here: memory, pids and cpu controllers) -------------------------------------
 
 CGROUP_ROOT = "/sys/fs/cgroup"
@@ -407,7 +426,9 @@ class Cgroups:
             path = os.path.join(parent, "mlquiz-sandbox", name)
             os.makedirs(path, 0o755, exist_ok=True)
             self.dirs[controller] = path
-        self._procs = [os.open(os.path.join(d, "cgroup.procs"), os.O_WRONLY) for d in self.dirs.values()]
+        self._procs = [
+            os.open(os.path.join(d, "cgroup.procs"), os.O_WRONLY) for d in self.dirs.values()
+        ]
         self._written: dict[str, bytes] = {}
 
     def _write(self, controller: str, name: str, value: int) -> None:

@@ -16,6 +16,8 @@ import numpy as np
 from engine.sandbox import wire
 from engine.sandbox.api import Call, CallOutcome, Limits, RunOutcome, RunStatus
 
+DEFAULT_LIMITS = Limits()
+
 SETUP_FAILED = 121  # runner.py: exit code of a child whose isolation could not be completed
 MAX_TEXT = 8000
 
@@ -98,7 +100,13 @@ def parse_records(
                 raise ProtocolError("record after the end")
             kind = record.get("kind")
             if kind == "load" and load is None:
-                if record.get("status") not in ("ok", "syntax_error", "missing_function", "load_error", "memory"):
+                if record.get("status") not in (
+                    "ok",
+                    "syntax_error",
+                    "missing_function",
+                    "load_error",
+                    "memory",
+                ):
                     raise ProtocolError("bad load status")
                 load = record
             elif kind == "call" and load is not None and load.get("status") == "ok":
@@ -147,7 +155,9 @@ MESSAGES: dict[str, str] = {
 }
 
 
-def message_for(status: str, *, function: str = "", limits: Limits = Limits(), detail: str = "") -> str:
+def message_for(
+    status: str, *, function: str = "", limits: Limits = DEFAULT_LIMITS, detail: str = ""
+) -> str:
     if status == "ok":
         return ""
     return MESSAGES[status].format(
@@ -164,7 +174,14 @@ def not_run(n: int) -> list[CallOutcome]:
     return [CallOutcome(status="not_run") for _ in range(n)]
 
 
-def failed(status: RunStatus, calls: Sequence[Call], function: str, limits: Limits, *, sandboxed: bool = True) -> RunOutcome:
+def failed(
+    status: RunStatus,
+    calls: Sequence[Call],
+    function: str,
+    limits: Limits,
+    *,
+    sandboxed: bool = True,
+) -> RunOutcome:
     """An outcome for a run that never reached user code (refused, internal error)."""
     return RunOutcome(
         status=status,
@@ -174,13 +191,17 @@ def failed(status: RunStatus, calls: Sequence[Call], function: str, limits: Limi
     )
 
 
-def build_outcome(response: dict[str, Any], calls: Sequence[Call], function: str, limits: Limits) -> RunOutcome:
+def build_outcome(
+    response: dict[str, Any], calls: Sequence[Call], function: str, limits: Limits
+) -> RunOutcome:
     """Map a runner response to the api's outcome; the first matching rule wins."""
     n = len(calls)
     sandboxed = bool(response.get("sandboxed", False))
     if response.get("setup_error"):
         return failed("internal_error", calls, function, limits, sandboxed=sandboxed)
-    load, done, ended, too_large, protocol_error = parse_records(response.get("results", b""), n, limits)
+    load, done, ended, too_large, protocol_error = parse_records(
+        response.get("results", b""), n, limits
+    )
     exit_code = response.get("exit_code")
     exit_signal = response.get("exit_signal") or 0
     cpu_ms = float(response.get("cpu_ms") or 0.0)
@@ -188,15 +209,28 @@ def build_outcome(response: dict[str, Any], calls: Sequence[Call], function: str
     detail = ""
     load_status = load.get("status") if load else None
 
-    if response.get("timed_out") or exit_signal == signal.SIGXCPU or (exit_signal == signal.SIGKILL and cpu_ms >= cpu_limit_ms * 0.95):
+    if (
+        response.get("timed_out")
+        or exit_signal == signal.SIGXCPU
+        or (exit_signal == signal.SIGKILL and cpu_ms >= cpu_limit_ms * 0.95)
+    ):
         status: RunStatus = "timeout"
     elif response.get("result_over") or too_large:
         status = "output_limit"
     elif load_status in ("syntax_error", "missing_function", "load_error"):
         status = load_status
-    elif load_status == "memory" or response.get("oom_killed") or any(c.error_type == "MemoryError" for c in done):
+    elif (
+        load_status == "memory"
+        or response.get("oom_killed")
+        or any(c.error_type == "MemoryError" for c in done)
+    ):
         status = "memory_limit"
-    elif protocol_error is None and ended and len(done) == n and (response.get("ended") or exit_code == 0):
+    elif (
+        protocol_error is None
+        and ended
+        and len(done) == n
+        and (response.get("ended") or exit_code == 0)
+    ):
         status = "ok"
     elif load is None and exit_code == SETUP_FAILED:
         status = "internal_error"
@@ -211,7 +245,10 @@ def build_outcome(response: dict[str, Any], calls: Sequence[Call], function: str
 
     error_fields: dict[str, Any] = {}
     if load_status in ("syntax_error", "load_error", "memory") and load is not None:
-        error_fields = {"error": _text(load.get("error")), "error_type": _text(load.get("error_type"), 100)}
+        error_fields = {
+            "error": _text(load.get("error")),
+            "error_type": _text(load.get("error_type"), 100),
+        }
     message = message_for(status, function=function, limits=limits, detail=detail)
     if error_fields.get("error"):
         message = f"{message}\n{error_fields['error']}"

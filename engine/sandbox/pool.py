@@ -16,13 +16,17 @@ import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from engine.sandbox import outcome, wire
 from engine.sandbox.api import Call, Limits, QueueFull, RunOutcome
+
+DEFAULT_LIMITS = Limits()
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +88,9 @@ class RunnerProcess:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
-    def request(self, header: dict[str, Any], body: dict[str, Any], timeout: float) -> dict[str, Any]:
+    def request(
+        self, header: dict[str, Any], body: dict[str, Any], timeout: float
+    ) -> dict[str, Any]:
         """Send one request (small header the runner reads, body it forwards) and await the answer."""
         data = wire.frame(wire.encode(header)) + wire.frame(wire.encode(body))
         try:
@@ -135,45 +141,110 @@ def allow_unsandboxed() -> bool:
     return os.environ.get("GRADER_ALLOW_UNSANDBOXED", "") == "1"
 
 
-class Pool:
-    """`slots` warm runners; at most `queue_size` callers wait for one, the rest get QueueFull."""
+@dataclass(eq=False)
+class _Ticket:
+    """One admitted run: holds a unit of the slot budget until it ends or is demoted."""
 
-    def __init__(self, slots: int | None = None, queue_size: int | None = None, *, uid_base: int | None = None) -> None:
+    started: float
+    demoted: bool = False
+
+
+class Pool:
+    """Warm runners behind a bounded queue.
+
+    `slots` runs may start at once (CPU count by default). A run still going after
+    `demote_after` seconds gives its slot back, and the runner drops its CPU share, so an infinite
+    loop cannot hold honest submissions behind it for its whole CPU limit; up to `overflow` extra
+    runners (default: `slots`) serve the queue meanwhile. When no run can start and `queue_size`
+    callers already wait, `run` raises QueueFull at once.
+    """
+
+    def __init__(
+        self,
+        slots: int | None = None,
+        queue_size: int | None = None,
+        *,
+        overflow: int | None = None,
+        demote_after: float = 0.25,
+        uid_base: int | None = None,
+    ) -> None:
         self.slots = max(1, slots or os.cpu_count() or 1)
         self.queue_size = self.slots * 4 if queue_size is None else max(0, queue_size)
+        self.overflow = self.slots if overflow is None else max(0, overflow)
+        self.demote_after = demote_after
         self.uid_base = uid_base or int(os.environ.get("GRADER_SANDBOX_UID_BASE", "60000"))
         self.pid = os.getpid()
         self._cond = threading.Condition()
-        self._idle: list[RunnerProcess | None] = [None] * self.slots
+        self._idle: deque[RunnerProcess] = deque()
+        self._unstarted = self.slots + self.overflow  # runners we may still start
+        self._budget = self.slots
+        self._active: list[_Ticket] = []
         self._waiting = 0
         self._closed = False
         self._avg_seconds = 0.05
         self._layers: dict[str, Any] | None = None
 
-    # --- slots -------------------------------------------------------------------------------
+    # --- admission ---------------------------------------------------------------------------
 
-    def _acquire(self) -> RunnerProcess | None:
+    def _demote_overdue(self, now: float) -> float | None:
+        """Free the budget of runs past `demote_after`; return when the next one is due."""
+        next_due = None
+        for ticket in self._active:
+            if ticket.demoted:
+                continue
+            due = ticket.started + self.demote_after
+            if now >= due:
+                ticket.demoted = True
+                self._budget += 1
+            elif next_due is None or due < next_due:
+                next_due = due
+        return next_due
+
+    def _can_start(self) -> bool:
+        return self._budget > 0 and (bool(self._idle) or self._unstarted > 0)
+
+    def _acquire(self) -> tuple[RunnerProcess | None, _Ticket]:
         with self._cond:
             if self._closed:
                 raise RuntimeError("sandbox pool is shut down")
-            if not self._idle and self._waiting >= self.queue_size:
+            self._demote_overdue(time.monotonic())
+            if not self._can_start() and self._waiting >= self.queue_size:
                 per_slot = (self._waiting + 1) / self.slots
                 raise QueueFull(retry_after=max(1, math.ceil(per_slot * self._avg_seconds)))
             self._waiting += 1
             try:
-                while not self._idle:
-                    self._cond.wait()
+                while True:
+                    now = time.monotonic()
+                    next_due = self._demote_overdue(now)
+                    if self._can_start():
+                        break
+                    if self._closed:
+                        raise RuntimeError("sandbox pool is shut down")
+                    self._cond.wait(None if next_due is None else max(0.001, next_due - now))
             finally:
                 self._waiting -= 1
-            return self._idle.pop()
+            self._budget -= 1
+            ticket = _Ticket(time.monotonic())
+            self._active.append(ticket)
+            if self._idle:
+                # Oldest idle first: the runner released last is still tearing down its namespaces.
+                return self._idle.popleft(), ticket
+            self._unstarted -= 1
+            return None, ticket
 
-    def _release(self, runner: RunnerProcess | None) -> None:
+    def _release(self, runner: RunnerProcess | None, ticket: _Ticket) -> None:
         with self._cond:
+            self._active.remove(ticket)
+            if not ticket.demoted:
+                self._budget += 1
             if self._closed:
                 if runner is not None:
                     runner.close()
                 return
-            self._idle.append(runner)
+            if runner is None:
+                self._unstarted += 1
+            else:
+                self._idle.append(runner)
             self._cond.notify()
 
     def _ensure_started(self, runner: RunnerProcess | None) -> RunnerProcess:
@@ -195,25 +266,32 @@ class Pool:
 
     # --- public ------------------------------------------------------------------------------
 
+    def sandbox_uids(self) -> set[int]:
+        """The uids this pool's runners drop submissions to (for tests and the doctor)."""
+        with self._cond:
+            return {int(r.hello.get("uid") or 0) for r in self._idle} - {0}
+
     def layers(self) -> dict[str, Any]:
         """What isolation the runners really get, measured by a probe child at start-up."""
         if self._layers is None:
-            runner = self._acquire()
+            runner, ticket = self._acquire()
             try:
                 runner = self._ensure_started(runner)
-            except RunnerDied:
+            except (RunnerDied, OSError):
                 runner = None
                 return {}
             finally:
-                self._release(runner)
+                self._release(runner, ticket)
         return dict(self._layers or {})
 
-    def run(self, source: str, function: str, calls: Sequence[Call], limits: Limits = Limits()) -> RunOutcome:
+    def run(
+        self, source: str, function: str, calls: Sequence[Call], limits: Limits = DEFAULT_LIMITS
+    ) -> RunOutcome:
         """Run `function` from `source` on each call in an isolated child; never compares."""
         from engine.sandbox.doctor import evaluate  # local: doctor imports this module
 
         started = time.monotonic()
-        runner = self._acquire()
+        runner, ticket = self._acquire()
         try:
             try:
                 runner = self._ensure_started(runner)
@@ -228,6 +306,7 @@ class Pool:
                 "op": "run",
                 "limits": {k: getattr(limits, k) for k in Limits.__dataclass_fields__},
                 "isolate": report["ready"],
+                "demote_after": self.demote_after,
             }
             body = {
                 "source": source,
@@ -240,7 +319,9 @@ class Pool:
                 log.error("sandbox runner died: %s", exc)
                 runner.close(timeout=0.5)
                 runner = None
-                return outcome.failed("internal_error", calls, function, limits, sandboxed=report["ready"])
+                return outcome.failed(
+                    "internal_error", calls, function, limits, sandboxed=report["ready"]
+                )
             if response.get("setup_error"):
                 log.error("sandbox setup failed: %s", response["setup_error"])
             result = outcome.build_outcome(response, calls, function, limits)
@@ -250,14 +331,14 @@ class Pool:
                 return outcome.failed("internal_error", calls, function, limits)
             return result
         finally:
-            self._release(runner)
+            self._release(runner, ticket)
             elapsed = time.monotonic() - started
             self._avg_seconds = 0.8 * self._avg_seconds + 0.2 * elapsed
 
     def close(self) -> None:
         with self._cond:
             self._closed = True
-            idle, self._idle = self._idle, []
+            idle, self._idle = list(self._idle), deque()
             self._cond.notify_all()
         for runner in idle:
             if runner is not None:

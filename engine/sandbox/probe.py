@@ -12,7 +12,14 @@ import resource
 import socket
 from typing import Any
 
-ALLOWED_ENV = {"PATH", "LANG", "LC_ALL", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"}
+ALLOWED_ENV = {
+    "PATH",
+    "LANG",
+    "LC_ALL",
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+}
 
 
 def observe(
@@ -43,7 +50,9 @@ def observe(
         "mount_namespace": ns["mnt"] != host_ns["mnt"] and not os.path.exists(hidden_path),
         "ipc_namespace": ns["ipc"] != host_ns["ipc"],
         "uts_namespace": ns["uts"] != host_ns["uts"],
-        "tmp_private": os.path.isdir("/tmp") and not os.listdir("/tmp") and os.access("/tmp", os.W_OK),
+        "tmp_private": os.path.isdir("/tmp")
+        and not os.listdir("/tmp")
+        and os.access("/tmp", os.W_OK),
         "env_scrubbed": set(os.environ) <= ALLOWED_ENV,
         "rlimits": all(resource.getrlimit(k)[0] == v for k, v in expected.items()),
         "cgroup": cgroups is not None and cgroups.member(),

@@ -22,6 +22,7 @@ and a body (source, function, calls) that the runner forwards to init without de
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import gc
@@ -44,7 +45,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def _load(name: str) -> ModuleType:
     """Import a sibling module by path under a private name (never as `engine.*`)."""
-    spec = importlib.util.spec_from_file_location(f"_sandbox_{name}", os.path.join(HERE, f"{name}.py"))
+    spec = importlib.util.spec_from_file_location(
+        f"_sandbox_{name}", os.path.join(HERE, f"{name}.py")
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up in sys.modules
@@ -67,7 +70,7 @@ def _parse_args(argv: list[str]) -> dict[str, Any]:
     return opts
 
 
-OPTS = _parse_args(sys.argv[1:]) if __name__ == "__main__" else {"site": [], "uid_base": 60000, "uid_count": 1000}
+OPTS = _parse_args(sys.argv[1:])
 sys.path.extend(OPTS["site"])
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
@@ -195,7 +198,9 @@ class Runner:
 
     def serve(self) -> None:
         layers = self.probe()
-        self.respond({"op": "hello", "uid": self.uid or 0, "errors": tuple(self.errors), "layers": layers})
+        self.respond(
+            {"op": "hello", "uid": self.uid or 0, "errors": tuple(self.errors), "layers": layers}
+        )
         gc.freeze()  # keep start-up objects out of the children's GC passes (fewer COW faults)
         while True:
             if self.spare is None:
@@ -246,10 +251,9 @@ class Runner:
     def _prefork(self, isolate: bool) -> Spare:
         pipes = {name: os.pipe() for name in ("request", "result", "stdout", "stderr", "status")}
         for name in ("request", "result", "stdout", "stderr"):
-            try:
+            # The default 64 KiB works too, only with more context switches.
+            with contextlib.suppress(OSError):
                 fcntl.fcntl(pipes[name][0], fcntl.F_SETPIPE_SZ, PIPE_SIZE)
-            except OSError:
-                pass  # the default 64 KiB works, only with more context switches
         if isolate:
             isolation.unshare(isolation.CLONE_NEWPID)
         try:
@@ -279,7 +283,9 @@ class Runner:
             _close_quietly(fd)
         os.waitpid(spare.pid, 0)
 
-    def execute(self, header: dict[str, Any], body: bytes) -> tuple[dict[str, Any], Callable[[], None]]:
+    def execute(
+        self, header: dict[str, Any], body: bytes
+    ) -> tuple[dict[str, Any], Callable[[], None]]:
         """Hand the request to a ready init and supervise it; returns (response, cleanup)."""
         limits = header["limits"]
         isolate = bool(header.get("isolate")) and self.can_isolate
@@ -293,7 +299,9 @@ class Runner:
         if isolate and self.cgroups is not None:
             # Headroom over RLIMIT_AS for init and page tables; the cgroup bounds the total
             # when submissions may fork, RLIMIT_AS only bounds each process.
-            self.cgroups.configure(int(limits["memory_bytes"]) + (64 << 20), int(limits["max_processes"]) + 1)
+            self.cgroups.configure(
+                int(limits["memory_bytes"]) + (64 << 20), int(limits["max_processes"]) + 1
+            )
             oom_before = self.cgroups.oom_kills()
 
         reaped = False
@@ -326,7 +334,9 @@ class Runner:
         response["sandboxed"] = isolate
         return response, cleanup
 
-    def _supervise(self, spare: Spare, limits: dict[str, Any], start: float, demote_after: float) -> dict[str, Any]:
+    def _supervise(
+        self, spare: Spare, limits: dict[str, Any], start: float, demote_after: float
+    ) -> dict[str, Any]:
         """Collect output under caps until the end record or init's exit; kill at the deadline.
 
         After `demote_after` seconds the submission's CPU share drops, so short honest
@@ -472,11 +482,21 @@ class Runner:
             _report_setup_error(status_w, f"init: {exc!r}")
             os._exit(SETUP_FAILED)
 
-    def _user_process(self, request: dict[str, Any], pipes: dict[str, tuple[int, int]], isolate: bool) -> None:
+    def _user_process(
+        self, request: dict[str, Any], pipes: dict[str, tuple[int, int]], isolate: bool
+    ) -> None:
         limits = request["limits"]
         try:
             devnull = os.open(os.devnull, os.O_RDONLY)
-            _install_fds([devnull, pipes["stdout"][1], pipes["stderr"][1], pipes["result"][1], pipes["status"][1]])
+            _install_fds(
+                [
+                    devnull,
+                    pipes["stdout"][1],
+                    pipes["stderr"][1],
+                    pipes["result"][1],
+                    pipes["status"][1],
+                ]
+            )
             isolation.RlimitPlan(
                 cpu_seconds=isolation.cpu_rlimit(float(limits["cpu_seconds"])),
                 memory_bytes=int(limits["memory_bytes"]),
@@ -565,33 +585,25 @@ def _install_fds(fds: list[int]) -> None:
 
 
 def _report_setup_error(fd: int, message: str) -> None:
-    try:
+    with contextlib.suppress(Exception):  # if even this fails there is nothing else to tell
         os.write(fd, wire.frame(wire.encode({"kind": "setup_error", "error": message[:2000]})))
-    except Exception:  # noqa: BLE001 - nothing else to tell
-        pass
 
 
 def _sigkill(pid: int) -> None:
     """Kill init (which ends its PID namespace) and, without namespaces, its process group."""
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     _kill_group(pid)
 
 
 def _kill_group(pgid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _close_quietly(fd: int) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.close(fd)
-    except OSError:
-        pass
 
 
 def _write_all(fd: int, data: bytes) -> None:

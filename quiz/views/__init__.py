@@ -25,9 +25,32 @@ def _nav() -> dict[str, Any]:
 
 
 def register_blueprints(app: Flask) -> None:
-    from quiz.views import api, api_drills, auth, drills, errors, health, notes
+    from quiz.views import (
+        api,
+        api_drills,
+        api_reviews,
+        auth,
+        drills,
+        errors,
+        health,
+        notes,
+        progress,
+        settings,
+        study,
+    )
 
-    for module in (auth, notes, api, health, drills, api_drills):
+    for module in (
+        auth,
+        notes,
+        api,
+        health,
+        drills,
+        api_drills,
+        progress,
+        study,
+        settings,
+        api_reviews,
+    ):
         app.register_blueprint(module.bp)
     errors.init_app(app)
     app.context_processor(_nav)

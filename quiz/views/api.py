@@ -16,7 +16,6 @@ from quiz.db import db, utcnow
 from quiz.models import User
 from quiz.security import csrf
 
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 ERROR_MESSAGES = {
@@ -117,9 +116,13 @@ def create_token() -> tuple[Response, int]:
     data = json_body()
     username = data.get("username")
     config = current_app.config
-    keys = accounts.throttle_keys(username if isinstance(username, str) else "", request.remote_addr)
+    keys = accounts.throttle_keys(
+        username if isinstance(username, str) else "", request.remote_addr
+    )
     window, now = config["LOGIN_FAILURE_WINDOW_SECONDS"], utcnow()
-    if accounts.login_blocked(db.session, keys, now=now, limit=config["LOGIN_FAILURE_LIMIT"], window=window):
+    if accounts.login_blocked(
+        db.session, keys, now=now, limit=config["LOGIN_FAILURE_LIMIT"], window=window
+    ):
         raise ApiError(429, "登录失败次数过多，请 5 分钟后再试。")
     user = accounts.authenticate(db.session, username, data.get("password"))
     if user is None:

@@ -25,8 +25,12 @@ def _handle(error: HTTPException) -> Response | tuple[str, int]:
     if request.path.startswith("/api/"):
         return api_http_error(error)
     code = error.code or 500
-    message = "表单已过期或缺少安全令牌，请刷新页面后重试。" if isinstance(error, CSRFError) else None
-    return render_template("error.html", code=code, title=TITLES.get(code, "出错了"), message=message), code
+    message = (
+        "表单已过期或缺少安全令牌，请刷新页面后重试。" if isinstance(error, CSRFError) else None
+    )
+    return render_template(
+        "error.html", code=code, title=TITLES.get(code, "出错了"), message=message
+    ), code
 
 
 def init_app(app: Flask) -> None:

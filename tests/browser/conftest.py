@@ -39,7 +39,9 @@ def live_server(synced_db_template: Path, tmp_path: Path) -> Iterator[str]:
     """The app with CSRF on, on a fresh database copy, served from a thread."""
     db_path = tmp_path / "quiz.sqlite3"
     shutil.copyfile(synced_db_template, db_path)
-    app = create_app({"SECRET_KEY": "browser-test", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}"})
+    app = create_app(
+        {"SECRET_KEY": "browser-test", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}"}
+    )
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

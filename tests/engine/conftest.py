@@ -27,4 +27,3 @@ def run(sandbox: Sandbox) -> Callable[..., GradeResult]:
         return grade(drill, dedent(source), sandbox=sandbox, **kwargs)
 
     return _run
-

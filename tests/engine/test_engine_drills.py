@@ -70,6 +70,19 @@ def test_drill_texts_are_complete(drill: Drill) -> None:
 
 
 @pytest.mark.parametrize("drill", ALL)
+def test_paragraphs_are_not_soft_wrapped_between_chinese_characters(drill: Drill) -> None:
+    # A soft line break renders as a space, which shows between two Chinese characters.
+    for text in (drill.statement_md, drill.explanation_md):
+        lines = text.splitlines()
+        in_fence = False
+        for prev, line in zip(lines, lines[1:], strict=False):
+            in_fence ^= prev.startswith("```")
+            if in_fence or not prev.strip() or not line.strip():
+                continue
+            assert not (not prev[-1].isascii() and not line.lstrip()[0].isascii()), (prev, line)
+
+
+@pytest.mark.parametrize("drill", ALL)
 def test_starter_and_solution_define_the_exact_signature(drill: Drill) -> None:
     for source in (drill.starter_code, drill.solution_code):
         tree = ast.parse(source)

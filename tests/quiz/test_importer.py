@@ -68,18 +68,35 @@ def test_edit_updates_card_and_keeps_history(empty_app: Flask, tmp_path: Path) -
     card = _card(db.session, QUESTION)
     card_id = card.id
     db.session.add(
-        ReviewLog(user_id=user.id, card_id=card_id, rating=3, reviewed_at=datetime(2026, 1, 1, tzinfo=UTC),
-                  state_before=0, state_after=1, before={}, after={})
+        ReviewLog(
+            user_id=user.id,
+            card_id=card_id,
+            rating=3,
+            reviewed_at=datetime(2026, 1, 1, tzinfo=UTC),
+            state_before=0,
+            state_after=1,
+            before={},
+            after={},
+        )
     )
     db.session.commit()
     doc = folder / OWNER_DOC.name
-    doc.write_text(doc.read_text().replace("Softmax将输入转换为概率分布，适用于多分类任务。", "Softmax 把分数变成概率。"))
+    doc.write_text(
+        doc.read_text().replace(
+            "Softmax将输入转换为概率分布，适用于多分类任务。", "Softmax 把分数变成概率。"
+        )
+    )
     report = sync_content(db.session, folder)
     db.session.commit()
     assert len(report.updated) == 1 and not report.added and not report.retired
     card = db.session.get(Card, card_id)
     assert "Softmax 把分数变成概率。" in card.back_html
-    assert db.session.scalar(select(func.count()).select_from(ReviewLog).where(ReviewLog.card_id == card_id)) == 1
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(ReviewLog).where(ReviewLog.card_id == card_id)
+        )
+        == 1
+    )
 
 
 def test_vanished_question_is_retired_not_deleted(empty_app: Flask, tmp_path: Path) -> None:
@@ -105,7 +122,9 @@ def test_bad_file_is_reported_and_others_still_import(empty_app: Flask, tmp_path
     from quiz.db import db
 
     folder = _content(tmp_path)
-    (folder / "02-broken.md").write_text("### 主题\n#### **1. 节**\n**🔥 面试高频题**\n1. 没有答案的问题？\n")
+    (folder / "02-broken.md").write_text(
+        "### 主题\n#### **1. 节**\n**🔥 面试高频题**\n1. 没有答案的问题？\n"
+    )
     report = sync_content(db.session, folder)
     assert len(report.errors) == 1
     error = report.errors[0]

@@ -33,7 +33,14 @@ def test_upgrade_builds_schema_from_empty_file(empty_app: Flask) -> None:
     from quiz.db import db
 
     tables = set(inspect(db.engine).get_table_names())
-    assert {"users", "cards", "card_states", "review_logs", "submissions", "alembic_version"} <= tables
+    assert {
+        "users",
+        "cards",
+        "card_states",
+        "review_logs",
+        "submissions",
+        "alembic_version",
+    } <= tables
 
 
 def test_sqlite_pragmas(empty_app: Flask) -> None:

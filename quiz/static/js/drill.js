@@ -337,7 +337,7 @@
             { class: `test-${t.status}` },
             h("th", { scope: "row" }, t.name, t.hidden ? h("span", { class: "badge hidden-badge", text: "隐藏" }) : null),
             h("td", null, h("span", { class: `test-status status-${t.status}`, text: status })),
-            h("td", { class: "test-message" }, t.hidden ? h("span", { class: "muted", text: "隐藏测试不显示详情" }) : t.message),
+            h("td", { class: "test-message" }, t.hidden ? h("span", { class: "muted", "aria-label": "不显示", text: "—" }) : t.message),
             h("td", { class: "num" }, t.hidden ? "—" : formatError(t.max_abs_error)),
             h("td", { class: "num" }, t.hidden ? "—" : formatMs(t.time_ms)),
           ),
@@ -387,7 +387,9 @@
         h("h3", { text: "打印输出" }),
         data.stdout ? h("pre", null, h("code", { text: data.stdout })) : h("p", { class: "muted", text: "（没有打印输出）" }),
       );
-      results.replaceChildren(banner, table, output);
+      const hasHidden = (data.tests || []).some((t) => t.hidden);
+      const note = hasHidden ? h("p", { class: "muted hidden-note", text: "标为“隐藏”的测试只显示名称和状态；输入、期望和实际输出只对可见示例显示。" }) : null;
+      results.replaceChildren(banner, note, table, output);
       banner.focus({ preventScroll: true });
       banner.scrollIntoView({ block: "nearest" });
     }

@@ -1,0 +1,232 @@
+"""The review API: next card, answer, undo (token auth, or the session plus its CSRF token)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, NoReturn
+
+from flask import Response, current_app, jsonify, request, url_for
+from sqlalchemy.exc import IntegrityError
+
+from quiz import study
+from quiz.db import db, utcnow
+from quiz.scheduling import RATING_NAMES, STATE_NAMES, interval_label
+from quiz.views.api import ApiError, api_blueprint, api_user, json_body, login_required
+
+bp = api_blueprint("api_reviews")
+
+MAX_DURATION_MS = 24 * 3600 * 1000
+
+
+def _fuzz() -> bool:
+    return bool(current_app.config.get("FSRS_FUZZ", True))
+
+
+def drill_url(card_id: int, drill_id: str | None) -> str | None:
+    """Where a due drill card sends the user to re-implement it (if the drill pages exist)."""
+    if not drill_id or "drills.drill" not in current_app.view_functions:
+        return None
+    return url_for("drills.drill", drill_id=drill_id, review=1)
+
+
+def card_payload(
+    item: study.QueueCard, counts: study.Counts | None, *, now: datetime
+) -> dict[str, Any]:
+    """A card as the study page and API clients get it: content, version and the four previews."""
+    user_id = api_user().id
+    previews = study.card_previews(db.session, user_id, item, now=now, fuzz=_fuzz())
+    card, state = item.card, item.state
+    payload: dict[str, Any] = {
+        "card": {
+            "id": card.id,
+            "topic": item.topic_title or card.topic.title,
+            "topic_slug": item.topic_slug or card.topic.slug,
+            "kind": card.kind,
+            "front_html": card.front_html,
+            "short_html": card.short_html,
+            "back_html": card.back_html,
+            "drill_url": drill_url(card.id, card.drill_id),
+            "state": STATE_NAMES[state.state if state else 0],
+            "queue": item.queue,
+            "leech": bool(state and state.leech),
+        },
+        "version": item.version,
+        "previews": {RATING_NAMES[r]: int(v.total_seconds()) for r, v in previews.items()},
+        "labels": {RATING_NAMES[r]: interval_label(v.total_seconds()) for r, v in previews.items()},
+    }
+    if counts is not None:
+        payload["counts"] = counts_json(counts)
+    return payload
+
+
+def counts_json(counts: study.Counts) -> dict[str, int]:
+    return {"new": counts.new, "learning": counts.learning, "review": counts.review}
+
+
+def _raise(error: study.StudyError) -> NoReturn:
+    db.session.rollback()
+    raise ApiError(error.status, error.message) from error
+
+
+def _topic_id() -> int | None:
+    try:
+        return study.topic_id_for(db.session, request.args.get("topic") or None)
+    except study.StudyError as error:
+        _raise(error)
+
+
+@bp.get("/reviews/next")
+@login_required
+def next_card() -> Response | tuple[str, int]:
+    now = utcnow()
+    queue = study.study_queue(db.session, api_user().id, now=now, topic_id=_topic_id())
+    if queue.card is None:
+        db.session.commit()  # the settings row may have just been created
+        return "", 204
+    payload = card_payload(queue.card, queue.counts, now=now)
+    payload["done_today"] = queue.done_today
+    db.session.commit()
+    return jsonify(payload)
+
+
+@bp.get("/reviews/summary")
+@login_required
+def summary() -> Response:
+    """Today's counts and what tomorrow holds (the study page's empty state)."""
+    now = utcnow()
+    user_id = api_user().id
+    topic_id = _topic_id()
+    queue = study.study_queue(db.session, user_id, now=now, topic_id=topic_id)
+    day = study.day_summary(db.session, user_id, now=now, topic_id=topic_id)
+    db.session.commit()
+    counts = queue.counts
+    return jsonify(
+        {
+            "counts": counts_json(counts),
+            "done_today": day.done_today,
+            "due_tomorrow": day.due_tomorrow,
+            "learning_later": day.learning_later,
+            "next_learning_due": day.next_learning_due.isoformat()
+            if day.next_learning_due
+            else None,
+        }
+    )
+
+
+def _int_field(
+    data: dict[str, Any], name: str, *, required: bool, low: int, high: int
+) -> int | None:
+    value = data.get(name)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ApiError(400, f"{name} 必须是 {low}–{high} 之间的整数。")
+    return value
+
+
+def _request_id(data: dict[str, Any]) -> str | None:
+    value = data.get("request_id")
+    if value is None:
+        return None
+    if (
+        not isinstance(value, str)
+        or not 1 <= len(value) <= study.MAX_REQUEST_ID
+        or not value.isprintable()
+    ):
+        raise ApiError(400, f"request_id 必须是 1–{study.MAX_REQUEST_ID} 个可打印字符的字符串。")
+    return value
+
+
+@bp.post("/reviews")
+@login_required
+def answer() -> tuple[Response, int]:
+    data = json_body()
+    card_id = _int_field(data, "card_id", required=True, low=1, high=2**62)
+    rating = data.get("rating")
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 4:
+        raise ApiError(400, "rating 必须是 1–4 的整数（1 重来、2 困难、3 良好、4 简单）。")
+    duration = _int_field(data, "duration_ms", required=False, low=0, high=MAX_DURATION_MS)
+    version = _int_field(data, "version", required=False, low=0, high=2**62)
+    request_id = _request_id(data)
+    user_id = api_user().id
+    assert card_id is not None
+    try:
+        result = study.answer(
+            db.session,
+            user_id,
+            card_id,
+            rating,
+            now=utcnow(),
+            duration_ms=duration,
+            request_id=request_id,
+            version=version,
+            fuzz=_fuzz(),
+        )
+        db.session.commit()
+    except (study.Conflict, IntegrityError) as error:
+        # A retry that raced its own first attempt: answer what that attempt recorded.
+        db.session.rollback()
+        replay = study.find_replay(db.session, user_id, request_id) if request_id else None
+        if replay is not None and replay.card_id == card_id:
+            return jsonify(replay.to_json()), 201
+        message = error.message if isinstance(error, study.Conflict) else None
+        raise ApiError(409, message) from error
+    except study.StudyError as error:
+        _raise(error)
+    return jsonify(result.to_json()), 201
+
+
+@bp.post("/reviews/undo")
+@login_required
+def undo() -> Response:
+    """Undo the last answer of today; answers with the restored card, ready to be shown again."""
+    user_id = api_user().id
+    now = utcnow()
+    try:
+        state = study.undo_last(db.session, user_id, now=now)
+        db.session.commit()
+    except study.StudyError as error:
+        _raise(error)
+    item = study.queue_card(db.session, user_id, state.card_id)
+    queue = study.study_queue(db.session, user_id, now=now, topic_id=_topic_id())
+    payload = card_payload(item, queue.counts, now=now)
+    payload["done_today"] = queue.done_today
+    db.session.commit()
+    return jsonify(payload)
+
+
+def _card_id_from_body() -> int:
+    card_id = _int_field(json_body(), "card_id", required=True, low=1, high=2**62)
+    assert card_id is not None
+    return card_id
+
+
+@bp.post("/reviews/bury")
+@login_required
+def bury() -> Response:
+    """Hide a card until the next study day."""
+    try:
+        state = study.bury(db.session, api_user().id, _card_id_from_body(), now=utcnow())
+        db.session.commit()
+    except study.StudyError as error:
+        _raise(error)
+    return jsonify(
+        {
+            "card_id": state.card_id,
+            "buried_until": state.buried_until.isoformat() if state.buried_until else None,
+        }
+    )
+
+
+@bp.post("/reviews/suspend")
+@login_required
+def suspend() -> Response:
+    """Take a card out of studying until it is unsuspended in the card browser."""
+    try:
+        state = study.set_suspended(
+            db.session, api_user().id, _card_id_from_body(), True, now=utcnow()
+        )
+        db.session.commit()
+    except study.StudyError as error:
+        _raise(error)
+    return jsonify({"card_id": state.card_id, "suspended": state.suspended})

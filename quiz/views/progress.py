@@ -1,0 +1,210 @@
+"""The progress dashboard, the exports (CSV, JSON backup, Anki deck) and the backup import."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user, login_required
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from quiz import apkg, backup, progress
+from quiz.db import db, utcnow
+from quiz.security import csrf
+from quiz.views import api_progress
+
+bp = Blueprint("progress", __name__)
+# The JSON API rides along (as progress.api_progress) so the app registers one blueprint.
+bp.register_blueprint(api_progress.bp)
+
+RETENTION_LABELS = {"7d": "近 7 天", "30d": "近 30 天", "365d": "近 365 天"}
+STATE_LABELS = {
+    "new": "新卡",
+    "learning": "学习中",
+    "relearning": "重新学习",
+    "review": "复习中",
+    "suspended": "已暂停",
+}
+WEEKDAYS = ("一", "二", "三", "四", "五", "六", "日")
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    day: date
+    reviews: int
+    level: int  # 0 (none) to 4 (busiest), the colour step
+
+
+def heatmap_weeks(days: list[progress.DayCount]) -> list[list[HeatCell | None]]:
+    """Columns of Monday-to-Sunday cells (None outside the range), like GitHub's calendar."""
+    busiest = max((d.reviews for d in days), default=0)
+
+    def level(n: int) -> int:
+        # Quartiles of the busiest day: a light week still shows its shape.
+        return 0 if n == 0 or busiest == 0 else min(4, 1 + (4 * (n - 1)) // busiest)
+
+    cells: list[HeatCell | None] = [None] * days[0].day.weekday() if days else []
+    cells += [HeatCell(d.day, d.reviews, level(d.reviews)) for d in days]
+    cells += [None] * (-len(cells) % 7)
+    return [cells[i : i + 7] for i in range(0, len(cells), 7)]
+
+
+def month_labels(weeks: list[list[HeatCell | None]]) -> list[str]:
+    """The month's name above the first week that contains its first day."""
+    labels = []
+    for week in weeks:
+        first = next((c for c in week if c is not None and c.day.day == 1), None)
+        labels.append(f"{first.day.month}月" if first else "")
+    return labels
+
+
+def _percent(value: float | None) -> float | None:
+    return None if value is None else round(value * 100, 1)
+
+
+def chart_specs(d: progress.Dashboard) -> dict[str, dict[str, Any]]:
+    """What progress.js draws; the same numbers are in the tables beside each chart."""
+    desired = _percent(d.settings.desired_retention)
+    return {
+        "retention": {
+            "type": "bar",
+            "unit": "%",
+            "max": 100,
+            "labels": list(RETENTION_LABELS.values()),
+            "datasets": [
+                {
+                    "label": "实际保留率",
+                    "color": "good",
+                    "data": [_percent(d.retention[k].rate) for k in RETENTION_LABELS],
+                },
+                {
+                    "label": "目标保留率",
+                    "color": "easy",
+                    "line": True,
+                    "data": [desired] * len(RETENTION_LABELS),
+                },
+            ],
+        },
+        "forecast": {
+            "type": "bar",
+            "labels": [f"{f.day.month}/{f.day.day}" for f in d.forecast],
+            "datasets": [{"label": "到期卡片", "color": "easy", "data": [f.reviews for f in d.forecast]}],
+        },
+        "states": {
+            "type": "doughnut",
+            "labels": list(STATE_LABELS.values()),
+            "colors": ["easy", "warn", "again", "good", "hard"],
+            "datasets": [{"label": "卡片数", "data": [d.states[k] for k in STATE_LABELS]}],
+        },
+        "mastery": {
+            "type": "bar",
+            "horizontal": True,
+            "unit": "%",
+            "max": 100,
+            "labels": [t.title for t in d.topics],
+            "datasets": [
+                {"label": "掌握度", "color": "good", "data": [_percent(t.mastery) for t in d.topics]}
+            ],
+        },
+    }
+
+
+def card_link(card: progress.WeakCard) -> str:
+    """The card in the card browser: searched by the words of its front, scrolled to by id."""
+    words = " ".join(card.front_md.split()[:8])
+    return url_for("notes.cards", q=words, topic=card.topic_slug, _anchor=f"card-{card.card_id}")
+
+
+@bp.get("/progress")
+@login_required
+def dashboard() -> str:
+    data = progress.dashboard(db.session, current_user.id, now=utcnow())
+    weeks = heatmap_weeks(data.heatmap)
+    return render_template(
+        "progress/dashboard.html",
+        d=data,
+        charts=chart_specs(data),
+        weeks=weeks,
+        months=month_labels(weeks),
+        weekdays=WEEKDAYS,
+        retention_labels=RETENTION_LABELS,
+        state_labels=STATE_LABELS,
+        card_link=card_link,
+        can_import=not backup.has_history(db.session, current_user.id),
+        max_backup_mb=backup.MAX_BACKUP_BYTES // (1024 * 1024),
+    )
+
+
+def _attachment(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+
+
+@bp.get("/progress/reviews.csv")
+@login_required
+def reviews_csv() -> Response:
+    stamp = utcnow().date().isoformat()
+    chunks = backup.review_log_csv(db.session, current_user.id)
+    return Response(
+        stream_with_context(chunks),
+        mimetype="text/csv",
+        headers=_attachment(f"mlquiz-reviews-{stamp}.csv"),
+    )
+
+
+@bp.get("/progress/backup.json")
+@login_required
+def backup_json() -> Response:
+    now = utcnow()
+    compress = request.args.get("gzip") == "1"
+    body = backup.dump_backup(backup.export_backup(db.session, current_user.id, now=now), compress=compress)
+    name = f"mlquiz-backup-{now.date().isoformat()}.json" + (".gz" if compress else "")
+    mimetype = "application/gzip" if compress else "application/json"
+    return Response(body, mimetype=mimetype, headers=_attachment(name))
+
+
+@bp.get("/progress/deck.apkg")
+@login_required
+def deck_apkg() -> Response:
+    body = apkg.build_apkg(db.session, now=utcnow())
+    return Response(body, mimetype="application/octet-stream", headers=_attachment("mlquiz-deck.apkg"))
+
+
+@bp.post("/progress/import")
+@login_required
+@csrf.exempt  # checked below, once the larger upload limit is in place
+def import_backup() -> Response:
+    target = redirect(url_for(".dashboard", _anchor="backup"))
+    # Backups are far larger than the app-wide request limit; raise it for this request only.
+    request.max_content_length = backup.MAX_BACKUP_BYTES + 64 * 1024
+    try:
+        if current_app.config.get("WTF_CSRF_ENABLED", True):
+            csrf.protect()
+        upload = request.files.get("backup")
+    except RequestEntityTooLarge:
+        flash(f"备份文件过大（上限 {backup.MAX_BACKUP_BYTES // (1024 * 1024)} MB）。", "error")
+        return target
+    if upload is None or not upload.filename:
+        flash("请选择要导入的备份文件。", "error")
+        return target
+    try:
+        data = backup.load_backup(upload.stream.read(backup.MAX_BACKUP_BYTES + 1))
+        report = backup.import_backup(db.session, current_user.id, data)
+    except backup.BackupError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return target
+    db.session.commit()
+    flash(report.summary(), "success")
+    return redirect(url_for(".dashboard"))

@@ -1,0 +1,109 @@
+"""Fixtures for the sandbox tests: a dedicated pool started with secrets in its environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.sandbox import Call, Limits, Pool, RunOutcome
+
+RELU = "import numpy as np\n\ndef relu(x):\n    return np.maximum(x, 0)\n"
+X = np.array([[-1.5, 0.0, 2.0], [3.0, -4.0, 0.5]])
+
+
+class Secrets:
+    """Values that must never show up in anything a submission sends back."""
+
+    def __init__(self, root: Path) -> None:
+        self.env = {
+            "SECRET_KEY": "sk-" + secrets.token_hex(12),
+            "DATABASE_URL": "sqlite:////srv/app-" + secrets.token_hex(12) + ".db",
+        }
+        self.file_text = "db-secret-" + secrets.token_hex(12)
+        # Stands in for the app's SQLite file / instance secret: root-owned, mode 0600, outside /tmp.
+        self.dir = root
+        self.file = root / "app.db"
+        self.file.write_text(self.file_text)
+        self.file.chmod(0o600)
+
+    @property
+    def values(self) -> list[str]:
+        return [*self.env.values(), self.file_text]
+
+    def assert_absent(self, outcome: RunOutcome) -> None:
+        texts = [outcome.stdout, outcome.stderr, outcome.message]
+        for call in outcome.calls:
+            texts += [call.stdout, call.error or "", " ".join(call.warnings), repr(call.value)]
+        blob = "\n".join(texts)
+        for value in self.values:
+            assert value not in blob
+
+
+@pytest.fixture(scope="session")
+def leak_secrets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secrets]:
+    directory = tmp_path_factory.mktemp("instance")
+    directory.chmod(0o700)
+    found = Secrets(directory)
+    saved = {k: os.environ.get(k) for k in found.env}
+    os.environ.update(found.env)
+    try:
+        yield found
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def pool(leak_secrets: Secrets) -> Iterator[Pool]:
+    """Started while SECRET_KEY/DATABASE_URL are set in this process: they must not leak."""
+    p = Pool(slots=2, queue_size=8)
+    try:
+        yield p
+    finally:
+        p.close()
+
+
+def honest_relu(pool: Pool) -> None:
+    """The sandbox is still healthy: an ordinary correct answer runs and returns its value."""
+    out = pool.run(RELU, "relu", [Call((X.copy(),))])
+    assert out.status == "ok", (out.status, out.message)
+    assert out.sandboxed
+    np.testing.assert_array_equal(out.calls[0].value, np.maximum(X, 0))
+
+
+def sandbox_processes(uids: set[int]) -> list[int]:
+    """Host pids of processes running as any of `uids`."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as fh:
+                for line in fh:
+                    if line.startswith("Uid:"):
+                        if int(line.split()[1]) in uids:
+                            found.append(int(entry))
+                        break
+        except OSError:
+            continue
+    return found
+
+
+def wait_no_sandbox_processes(uids: set[int], timeout: float = 3.0) -> list[int]:
+    """The runner kills the namespace right after answering: give it a moment."""
+    deadline = time.monotonic() + timeout
+    while (left := sandbox_processes(uids)) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return left
+
+
+SHORT = Limits(cpu_seconds=1.0, wall_seconds=1.0)

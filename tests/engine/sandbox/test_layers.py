@@ -1,0 +1,221 @@
+"""Each isolation layer, observed from inside a real sandboxed child.
+
+These run as root on Linux (as CI does). A missing layer fails here loudly: nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from engine.sandbox import Call, Pool, doctor_report, shutdown
+from tests.engine.sandbox.conftest import X
+
+PROBE_HEAD = "import numpy as np\nimport os\n\ndef relu(x):\n"
+
+
+def inside(pool: Pool, body: str) -> str:
+    """Run `body` inside relu() in the sandbox; return what it printed (it must not raise)."""
+    source = PROBE_HEAD + "".join(f"    {line}\n" for line in body.strip().splitlines()) + "    return np.maximum(x, 0)\n"
+    out = pool.run(source, "relu", [Call((X.copy(),))])
+    assert out.status == "ok", (out.status, out.message)
+    call = out.calls[0]
+    assert call.status == "ok", call.error
+    np.testing.assert_array_equal(call.value, np.maximum(X, 0))
+    return call.stdout.strip()
+
+
+def test_runs_as_root_here() -> None:
+    assert os.geteuid() == 0, "the sandbox tests expect root, as on CI"
+
+
+def test_unprivileged_uid_of_its_own(pool: Pool) -> None:
+    uid, gid, groups = inside(pool, "print(os.getuid(), os.getgid(), os.getgroups())").split(" ", 2)
+    assert int(uid) not in (0, os.getuid()) and int(gid) != 0
+    assert groups == "[]"
+    assert int(uid) in pool.sandbox_uids()
+    ids = inside(pool, "print(os.geteuid(), *os.getresuid(), *os.getresgid())").split()
+    assert ids == [uid] * 7
+
+
+def test_no_new_privs_seccomp_and_nondumpable(pool: Pool) -> None:
+    status = inside(pool, "print(open('/proc/self/status').read())")
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    assert fields["NoNewPrivs"].strip() == "1"
+    assert fields["Seccomp"].strip() == "2"
+    assert fields["CapEff"].strip() == "0000000000000000"
+    assert fields["CapPrm"].strip() == "0000000000000000"
+
+
+def test_parent_death_signal_is_set(pool: Pool) -> None:
+    out = inside(
+        pool,
+        """
+import ctypes
+libc = ctypes.CDLL(None)
+sig = ctypes.c_int(0)
+libc.prctl(2, ctypes.byref(sig), 0, 0, 0)
+print(sig.value)
+""",
+    )
+    assert out == "9"
+
+
+def test_pid_namespace(pool: Pool) -> None:
+    assert inside(pool, "print(os.getpid(), os.getppid(), sorted(p for p in os.listdir('/proc') if p.isdigit()))") == "2 1 ['2']"
+
+
+def test_no_network(pool: Pool) -> None:
+    out = inside(
+        pool,
+        """
+devs = [l.split(':')[0].strip() for l in open('/proc/net/dev').readlines()[2:]]
+routes = open('/proc/net/route').read().splitlines()[1:]
+import socket, fcntl, struct
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+flags = struct.unpack('16sH', fcntl.ioctl(s, 0x8913, struct.pack('16sH', b'lo', 0)))[1]
+print(devs, routes, flags & 1)
+""",
+    )
+    assert out == "['lo'] [] 0"  # only loopback, and it is down; no routes
+
+
+def test_network_namespace_is_new(pool: Pool) -> None:
+    inode = inside(pool, "print(os.stat('/proc/self/ns/net').st_ino, os.stat('/proc/self/ns/mnt').st_ino, os.stat('/proc/self/ns/ipc').st_ino, os.stat('/proc/self/ns/uts').st_ino)")
+    here = [os.stat(f"/proc/self/ns/{n}").st_ino for n in ("net", "mnt", "ipc", "uts")]
+    assert all(a != b for a, b in zip(map(int, inode.split()), here, strict=True))
+    assert inside(pool, "import socket; print(socket.gethostname())") == "sandbox"
+
+
+def test_tmp_is_empty_private_and_fresh_each_time(pool: Pool) -> None:
+    assert inside(pool, "print(os.listdir('/tmp'), os.getcwd()); open('/tmp/leftover', 'w').write('x')") == "[] /tmp"
+    assert inside(pool, "print(os.listdir('/tmp'), os.listdir('/var/tmp'), os.listdir('/dev/shm'))") == "[] [] []"
+    assert not os.path.exists("/tmp/leftover")
+
+
+def test_root_filesystem_is_minimal_and_read_only(pool: Pool) -> None:
+    out = inside(
+        pool,
+        """
+print(sorted(os.listdir('/')))
+print(sorted(os.listdir('/dev')), sorted(os.listdir('/etc')))
+for p in ('/usr/pwn', '/etc/pwn', np.__file__ + '.pwn'):
+    try:
+        open(p, 'w')
+        print('WROTE', p)
+    except OSError as e:
+        print(e.errno)
+""",
+    )
+    lines = out.splitlines()
+    assert eval(lines[0]) == sorted(["bin", "dev", "etc", "lib", "lib64", "proc", "root", "tmp", "usr", "var", "work"])  # noqa: S307
+    assert lines[1] == "['null', 'random', 'shm', 'urandom', 'zero'] ['hostname']"
+    assert "WROTE" not in out
+
+
+def test_seccomp_refuses_dangerous_calls(pool: Pool) -> None:
+    out = inside(
+        pool,
+        """
+import ctypes, socket, errno
+libc = ctypes.CDLL(None, use_errno=True)
+def code(r):
+    return 'ok' if r != -1 else errno.errorcode[ctypes.get_errno()]
+res = {}
+try:
+    socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    res['socket'] = 'ok'
+except OSError as e:
+    res['socket'] = errno.errorcode[e.errno]
+res['unix'] = 'ok' if socket.socket(socket.AF_UNIX) else 'no'
+res['ptrace'] = code(libc.ptrace(0, 0, 0, 0))
+res['unshare'] = code(libc.unshare(0x40000000))
+res['mount'] = code(libc.mount(b'x', b'/tmp', b'tmpfs', 0, None))
+res['kill1'] = code(libc.kill(1, 0))
+res['kill_self'] = code(libc.kill(os.getpid(), 0))
+res['bpf'] = code(libc.syscall(321, 0, 0, 0))
+res['clone_newuser'] = code(libc.syscall(56, 0x10000000 | 17, 0, 0, 0, 0))
+try:
+    os.execv('/usr/bin/true', ['true'])
+except OSError as e:
+    res['execve'] = errno.errorcode[e.errno]
+print(sorted(res.items()))
+""",
+    )
+    assert eval(out) == sorted(  # noqa: S307
+        {
+            "socket": "EPERM",
+            "unix": "ok",
+            "ptrace": "EPERM",
+            "unshare": "EPERM",
+            "mount": "EPERM",
+            "kill1": "EPERM",
+            "kill_self": "ok",
+            "bpf": "EPERM",
+            "clone_newuser": "EPERM",
+            "execve": "EPERM",
+        }.items()
+    )
+
+
+def test_rlimits(pool: Pool) -> None:
+    out = inside(
+        pool,
+        """
+import resource as r
+print([r.getrlimit(k) for k in (r.RLIMIT_CPU, r.RLIMIT_AS, r.RLIMIT_NPROC, r.RLIMIT_NOFILE, r.RLIMIT_FSIZE, r.RLIMIT_CORE)])
+""",
+    )
+    assert eval(out) == [(2, 3), (512 * 2**20,) * 2, (1, 1), (64, 64), (2**20, 2**20), (0, 0)]  # noqa: S307
+
+
+def test_cgroup_membership(pool: Pool) -> None:
+    out = inside(pool, "print(open('/proc/self/cgroup').read())")
+    groups = {line.split(":")[1]: line.split(":")[2] for line in out.splitlines()}
+    for controller in ("memory", "pids", "cpu"):
+        key = next(k for k in groups if controller in k.split(","))
+        assert "/mlquiz-sandbox/uid-" in groups[key]
+
+
+def test_environment_and_file_descriptors(pool: Pool) -> None:
+    out = inside(pool, "print(sorted(os.environ), sorted(os.listdir('/proc/self/fd')))")
+    env, fds = out.split("] [")
+    assert "SECRET_KEY" not in env and "DATABASE_URL" not in env
+    assert set(eval(env + "]")) <= {"PATH", "LANG", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"}  # noqa: S307
+    # 0-3 plus the one listdir itself opens.
+    assert len(eval("[" + fds)) <= 5  # noqa: S307
+
+
+def test_reference_not_importable(pool: Pool) -> None:
+    out = inside(
+        pool,
+        """
+import sys
+try:
+    import engine
+    print('IMPORTED')
+except ImportError:
+    print('no engine', [m for m in sys.modules if 'engine' in m or 'reference' in m], sys.flags.isolated, sys.flags.no_site)
+""",
+    )
+    assert out == "no engine [] 1 1"
+
+
+def test_doctor_report_on_this_machine() -> None:
+    """The process-wide pool on this root machine: every layer active, ready to grade."""
+    try:
+        report = doctor_report()
+    finally:
+        shutdown()
+    missing = [name for name, on in report["layers"].items() if not on]
+    assert report["ready"] is True, (missing, report)
+    assert missing == []
+    assert report["message"] == ""
+    assert report["sandbox_uid"] not in (None, 0, os.getuid())
+
+
+@pytest.mark.parametrize("layer", ["uid_drop", "seccomp", "net_namespace", "pid_namespace", "mount_namespace", "rlimits"])
+def test_probe_observes_each_layer(layer: str, pool: Pool) -> None:
+    assert pool.layers()[layer] is True
