@@ -270,6 +270,8 @@ def load_backup(raw: bytes) -> dict[str, Any]:
             raise BackupError("压缩的备份文件已损坏，无法解压。") from error
         if len(raw) > MAX_JSON_BYTES or decompressor.unconsumed_tail:
             raise BackupError("备份文件解压后过大。")
+        if not decompressor.eof:
+            raise BackupError("压缩的备份文件不完整或已损坏，无法解压。")
     try:
         data = json.loads(raw.decode("utf-8-sig"), parse_constant=_reject_constant)
     except UnicodeDecodeError as error:
@@ -469,19 +471,19 @@ UNIQUE_BY = {
 
 
 def _validate_record(section: str, index: int | None, value: Any) -> dict[str, Any]:
-    where = SECTION_NAMES[section] + ("" if index is None else f" 第 {index + 1} 条")
+    where = SECTION_NAMES[section] + ("" if index is None else f"第 {index + 1} 条")
     if not isinstance(value, dict):
-        raise BackupError(f"备份文件有误：{where} 必须是 JSON 对象。")
+        raise BackupError(f"备份文件有误：{where}必须是 JSON 对象。")
     schema = SCHEMAS[section]
     missing = [name for name in schema if name not in value]
     if missing:
-        raise BackupError(f"备份文件有误：{where} 缺少字段 {', '.join(missing)}。")
+        raise BackupError(f"备份文件有误：{where}缺少字段 {', '.join(missing)}。")
     out = {}
     for name, check in schema.items():
         try:
             out[name] = check(value[name])
         except _Invalid as problem:
-            raise BackupError(f"备份文件有误：{where} 的 {name} {problem}。") from None
+            raise BackupError(f"备份文件有误：{where}的 {name} {problem}。") from None
     return out
 
 
@@ -510,7 +512,7 @@ def validate_backup(data: dict[str, Any]) -> ValidBackup:
                 continue
             if value in seen:
                 raise BackupError(
-                    f"备份文件有误：{SECTION_NAMES[section]} 第 {i + 1} 条与前面的记录重复（{value[0]}）。"
+                    f"备份文件有误：{SECTION_NAMES[section]}第 {i + 1} 条与前面的记录重复（{value[0]}）。"
                 )
             seen.add(value)
     return ValidBackup(

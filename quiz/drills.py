@@ -14,6 +14,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from quiz import studyday
@@ -245,8 +246,23 @@ def _progress(session: Session, user_id: int, drill_id: str) -> DrillProgress:
     progress = get_progress(session, user_id, drill_id)
     if progress is None:
         progress = DrillProgress(user_id=user_id, drill_id=drill_id, submits=0, failed_submits=0)
-        session.add(progress)
+        if not _inserted(session, progress):
+            progress = get_progress(session, user_id, drill_id)  # another request created it
+            assert progress is not None
     return progress
+
+
+def _inserted(session: Session, row: Any) -> bool:
+    """Insert a row unique per user and drill; False when a concurrent request won the race.
+
+    The debounced autosave and a submission can both create the first draft at once.
+    """
+    try:
+        with session.begin_nested():
+            session.add(row)
+        return True
+    except IntegrityError:
+        return False
 
 
 def can_reveal(progress: DrillProgress | None) -> bool:
@@ -327,9 +343,11 @@ def save_draft(
         draft = Draft(
             user_id=user_id, drill_id=_draft_key(drill_id, review), code=code, updated_at=now
         )
-        session.add(draft)
-    else:
-        draft.code, draft.updated_at = code, now
+        if _inserted(session, draft):
+            return draft
+        draft = load_draft(session, user_id, drill_id, review=review)
+        assert draft is not None
+    draft.code, draft.updated_at = code, now
     session.flush()
     return draft
 

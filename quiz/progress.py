@@ -18,9 +18,25 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
 from fsrs.scheduler import FSRS_DEFAULT_DECAY
-from sqlalchemy import Index, Integer, and_, case, column, func, not_, or_, select, values
+from sqlalchemy import (
+    CTE,
+    Date,
+    Index,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal_column,
+    not_,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -39,17 +55,19 @@ from quiz.models import (
 )
 from quiz.studyday import day_bounds, study_day
 
-# Covering index for the retention and "new cards today" aggregates: with it SQLite answers them
-# from the index alone instead of reading every log row (whose before/after JSON makes rows
-# large). Declared here, beside the queries that need it, so the models file stays unchanged;
-# created by migration 5c1e0a7d9b21. Constructing it attaches it to the table's metadata.
+# Index for the retention and "new cards today" aggregates. Rating before time turns "reviews of
+# review-state cards answered r within a window" into a pure index range count (four of them
+# make a window's retention), so SQLite neither reads the wide log rows (their before/after
+# JSON) nor evaluates an expression per row. Declared here, beside the queries that need it, so
+# the models file stays unchanged; created by migration 5c1e0a7d9b21.
 REVIEW_OUTCOME_INDEX = Index(
-    "ix_review_logs_user_time_outcome",
+    "ix_review_logs_user_outcome_time",
     ReviewLog.user_id,
-    ReviewLog.reviewed_at,
     ReviewLog.state_before,
     ReviewLog.rating,
+    ReviewLog.reviewed_at,
 )
+RATINGS = (1, 2, 3, 4)
 
 HEATMAP_DAYS = 365
 FORECAST_DAYS = 30
@@ -187,35 +205,60 @@ def day_boundaries(first: date, days: int, settings: ProgressSettings) -> list[d
     return [*starts, day_bounds(last, settings.timezone, settings.rollover_hour)[1]]
 
 
-def _ranges(bounds: Sequence[datetime], name: str):  # noqa: ANN202 (a SQLAlchemy CTE)
-    """A CTE of (i, lo, hi) rows, one per consecutive pair of bounds."""
-    rows = [(i, bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
-    return (
-        values(column("i", Integer), column("lo", UTCDateTime()), column("hi", UTCDateTime()), name=name)
-        .data(rows)
-        .cte(name)
+def _day_ranges(n: int, name: str) -> CTE:
+    """A CTE of n rows (i, lo, hi) whose instants are bind parameters `{name}_lo_{i}` etc.
+
+    A UNION ALL of one-row selects rather than VALUES: SQLAlchemy cannot cache a VALUES
+    construct, and compiling a 365-row one on every request costs ~100 ms, ten times what
+    SQLite needs to run the query. Built once per size (see the lru_caches below).
+    """
+    kind = UTCDateTime()
+    rows = [
+        select(
+            literal_column(str(i), Integer).label("i"),
+            bindparam(f"{name}_lo_{i}", type_=kind).label("lo"),
+            bindparam(f"{name}_hi_{i}", type_=kind).label("hi"),
+        )
+        for i in range(n)
+    ]
+    return union_all(*rows).cte(name)
+
+
+def _range_params(bounds: Sequence[datetime], name: str) -> dict[str, datetime]:
+    params = {}
+    for i in range(len(bounds) - 1):
+        params[f"{name}_lo_{i}"] = bounds[i]
+        params[f"{name}_hi_{i}"] = bounds[i + 1]
+    return params
+
+
+@lru_cache(maxsize=4)
+def _review_counts_statement(n: int) -> Select[tuple[int, int]]:
+    days = _day_ranges(n, "days")
+    count = (
+        select(func.count())
+        .select_from(ReviewLog)
+        .where(
+            ReviewLog.user_id == bindparam("user_id", type_=Integer),
+            ReviewLog.reviewed_at >= days.c.lo,
+            ReviewLog.reviewed_at < days.c.hi,
+        )
+        .scalar_subquery()
     )
+    return select(days.c.i, count)
 
 
 def review_counts(session: Session, user_id: int, bounds: Sequence[datetime]) -> list[int]:
     """Review-log rows in each [bounds[i], bounds[i+1]).
 
     One correlated count per range: each is an index range scan on (user_id, reviewed_at),
-    which in SQLite is several times faster than a join followed by GROUP BY.
+    which in SQLite is several times faster than a join followed by GROUP BY, and needs no
+    date function of any database.
     """
-    days = _ranges(bounds, "days")
-    n = (
-        select(func.count())
-        .select_from(ReviewLog)
-        .where(
-            ReviewLog.user_id == user_id,
-            ReviewLog.reviewed_at >= days.c.lo,
-            ReviewLog.reviewed_at < days.c.hi,
-        )
-        .scalar_subquery()
-    )
-    counts = [0] * (len(bounds) - 1)
-    for i, count in session.execute(select(days.c.i, n)):
+    n = len(bounds) - 1
+    params = {"user_id": user_id, **_range_params(bounds, "days")}
+    counts = [0] * n
+    for i, count in session.execute(_review_counts_statement(n), params):
         counts[i] = count
     return counts
 
@@ -223,22 +266,28 @@ def review_counts(session: Session, user_id: int, bounds: Sequence[datetime]) ->
 def retention(
     session: Session, user_id: int, starts: dict[str, datetime], end: datetime
 ) -> dict[str, Retention]:
-    """True retention per window: reviews of review-state cards, and those not answered Again."""
-    earliest = min(starts.values())
-    columns = []
-    for start in starts.values():
-        in_window = ReviewLog.reviewed_at >= start
-        columns.append(func.coalesce(func.sum(case((and_(in_window, ReviewLog.rating > 1), 1), else_=0)), 0))
-        columns.append(func.coalesce(func.sum(case((in_window, 1), else_=0)), 0))
-    row = session.execute(
-        select(*columns).where(
-            ReviewLog.user_id == user_id,
-            ReviewLog.reviewed_at >= earliest,
-            ReviewLog.reviewed_at < end,
-            ReviewLog.state_before == STATE_REVIEW,
+    """True retention per window: reviews of review-state cards, and those not answered Again.
+
+    Per window, a count per rating: with `rating IN (...)` each is a range of the outcome index.
+    """
+    out = {}
+    for key, start in starts.items():
+        by_rating = dict(
+            session.execute(
+                select(ReviewLog.rating, func.count())
+                .where(
+                    ReviewLog.user_id == user_id,
+                    ReviewLog.state_before == STATE_REVIEW,
+                    ReviewLog.rating.in_(RATINGS),
+                    ReviewLog.reviewed_at >= start,
+                    ReviewLog.reviewed_at < end,
+                )
+                .group_by(ReviewLog.rating)
+            ).all()
         )
-    ).one()
-    return {key: Retention(int(row[2 * i]), int(row[2 * i + 1])) for i, key in enumerate(starts)}
+        total = sum(by_rating.values())
+        out[key] = Retention(total - by_rating.get(1, 0), total)
+    return out
 
 
 def new_introduced(session: Session, user_id: int, start: datetime, end: datetime) -> int:
@@ -252,6 +301,7 @@ def new_introduced(session: Session, user_id: int, start: datetime, end: datetim
                 ReviewLog.reviewed_at >= start,
                 ReviewLog.reviewed_at < end,
                 ReviewLog.state_before == STATE_NEW,
+                ReviewLog.rating.in_(RATINGS),  # lets the outcome index serve the time range
                 Card.kind != "drill",
             )
         )
@@ -313,10 +363,38 @@ def state_counts(session: Session, user_id: int, *, today: date) -> tuple[dict[s
         )
         .select_from(Card)
         .join(Topic, Topic.id == Card.topic_id)
-        .join(CardState, and_(CardState.card_id == Card.id, CardState.user_id == user_id), isouter=True)
+        .join(
+            CardState,
+            and_(CardState.card_id == Card.id, CardState.user_id == user_id),
+            isouter=True,
+        )
         .where(_live())
     ).one()
     return dict(zip(STATE_KEYS, (int(v) for v in row[:5]), strict=True)), int(row[5])
+
+
+@lru_cache(maxsize=4)
+def _forecast_statement(n: int) -> Select[tuple[int, int]]:
+    days = _day_ranges(n, "forecast_days")
+    count = (
+        select(func.count())
+        .select_from(CardState)
+        .join(Card, Card.id == CardState.card_id)
+        .join(Topic, Topic.id == Card.topic_id)
+        .where(
+            CardState.user_id == bindparam("user_id", type_=Integer),
+            _scheduled(),
+            _live(),
+            CardState.due >= days.c.lo,
+            CardState.due < days.c.hi,
+            or_(
+                CardState.buried_until.is_(None),
+                CardState.buried_until <= bindparam("today", type_=Date),
+            ),
+        )
+        .scalar_subquery()
+    )
+    return select(days.c.i, count)
 
 
 def forecast(
@@ -326,20 +404,11 @@ def forecast(
 
     A buried card waits until its `buried_until` day even if it was due earlier.
     """
+    n = len(bounds) - 1
     lows = [_EPOCH, *bounds[1:]]
-    days = _ranges(lows, "forecast_days")
-    base = (
-        select(func.count())
-        .select_from(CardState)
-        .join(Card, Card.id == CardState.card_id)
-        .join(Topic, Topic.id == Card.topic_id)
-        .where(CardState.user_id == user_id, _scheduled(), _live())
-    )
-    n = base.where(
-        CardState.due >= days.c.lo, CardState.due < days.c.hi, _not_buried(today)
-    ).scalar_subquery()
-    counts = [0] * (len(bounds) - 1)
-    for i, count in session.execute(select(days.c.i, n)):
+    params = {"user_id": user_id, "today": today, **_range_params(lows, "forecast_days")}
+    counts = [0] * n
+    for i, count in session.execute(_forecast_statement(n), params):
         counts[i] = count
     # Buried cards are rare (siblings of today's answers): place them one by one.
     buried = session.execute(
@@ -350,7 +419,7 @@ def forecast(
     ).all()
     for due, buried_until in buried:
         index = max(bisect_right(bounds, due) - 1, (buried_until - today).days, 0)
-        if index < len(counts):
+        if index < n:
             counts[index] += 1
     return counts
 
@@ -397,7 +466,9 @@ def topic_progress(
                 func.count(),
                 func.coalesce(func.sum(case((progress.submits > 0, 1), else_=0)), 0),
                 func.coalesce(func.sum(case((progress.solved_at.is_not(None), 1), else_=0)), 0),
-                func.avg(case((progress.solved_at.is_not(None), progress.attempts_to_first_accept))),
+                func.avg(
+                    case((progress.solved_at.is_not(None), progress.attempts_to_first_accept))
+                ),
             )
             .join(Topic, Topic.id == Card.topic_id)
             .join(
@@ -415,7 +486,9 @@ def topic_progress(
         if kind != "drill":
             recall_sum[topic_id] = recall_sum.get(topic_id, 0.0) + value
     topics = session.execute(
-        select(Topic.id, Topic.slug, Topic.title).where(Topic.retired.is_(False)).order_by(Topic.position)
+        select(Topic.id, Topic.slug, Topic.title)
+        .where(Topic.retired.is_(False))
+        .order_by(Topic.position)
     ).all()
     out = []
     for topic_id, slug, title in topics:
@@ -504,9 +577,15 @@ def _streak(
     session: Session, user_id: int, heatmap: list[int], today: date, settings: ProgressSettings
 ) -> int:
     days, open_ended = streak(heatmap)
-    # Rare: the streak is older than the heatmap. Walk back a year at a time.
+    # The streak is older than the heatmap: walk back a year at a time, after a cheap look at
+    # the single day before (most long streaks started inside the window after all).
     first = today - timedelta(days=len(heatmap) - 1)
     while open_ended:
+        start, end = day_bounds(
+            first - timedelta(days=1), settings.timezone, settings.rollover_hour
+        )
+        if not review_counts(session, user_id, [start, end])[0]:
+            break
         first -= timedelta(days=HEATMAP_DAYS)
         counts = review_counts(session, user_id, day_boundaries(first, HEATMAP_DAYS, settings))
         more = 0
@@ -534,9 +613,16 @@ def dashboard(session: Session, user_id: int, *, now: datetime) -> Dashboard:
     forecast_bounds = day_boundaries(today, FORECAST_DAYS, settings)
     upcoming = forecast(session, user_id, forecast_bounds, today=today)
 
-    rows = _card_rows(session, user_id)
-    recall = {r.id: retrievability(r.stability, r.last_review, now, settings.decay) for r in rows}
-    kinds = {r.id: (r.topic_id, r.kind) for r in rows}
+    # One pass over the user's card states (unpacked: named access on result rows is slow).
+    recall: dict[int, float] = {}
+    kinds: dict[int, tuple[int, str]] = {}
+    history: list[tuple[int, int, int]] = []
+    for card_id, topic_id, kind, stability, last_review, lapses, reps in _card_rows(
+        session, user_id
+    ):
+        recall[card_id] = retrievability(stability, last_review, now, settings.decay)
+        kinds[card_id] = (topic_id, kind)
+        history.append((card_id, lapses, reps))
     return Dashboard(
         today=today,
         settings=settings,
@@ -551,5 +637,5 @@ def dashboard(session: Session, user_id: int, *, now: datetime) -> Dashboard:
         forecast=[DayCount(today + timedelta(days=i), n) for i, n in enumerate(upcoming)],
         states=states,
         topics=topic_progress(session, user_id, recall, kinds),
-        weakest=weakest_cards(session, user_id, [(r.id, r.lapses, r.reps) for r in rows], recall),
+        weakest=weakest_cards(session, user_id, history, recall),
     )

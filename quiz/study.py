@@ -21,8 +21,11 @@ from sqlalchemy import (
     case,
     delete,
     func,
+    literal,
     or_,
     select,
+    true,
+    union_all,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -254,33 +257,32 @@ def topic_id_for(session: Session, slug: str | None) -> int | None:
 @dataclass(frozen=True)
 class _Statements:
     done_today: Select[Any]
-    counts: Select[Any]
-    pick: Select[Any]
+    today: Select[Any]
+    queue: Select[Any]
+    load: Select[Any]
 
 
 @lru_cache(maxsize=1)
 def _statements() -> _Statements:
-    """The queue's three queries, built once with bound parameters.
+    """The queue's queries, built once with bound parameters.
 
-    Building SQLAlchemy expressions costs more than running these queries on SQLite, and the
-    study page runs them on every answer.
+    Three round trips per card: what was done today (it sets the room left under the daily
+    limits), then the counts and the pick in one statement, then the card itself. Every part
+    walks an index and stops early (LIMIT); sorting whole card rows, or building SQLAlchemy
+    expressions per request, would cost more than the answer itself.
     """
     user_id = bindparam("user_id", type_=Integer())
     topic_id = bindparam("topic_id", type_=Integer())
     start, end = bindparam("start", type_=UTCDateTime()), bindparam("end", type_=UTCDateTime())
     now, ahead = bindparam("now", type_=UTCDateTime()), bindparam("ahead", type_=UTCDateTime())
     today = bindparam("today", type_=Date())
-    review_room, new_room = (
-        bindparam("review_room", type_=Integer()),
-        bindparam("new_room", type_=Integer()),
-    )
+    new_room = bindparam("new_room", type_=Integer())
+    review_room = bindparam("review_room", type_=Integer())
 
-    no_state = CardState.id.is_(None)
-    visible = and_(
-        Card.retired.is_(False),
-        or_(no_state, CardState.suspended.is_(False)),
-        or_(no_state, CardState.buried_until.is_(None), CardState.buried_until <= today),
-        or_(topic_id.is_(None), Card.topic_id == topic_id),
+    in_topic = or_(topic_id.is_(None), Card.topic_id == topic_id)
+    shown = and_(
+        CardState.suspended.is_(False),
+        or_(CardState.buried_until.is_(None), CardState.buried_until <= today),
     )
     # Any card answered today hides the other cards of its note until tomorrow.
     seen_today = (
@@ -289,52 +291,93 @@ def _statements() -> _Statements:
         .where(ReviewLog.user_id == user_id, ReviewLog.reviewed_at >= start)
     )
     fresh = Card.sibling_key.not_in(seen_today)
-    learning = CardState.state.in_((STATE_LEARNING, STATE_RELEARNING))
-    learning_today = and_(learning, CardState.due < end)
-    reviewing = and_(CardState.state == STATE_REVIEW, CardState.due < end, fresh)
-    is_new = and_(or_(no_state, CardState.state == STATE_NEW), Card.kind != "drill", fresh)
 
-    def from_cards(*columns: Any) -> Select[Any]:
+    def from_states(*columns: Any) -> Select[Any]:
         return (
             select(*columns)
-            .select_from(Card)
-            .outerjoin(CardState, and_(CardState.card_id == Card.id, CardState.user_id == user_id))
+            .select_from(CardState)
+            .join(Card, Card.id == CardState.card_id)
+            .where(CardState.user_id == user_id, Card.retired.is_(False), in_topic, shown)
         )
 
+    is_learning = CardState.state.in_((STATE_LEARNING, STATE_RELEARNING))
+    learning_summary = from_states(
+        func.count().label("learning"), func.min(CardState.due).label("learning_next")
+    ).where(is_learning, CardState.due < end)
     introduced = and_(ReviewLog.state_before == STATE_NEW, Card.kind != "drill")
     done_today = (
         select(
-            func.count(),
-            func.coalesce(func.sum(case((introduced, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((ReviewLog.state_before == STATE_REVIEW, 1), else_=0)), 0),
+            func.count().label("done"),
+            func.coalesce(func.sum(case((introduced, 1), else_=0)), 0).label("new_done"),
+            func.coalesce(
+                func.sum(case((ReviewLog.state_before == STATE_REVIEW, 1), else_=0)), 0
+            ).label("reviews_done"),
         )
         .select_from(ReviewLog)
         .join(Card, Card.id == ReviewLog.card_id)
         .where(ReviewLog.user_id == user_id, ReviewLog.reviewed_at >= start)
     )
-    counts = from_cards(
-        func.coalesce(func.sum(case((learning_today, 1), else_=0)), 0),
-        func.min(case((learning_today, CardState.due))),
-        # One card per note a day, so siblings waiting together count once.
-        func.count(func.distinct(case((reviewing, Card.sibling_key)))),
-        func.count(func.distinct(case((is_new, Card.sibling_key)))),
-    ).where(visible)
-    bucket = case(
-        (and_(learning, CardState.due <= now), 0),
-        (and_(reviewing, review_room > 0), 1),
-        (and_(is_new, new_room > 0), 2),
-        (and_(learning, CardState.due <= ahead), 3),
+    done_sq, learning_sq = done_today.subquery(), learning_summary.subquery()
+    today_stmt = select(
+        done_sq.c.done,
+        done_sq.c.new_done,
+        done_sq.c.reviews_done,
+        learning_sq.c.learning,
+        learning_sq.c.learning_next,
+    ).select_from(done_sq.join(learning_sq, true()))
+
+    reviews = from_states(CardState.card_id.label("card_id")).where(
+        CardState.state == STATE_REVIEW, CardState.due < end, fresh
     )
-    pick = (
-        from_cards(Card, CardState, Topic.title, Topic.slug)
-        .join(Topic, Topic.id == Card.topic_id)
-        .where(visible, bucket.is_not(None))
-        .order_by(
-            bucket, case((bucket != 2, CardState.due)), Topic.position, Card.position, Card.id
+    new = (
+        select(Card.id.label("card_id"))
+        .select_from(Card)
+        .outerjoin(CardState, and_(CardState.card_id == Card.id, CardState.user_id == user_id))
+        .where(
+            Card.retired.is_(False),
+            Card.kind != "drill",
+            in_topic,
+            or_(CardState.id.is_(None), and_(CardState.state == STATE_NEW, shown)),
+            fresh,
         )
-        .limit(1)
     )
-    return _Statements(done_today, counts, pick)
+
+    def waiting(candidates: Select[Any], room: Any) -> Any:
+        # One card per note a day, so siblings waiting together count once; the LIMIT stops
+        # counting at what today's limit lets through.
+        limited = candidates.with_only_columns(Card.sibling_key).distinct().limit(room)
+        return select(func.count()).select_from(limited.subquery()).scalar_subquery()
+
+    def ranked(rank: int, candidates: Select[Any]) -> Select[Any]:
+        one = candidates.limit(1).subquery()
+        return select(literal(rank).label("rank"), one.c.card_id)
+
+    learning = from_states(CardState.card_id.label("card_id")).where(is_learning)
+    by_due = (CardState.due, CardState.card_id)
+    picks = union_all(
+        ranked(0, learning.where(CardState.due <= now).order_by(*by_due)),
+        ranked(1, reviews.where(review_room > 0).order_by(*by_due)),
+        ranked(
+            2,
+            new.join(Topic, Topic.id == Card.topic_id)
+            .where(new_room > 0)
+            .order_by(Topic.position, Card.position, Card.id),
+        ),
+        ranked(3, learning.where(CardState.due <= ahead).order_by(*by_due)),
+    ).subquery()
+    queue_stmt = select(
+        waiting(new, new_room).label("new"),
+        waiting(reviews, review_room).label("review"),
+        select(picks.c.card_id).order_by(picks.c.rank).limit(1).scalar_subquery().label("pick"),
+    )
+    load = (
+        select(Card, CardState, Topic.title, Topic.slug)
+        .select_from(Card)
+        .outerjoin(CardState, and_(CardState.card_id == Card.id, CardState.user_id == user_id))
+        .join(Topic, Topic.id == Card.topic_id)
+        .where(Card.id == bindparam("card_id", type_=Integer()))
+    )
+    return _Statements(done_today, today_stmt, queue_stmt, load)
 
 
 _QUEUE_NAMES = {
@@ -347,7 +390,8 @@ _QUEUE_NAMES = {
 
 def _done_today(session: Session, user_id: int, day: _Day) -> tuple[int, int, int]:
     """(all answers, new cards introduced, review-state answers) since the day began."""
-    row = session.execute(_statements().done_today, {"user_id": user_id, "start": day.start}).one()
+    params = {"user_id": user_id, "start": day.start}
+    row = session.connection().execute(_statements().done_today, params).one()
     return int(row[0]), int(row[1]), int(row[2])
 
 
@@ -363,43 +407,53 @@ def study_queue(
     """
     settings = user_settings(session, user_id)
     day = _day(settings, now)
-    statements = _statements()
+    sql = _statements()
+    # Ids and counts go through Core: the ORM's per-row machinery would cost more than SQLite.
+    conn = session.connection()
     params: dict[str, Any] = {
         "user_id": user_id,
         "topic_id": topic_id,
         "start": day.start,
         "end": day.end,
         "today": day.today,
-        "now": now,
-        "ahead": now + LEARN_AHEAD,
     }
-    done, new_done, reviews_done = _done_today(session, user_id, day)
-    learning_left, learning_next, reviews_waiting, new_waiting = session.execute(
-        statements.counts, params
+    done, new_done, reviews_done, learning_left, learning_next = conn.execute(
+        sql.today, params
     ).one()
-    counts = Counts(
-        new=min(max(0, settings.new_per_day - new_done), new_waiting),
-        learning=int(learning_left),
-        review=min(max(0, settings.reviews_per_day - reviews_done), reviews_waiting),
-    )
-    row = session.execute(
-        statements.pick, {**params, "review_room": counts.review, "new_room": counts.new}
-    ).first()
+    new_left, review_left, card_id = conn.execute(
+        sql.queue,
+        {
+            **params,
+            "now": now,
+            "ahead": now + LEARN_AHEAD,
+            "new_room": max(0, settings.new_per_day - new_done),
+            "review_room": max(0, settings.reviews_per_day - reviews_done),
+        },
+    ).one()
+    counts = Counts(new=new_left, learning=learning_left, review=review_left)
     pick = None
-    if row is not None:
-        card, state, title, slug = row
+    if card_id is not None:
+        card, state, title, slug = session.execute(
+            sql.load, {"user_id": user_id, "card_id": card_id}
+        ).one()
         pick = QueueCard(
             card, state, _QUEUE_NAMES[state.state if state else STATE_NEW], title, slug
         )
     later = learning_next if learning_next is not None and learning_next > now else None
-    return StudyQueue(pick, counts, done, later)
+    return StudyQueue(pick, counts, int(done), later)
 
 
 def card_previews(
-    session: Session, user_id: int, item: QueueCard, *, now: datetime, fuzz: bool = True
+    session: Session,
+    user_id: int,
+    item: QueueCard,
+    *,
+    now: datetime,
+    fuzz: bool = True,
+    settings: UserSettings | None = None,
 ) -> dict[Rating, timedelta]:
     """The four buttons' intervals for this card, exactly as answering would set them."""
-    settings = user_settings(session, user_id)
+    settings = settings or user_settings(session, user_id)
     memory = item.memory
     return scheduling.previews(
         memory,
@@ -571,27 +625,30 @@ def answer(
 ) -> AnswerResult:
     """Apply one answer: new state plus a review-log row, under an optimistic lock.
 
-    A `request_id` already recorded returns the recorded result (a retry after a lost
-    response counts once). A `version` other than the card's current one, or without a
-    version a card that is not due now, raises Conflict: the answer was given to a stale card.
+    A `version` other than the card's current one, or without a version a card that is not
+    due now, raises Conflict: the answer was given to a stale card. A retry with a
+    `request_id` already recorded (a lost response) returns the recorded result instead; when
+    the retry meets the unique index rather than a stale state, Conflict is raised and the
+    caller, after rolling back, answers with `find_replay` (as the API view does).
     """
     rating = validate_rating(rating)
-    if request_id is not None:
-        replay = find_replay(session, user_id, request_id)
-        if replay is not None:
-            if replay.card_id != card_id:
-                raise Conflict("这个 request_id 已用于另一张卡片的回答。")
-            return replay
     card = _live_card(session, card_id)
     settings = user_settings(session, user_id)
     state = _get_state(session, user_id, card_id)
+    stale = None
     if version is not None:
         if (state.version if state else 0) != version:
-            raise Conflict("这张卡片在显示后已被回答或修改，请刷新后再答。")
-        if state is not None and state.suspended:
-            raise Conflict("这张卡片已暂停。")
+            stale = "这张卡片在显示后已被回答或修改，请刷新后再答。"
+        elif state is not None and state.suspended:
+            stale = "这张卡片已暂停。"
     elif not _answerable_now(card, state, settings, now):
-        raise Conflict("这张卡片现在不需要复习（可能已在别处回答过），请刷新。")
+        stale = "这张卡片现在不需要复习（可能已在别处回答过），请刷新。"
+    if stale is not None:
+        # Looked up only now: the common answer costs no extra query for idempotency.
+        replay = find_replay(session, user_id, request_id) if request_id else None
+        if replay is not None and replay.card_id == card_id:
+            return replay
+        raise Conflict(stale)
     return _apply(
         session,
         user_id,
@@ -601,6 +658,7 @@ def answer(
         config=_card_config(card, settings, fuzz),
         duration_ms=duration_ms,
         request_id=request_id,
+        state=state,
     )
 
 
@@ -622,8 +680,10 @@ def _apply(
     config: SchedulerConfig,
     duration_ms: int | None = None,
     request_id: str | None = None,
+    state: CardState | None = None,
 ) -> AnswerResult:
-    state = _ensure_state(session, user_id, card.id, now=now)
+    if state is None:
+        state = _ensure_state(session, user_id, card.id, now=now)
     before = _snapshot(_state_values(state))
     memory, outcome = scheduling.review(
         memory_of(state), rating, now=now, config=config, fuzz_seed=fuzz_seed(card.id, state.reps)

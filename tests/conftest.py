@@ -8,13 +8,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 
 from app import create_app
 from tests.factories import login, make_user
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _fresh_g_per_request() -> None:
+    # The fixtures keep one app context open for the whole test and Flask reuses it for each
+    # request, so `g` (Flask-Login's user, the API caller) would outlive a request. In
+    # production every request has a context of its own: emulate that.
+    for name in list(g):
+        g.pop(name)
+
+
+def _test_app(db_path: Path, **extra: Any) -> Flask:
+    app = create_app(_config(db_path, **extra))
+    app.before_request(_fresh_g_per_request)
+    return app
 
 
 def _config(db_path: Path, **extra: Any) -> dict[str, Any]:
@@ -61,7 +75,7 @@ def _copy(template: Path, target: Path) -> Path:
 @pytest.fixture
 def app(synced_db_template: Path, tmp_path: Path) -> Iterator[Flask]:
     """The app on a fresh copy of a migrated database with the owner's notes imported."""
-    app = create_app(_config(_copy(synced_db_template, tmp_path / "quiz.sqlite3")))
+    app = _test_app(_copy(synced_db_template, tmp_path / "quiz.sqlite3"))
     with app.app_context():
         yield app
         from quiz.db import db
@@ -73,7 +87,7 @@ def app(synced_db_template: Path, tmp_path: Path) -> Iterator[Flask]:
 @pytest.fixture
 def empty_app(empty_db_template: Path, tmp_path: Path) -> Iterator[Flask]:
     """The app on a migrated database with no content."""
-    app = create_app(_config(_copy(empty_db_template, tmp_path / "quiz.sqlite3")))
+    app = _test_app(_copy(empty_db_template, tmp_path / "quiz.sqlite3"))
     with app.app_context():
         yield app
         from quiz.db import db

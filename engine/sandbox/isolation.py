@@ -7,6 +7,7 @@ ctypes. Every function raises OSError on failure: callers fail closed.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import math
@@ -406,6 +407,19 @@ CPU_SHARES_NORMAL = 1024
 CPU_SHARES_DEMOTED = 2  # a long-running submission yields the CPU to short honest ones
 
 
+def _remove_stale_groups(base: str) -> None:
+    """Remove groups left by runners that died (rmdir fails, harmlessly, while still in use)."""
+    try:
+        names = os.listdir(base)
+    except FileNotFoundError:
+        return
+    for name in names:
+        pid = name.rsplit("-", 1)[-1]
+        if name.startswith("uid-") and pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+            with contextlib.suppress(OSError):
+                os.rmdir(os.path.join(base, name))
+
+
 def _own_cgroup(controller: str) -> str:
     """Our path in `controller`'s hierarchy, so our groups nest inside whatever limits us."""
     with open("/proc/self/cgroup") as fh:
@@ -417,13 +431,20 @@ def _own_cgroup(controller: str) -> str:
 
 
 class Cgroups:
-    """One group per controller for one sandbox uid; init joins them, its children inherit."""
+    """One group per controller for one runner; init joins them, its children inherit.
 
-    def __init__(self, name: str) -> None:
+    Named after the runner's pid as well as the uid: if a runner is killed, its init may linger
+    as a zombie (counted by the pids controller) until the host's init reaps it, and the
+    replacement runner must not inherit that count.
+    """
+
+    def __init__(self, uid: int) -> None:
         self.dirs: dict[str, str] = {}
         for controller in CGROUP_CONTROLLERS:
             parent = os.path.join(CGROUP_ROOT, controller) + _own_cgroup(controller)
-            path = os.path.join(parent, "mlquiz-sandbox", name)
+            base = os.path.join(parent, "mlquiz-sandbox")
+            _remove_stale_groups(base)
+            path = os.path.join(base, f"uid-{uid}-{os.getpid()}")
             os.makedirs(path, 0o755, exist_ok=True)
             self.dirs[controller] = path
         self._procs = [

@@ -197,7 +197,7 @@ def build_outcome(
     """Map a runner response to the api's outcome; the first matching rule wins."""
     n = len(calls)
     sandboxed = bool(response.get("sandboxed", False))
-    if response.get("setup_error"):
+    if response.get("setup_error") and not response.get("oom_killed"):
         return failed("internal_error", calls, function, limits, sandboxed=sandboxed)
     load, done, ended, too_large, protocol_error = parse_records(
         response.get("results", b""), n, limits

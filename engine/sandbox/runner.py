@@ -156,7 +156,7 @@ class Runner:
             self.errors.append(f"mount: {exc}")
         if self.uid:
             try:
-                self.cgroups = isolation.Cgroups(f"uid-{self.uid}")
+                self.cgroups = isolation.Cgroups(self.uid)
             except OSError as exc:
                 self.errors.append(f"cgroup: {exc}")
         try:
@@ -295,6 +295,8 @@ class Runner:
                 self._discard(spare)
             spare = self._prefork(isolate)
         scratch = None if isolate else tempfile.mkdtemp(prefix="sbx-")
+        if scratch and self.uid:
+            os.chown(scratch, self.uid, self.uid)  # degraded mode still drops root when it can
         oom_before = 0
         if isolate and self.cgroups is not None:
             # Headroom over RLIMIT_AS for init and page tables; the cgroup bounds the total
@@ -435,6 +437,7 @@ class Runner:
     # --- inside the forked processes (never return) -----------------------------------------
 
     def _init_process(self, pipes: dict[str, tuple[int, int]], isolate: bool) -> None:
+        """PID 1 of the sandbox: isolate, fork the (still waiting) user child, reap, report."""
         status_w = pipes["status"][1]
         try:
             os.close(pipes["request"][1])
@@ -442,6 +445,8 @@ class Runner:
                 os.close(pipes[name][0])
             os.close(self.req_fd)
             os.close(self.resp_fd)
+            if self._uid_lock is not None:
+                self._uid_lock.close()  # the claim must end with the runner, not with us
             isolation.set_parent_death_signal()
             if isolate:
                 if self.cgroups is not None:
@@ -449,22 +454,16 @@ class Runner:
                 isolation.unshare(isolation.CHILD_NAMESPACES)
                 isolation.enter_root_view(self.view, self.uid, DEFAULT_TMP_BYTES)
                 isolation.sethostname("sandbox")
-            header_raw = _read_frame(pipes["request"][0])
-            body_raw = _read_frame(pipes["request"][0]) if header_raw is not None else None
-            if header_raw is None or body_raw is None:
-                os._exit(0)  # a spare that was discarded
-            os.close(pipes["request"][0])
-            header = wire.decode(header_raw)
-            request = dict(wire.decode(body_raw), **header)
-            tmp_bytes = max(DEFAULT_TMP_BYTES, int(header["limits"]["max_file_bytes"]) * 4)
-            if isolate and tmp_bytes != DEFAULT_TMP_BYTES:
-                isolation.resize_tmp(tmp_bytes, self.uid)
             os.setsid()  # a killpg from inside cannot reach the runner's group
+            # When the cgroup runs out of memory the kernel must kill the submission, not us:
+            # losing init would lose the exit status.
+            _set_oom_score_adj(-1000)
+            # Fork before the request arrives: it is one fork less on the submission's path.
             user = os.fork()
             if user == 0:
-                self._user_process(request, pipes, isolate)
-            for name in ("result", "stdout", "stderr"):
-                os.close(pipes[name][1])
+                self._user_process(pipes, isolate)
+            for name in ("request", "result", "stdout", "stderr"):
+                os.close(pipes[name][0 if name == "request" else 1])
             while True:
                 reaped, wait_status, usage = os.wait4(-1, 0)
                 if reaped == user:
@@ -482,12 +481,24 @@ class Runner:
             _report_setup_error(status_w, f"init: {exc!r}")
             os._exit(SETUP_FAILED)
 
-    def _user_process(
-        self, request: dict[str, Any], pipes: dict[str, tuple[int, int]], isolate: bool
-    ) -> None:
-        limits = request["limits"]
+    def _user_process(self, pipes: dict[str, tuple[int, int]], isolate: bool) -> None:
+        """PID 2: wait for the request, then limits, uid drop, no_new_privs, seccomp, user code."""
+        status_fd = pipes["status"][1]
         try:
+            _set_oom_score_adj(1000)  # first in line for the OOM killer (inherited -1000 from init)
+            request_r = pipes["request"][0]
+            header_raw = _read_frame(request_r)
+            body_raw = _read_frame(request_r) if header_raw is not None else None
+            if header_raw is None or body_raw is None:
+                os._exit(0)  # a spare that was discarded
+            header = wire.decode(header_raw)
+            request = dict(wire.decode(body_raw), **header)
+            limits = request["limits"]
+            tmp_bytes = max(DEFAULT_TMP_BYTES, int(limits["max_file_bytes"]) * 4)
+            if isolate and tmp_bytes != DEFAULT_TMP_BYTES:
+                isolation.resize_tmp(tmp_bytes, self.uid)
             devnull = os.open(os.devnull, os.O_RDONLY)
+            # Only 0-4 survive: stdin (null), stdout, stderr, results, status (closed at seal).
             _install_fds(
                 [
                     devnull,
@@ -497,6 +508,7 @@ class Runner:
                     pipes["status"][1],
                 ]
             )
+            status_fd = STATUS_FD
             isolation.RlimitPlan(
                 cpu_seconds=isolation.cpu_rlimit(float(limits["cpu_seconds"])),
                 memory_bytes=int(limits["memory_bytes"]),
@@ -504,15 +516,13 @@ class Runner:
                 open_files=int(limits["max_open_files"]),
                 processes=int(limits["max_processes"]),
             ).apply()
-            if isolate:
+            if self.uid:
                 isolation.drop_privileges(self.uid, self.uid)
-                os.chdir("/tmp")
-            else:
-                os.chdir(request.get("scratch") or "/")
+            os.chdir("/tmp" if isolate else request.get("scratch") or "/")
             isolation.set_no_new_privs()
             isolation.set_parent_death_signal()  # cleared by the uid change: set it again
         except BaseException as exc:  # noqa: BLE001
-            _report_setup_error(STATUS_FD, f"child: {exc!r}")
+            _report_setup_error(status_fd, f"child: {exc!r}")
             os._exit(SETUP_FAILED)
 
         def seal() -> None:
@@ -573,6 +583,11 @@ def _status_records(data: bytes) -> tuple[dict[str, Any], str | None]:
     except (wire.WireError, ValueError, AttributeError) as exc:
         setup_error = f"bad status record: {exc}"
     return status, setup_error
+
+
+def _set_oom_score_adj(value: int) -> None:
+    with open("/proc/self/oom_score_adj", "w") as fh:
+        fh.write(str(value))
 
 
 def _install_fds(fds: list[int]) -> None:

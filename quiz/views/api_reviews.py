@@ -34,7 +34,11 @@ def card_payload(
 ) -> dict[str, Any]:
     """A card as the study page and API clients get it: content, version and the four previews."""
     user_id = api_user().id
-    previews = study.card_previews(db.session, user_id, item, now=now, fuzz=_fuzz())
+    # Holding the settings row keeps it in the identity map for the previews (no re-select).
+    settings = study.user_settings(db.session, user_id)
+    previews = study.card_previews(
+        db.session, user_id, item, now=now, fuzz=_fuzz(), settings=settings
+    )
     card, state = item.card, item.state
     payload: dict[str, Any] = {
         "card": {

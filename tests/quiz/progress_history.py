@@ -45,8 +45,12 @@ def make_deck(session: Any) -> Deck:
     session.add(doc)
     session.flush()
     topics = {
-        slug: Topic(document_id=doc.id, slug=slug, title=title, position=pos, retired=slug == "gamma")
-        for pos, (slug, title) in enumerate([("alpha", "Alpha 主题"), ("beta", "Beta 主题"), ("gamma", "Gamma")])
+        slug: Topic(
+            document_id=doc.id, slug=slug, title=title, position=pos, retired=slug == "gamma"
+        )
+        for pos, (slug, title) in enumerate(
+            [("alpha", "Alpha 主题"), ("beta", "Beta 主题"), ("gamma", "Gamma")]
+        )
     }
     session.add_all(topics.values())
     session.flush()
@@ -122,7 +126,13 @@ def state(
 
 
 def log(
-    session: Any, user_id: int, card: Card, at: datetime, rating: int, state_before: int, n: list[int]
+    session: Any,
+    user_id: int,
+    card: Card,
+    at: datetime,
+    rating: int,
+    state_before: int,
+    n: list[int],
 ) -> None:
     n[0] += 1
     session.add(
@@ -151,24 +161,94 @@ def build_history(session: Any, deck: Deck, username: str = "alice") -> Any:
     settings.desired_retention = 0.85
     c = deck.cards
     uid = user.id
-    state(session, uid, c["a/q1"], state=2, stability=10.0, last_review=NOW - timedelta(days=5),
-          due=NOW - timedelta(hours=1), lapses=2, reps=6)
-    state(session, uid, c["a/q2"], state=2, stability=20.0, last_review=NOW - timedelta(days=2),
-          due=NOW + timedelta(days=3), reps=3)
+    state(
+        session,
+        uid,
+        c["a/q1"],
+        state=2,
+        stability=10.0,
+        last_review=NOW - timedelta(days=5),
+        due=NOW - timedelta(hours=1),
+        lapses=2,
+        reps=6,
+    )
+    state(
+        session,
+        uid,
+        c["a/q2"],
+        state=2,
+        stability=20.0,
+        last_review=NOW - timedelta(days=2),
+        due=NOW + timedelta(days=3),
+        reps=3,
+    )
     state(session, uid, c["a/k2"], state=0, due=NOW)  # reset to new: still new
     state(session, uid, c["a/k3"], state=0, due=NOW, suspended=True)
-    state(session, uid, c["a/old"], state=2, stability=1.0, last_review=NOW - timedelta(days=30),
-          due=NOW - timedelta(hours=1), lapses=9, reps=12)
-    state(session, uid, c["drill/d1"], state=2, stability=5.0, last_review=NOW - timedelta(days=1),
-          due=NOW + timedelta(days=1), lapses=1, reps=2)
-    state(session, uid, c["b/q3"], state=1, stability=1.0, last_review=NOW - timedelta(minutes=10),
-          due=NOW + timedelta(minutes=5), reps=1)
-    state(session, uid, c["b/q4"], state=3, stability=2.0, last_review=NOW - timedelta(days=1),
-          due=NOW - timedelta(days=1), lapses=3, reps=8, suspended=True)
-    state(session, uid, c["b/q5"], state=2, stability=15.0, last_review=NOW - timedelta(days=3),
-          due=NOW - timedelta(hours=2), reps=4, buried_until=TODAY + timedelta(days=1))
-    state(session, uid, c["g/q1"], state=2, stability=3.0, last_review=NOW - timedelta(days=3),
-          due=NOW - timedelta(hours=3), reps=2)
+    state(
+        session,
+        uid,
+        c["a/old"],
+        state=2,
+        stability=1.0,
+        last_review=NOW - timedelta(days=30),
+        due=NOW - timedelta(hours=1),
+        lapses=9,
+        reps=12,
+    )
+    state(
+        session,
+        uid,
+        c["drill/d1"],
+        state=2,
+        stability=5.0,
+        last_review=NOW - timedelta(days=1),
+        due=NOW + timedelta(days=1),
+        lapses=1,
+        reps=2,
+    )
+    state(
+        session,
+        uid,
+        c["b/q3"],
+        state=1,
+        stability=1.0,
+        last_review=NOW - timedelta(minutes=10),
+        due=NOW + timedelta(minutes=5),
+        reps=1,
+    )
+    state(
+        session,
+        uid,
+        c["b/q4"],
+        state=3,
+        stability=2.0,
+        last_review=NOW - timedelta(days=1),
+        due=NOW - timedelta(days=1),
+        lapses=3,
+        reps=8,
+        suspended=True,
+    )
+    state(
+        session,
+        uid,
+        c["b/q5"],
+        state=2,
+        stability=15.0,
+        last_review=NOW - timedelta(days=3),
+        due=NOW - timedelta(hours=2),
+        reps=4,
+        buried_until=TODAY + timedelta(days=1),
+    )
+    state(
+        session,
+        uid,
+        c["g/q1"],
+        state=2,
+        stability=3.0,
+        last_review=NOW - timedelta(days=3),
+        due=NOW - timedelta(hours=3),
+        reps=2,
+    )
 
     n = [0]
     # Today, 2025-03-10 (EDT, UTC-4; the day runs 08:00 UTC to 08:00 UTC the next day).
@@ -195,16 +275,41 @@ def build_history(session: Any, deck: Deck, username: str = "alice") -> Any:
     # A review of a card that was retired later: history still counts.
     log(session, uid, c["a/old"], utc(2025, 2, 20, 19), 3, 2, n)
 
-    session.add(DrillProgress(user_id=uid, drill_id="d1", submits=3, failed_submits=1,
-                              attempts_to_first_accept=2, solved_at=NOW - timedelta(days=2)))
+    session.add(
+        DrillProgress(
+            user_id=uid,
+            drill_id="d1",
+            submits=3,
+            failed_submits=1,
+            attempts_to_first_accept=2,
+            solved_at=NOW - timedelta(days=2),
+        )
+    )
     session.add(DrillProgress(user_id=uid, drill_id="d2", submits=1, failed_submits=1))
-    session.add(Draft(user_id=uid, drill_id="d2", code="def f(x):\n    return x  # 草稿\n",
-                      updated_at=NOW - timedelta(hours=5)))
+    session.add(
+        Draft(
+            user_id=uid,
+            drill_id="d2",
+            code="def f(x):\n    return x  # 草稿\n",
+            updated_at=NOW - timedelta(hours=5),
+        )
+    )
     for i, (verdict, passed) in enumerate([("wrong_answer", 2), ("accepted", 6), ("accepted", 6)]):
-        session.add(Submission(user_id=uid, drill_id="d1", mode="submit", code=f"# try {i}", verdict=verdict,
-                               passed=passed, total=6, time_ms=12.5 + i, sandboxed=True,
-                               result={"verdict": verdict, "cases": [{"name": "基本", "ok": passed == 6}]},
-                               created_at=NOW - timedelta(days=3, hours=-i)))
+        session.add(
+            Submission(
+                user_id=uid,
+                drill_id="d1",
+                mode="submit",
+                code=f"# try {i}",
+                verdict=verdict,
+                passed=passed,
+                total=6,
+                time_ms=12.5 + i,
+                sandboxed=True,
+                result={"verdict": verdict, "cases": [{"name": "基本", "ok": passed == 6}]},
+                created_at=NOW - timedelta(days=3, hours=-i),
+            )
+        )
     session.commit()
     return user
 
@@ -213,16 +318,41 @@ def build_other_user(session: Any, deck: Deck) -> Any:
     """Bob studies the same cards: none of his numbers may show up in Alice's."""
     bob = make_user(session, "bob")
     c = deck.cards
-    state(session, bob.id, c["a/k1"], state=2, stability=50.0, last_review=NOW - timedelta(days=1),
-          due=NOW - timedelta(minutes=1), lapses=7, reps=9)
-    state(session, bob.id, c["drill/d2"], state=2, stability=5.0, last_review=NOW - timedelta(days=1),
-          due=NOW + timedelta(days=2), reps=1)
+    state(
+        session,
+        bob.id,
+        c["a/k1"],
+        state=2,
+        stability=50.0,
+        last_review=NOW - timedelta(days=1),
+        due=NOW - timedelta(minutes=1),
+        lapses=7,
+        reps=9,
+    )
+    state(
+        session,
+        bob.id,
+        c["drill/d2"],
+        state=2,
+        stability=5.0,
+        last_review=NOW - timedelta(days=1),
+        due=NOW + timedelta(days=2),
+        reps=1,
+    )
     n = [100]
     for minute in range(6):
         log(session, bob.id, c["a/k1"], utc(2025, 3, 10, 12, minute), 1, 2, n)
     log(session, bob.id, c["a/k1"], utc(2025, 3, 6, 12), 3, 0, n)
-    session.add(DrillProgress(user_id=bob.id, drill_id="d2", submits=1, failed_submits=0,
-                              attempts_to_first_accept=1, solved_at=NOW))
+    session.add(
+        DrillProgress(
+            user_id=bob.id,
+            drill_id="d2",
+            submits=1,
+            failed_submits=0,
+            attempts_to_first_accept=1,
+            solved_at=NOW,
+        )
+    )
     session.commit()
     return bob
 

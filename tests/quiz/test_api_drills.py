@@ -5,8 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import pytest
-from flask import Flask, g
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
@@ -25,13 +24,6 @@ def softmax(x, axis=-1):
     return e / e.sum(axis=axis, keepdims=True)
 """
 STABLE = NAIVE.replace("np.exp(x)", "np.exp(x - x.max(axis=axis, keepdims=True))")
-
-
-@pytest.fixture(autouse=True)
-def _fresh_api_user_per_request(app: Flask) -> None:
-    # The app fixture keeps one app context open for the whole test, so `g` (where the API
-    # caches the caller) would outlive a request; in production every request has its own.
-    app.before_request(lambda: g.pop("api_user", None) and None)
 
 
 def post(

@@ -249,3 +249,21 @@ def test_submission_rate_limit_window(session: Any, user: Any) -> None:
     assert drills.submission_retry_after(session, user.id, now=at, per_minute=0) is None
     bob = make_user(session, "bob", "another password")
     assert drills.submission_retry_after(session, bob.id, now=at, per_minute=1) is None
+
+
+def test_first_draft_race_updates_instead_of_failing(
+    session: Any, user: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drills.save_draft(session, user.id, "softmax", "saved by the autosave", now=NOW)
+    session.commit()
+    real = drills.load_draft
+    calls = iter([None])  # the submission looked before the autosave committed
+
+    def stale_then_real(*args: Any, **kwargs: Any) -> Any:
+        return next(calls, real(*args, **kwargs))
+
+    monkeypatch.setattr(drills, "load_draft", stale_then_real)
+    draft = drills.save_draft(session, user.id, "softmax", "submitted code", now=NOW)
+    session.commit()
+    assert draft.code == "submitted code"
+    assert real(session, user.id, "softmax").code == "submitted code"  # type: ignore[union-attr]

@@ -123,6 +123,7 @@ def test_review_mode_starts_blank_and_hides_the_answer(
     state = page_state(html)
     assert state["review"] is True and state["code"] == get_drill("softmax").starter_code
     assert "复习模式" in html and "放弃，查看答案" in html
+    assert 'id="history-list"' not in html  # no shortcut back to the accepted code
     assert 'id="solution"' in html and re.search(r'id="solution"[^>]*hidden', html)
     drills.save_draft(session, user.id, "softmax", "half-done review", now=utcnow(), review=True)
     session.commit()

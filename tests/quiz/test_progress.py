@@ -48,7 +48,9 @@ def dash(session: Any, alice: Any) -> progress.Dashboard:
 
 
 def fsrs_recall(stability: float, days: float) -> float:
-    card = FsrsCard(card_id=1, stability=stability, difficulty=5.0, last_review=NOW - timedelta(days=days))
+    card = FsrsCard(
+        card_id=1, stability=stability, difficulty=5.0, last_review=NOW - timedelta(days=days)
+    )
     return Scheduler().get_card_retrievability(card, NOW)
 
 
@@ -105,7 +107,9 @@ def test_weakest_cards(dash: progress.Dashboard) -> None:
 
 def test_retrievability_matches_fsrs() -> None:
     for stability, days in [(0.5, 0), (1.0, 1), (3.3, 7.9), (120.0, 400)]:
-        got = progress.retrievability(stability, NOW - timedelta(days=days), NOW, progress.FSRS_DEFAULT_DECAY)
+        got = progress.retrievability(
+            stability, NOW - timedelta(days=days), NOW, progress.FSRS_DEFAULT_DECAY
+        )
         assert got == pytest.approx(fsrs_recall(stability, days), rel=1e-12)
     assert progress.retrievability(None, None, NOW, 0.1542) == 0.0
 
@@ -123,7 +127,9 @@ def test_fitted_decay_is_used(session: Any, alice: Any) -> None:
     assert settings.decay == 0.5
     card = FsrsCard(card_id=1, stability=10.0, difficulty=5.0, last_review=NOW - timedelta(days=5))
     expected = Scheduler(parameters=params).get_card_retrievability(card, NOW)
-    assert progress.retrievability(10.0, NOW - timedelta(days=5), NOW, 0.5) == pytest.approx(expected)
+    assert progress.retrievability(10.0, NOW - timedelta(days=5), NOW, 0.5) == pytest.approx(
+        expected
+    )
 
 
 def test_before_rollover_today_is_yesterday(session: Any, alice: Any) -> None:
@@ -151,7 +157,10 @@ def test_fall_back_day_has_25_hours(session: Any, deck: Any) -> None:
         log(session, user.id, card, at, 3, 2, n)
     session.commit()
     dash = progress.dashboard(session, user.id, now=utc(2025, 11, 2, 12))
-    assert [(d.day, d.reviews) for d in dash.heatmap[-2:]] == [(date(2025, 11, 1), 2), (date(2025, 11, 2), 1)]
+    assert [(d.day, d.reviews) for d in dash.heatmap[-2:]] == [
+        (date(2025, 11, 1), 2),
+        (date(2025, 11, 2), 1),
+    ]
 
 
 def test_streak_rules() -> None:
@@ -203,7 +212,9 @@ def test_other_users_never_leak(session: Any, deck: Any, alice: Any) -> None:
     assert [w.key for w in theirs.weakest] == ["a/k1", "drill/d2"]
 
 
-def test_api_shape_and_values(empty_app: Flask, session: Any, deck: Any, alice: Any, monkeypatch: Any) -> None:
+def test_api_shape_and_values(
+    empty_app: Flask, session: Any, deck: Any, alice: Any, monkeypatch: Any
+) -> None:
     import quiz.views.api_progress as api_progress
 
     monkeypatch.setattr(api_progress, "utcnow", lambda: NOW)
@@ -216,9 +227,21 @@ def test_api_shape_and_values(empty_app: Flask, session: Any, deck: Any, alice: 
     body = response.get_json()
     assert response.status_code == 200, body
     assert {
-        "due_now", "done_today", "new_left_today", "streak_days", "retention", "states", "forecast", "topics"
+        "due_now",
+        "done_today",
+        "new_left_today",
+        "streak_days",
+        "retention",
+        "states",
+        "forecast",
+        "topics",
     } <= body.keys()
-    assert (body["due_now"], body["done_today"], body["new_left_today"], body["streak_days"]) == (1, 4, 1, 4)
+    assert (body["due_now"], body["done_today"], body["new_left_today"], body["streak_days"]) == (
+        1,
+        4,
+        1,
+        4,
+    )
     assert body["retention"] == {"7d": 0.5, "30d": 0.7, "365d": round(9 / 14, 4)}
     assert body["states"] == EXPECTED["states"]
     assert body["forecast"] == EXPECTED["forecast"] and len(body["forecast"]) == 30
@@ -255,7 +278,9 @@ def test_dashboard_page(empty_app: Flask, alice: Any, monkeypatch: Any) -> None:
 def test_heatmap_grid_shape() -> None:
     from quiz.views.progress import heatmap_weeks
 
-    days = [progress.DayCount(date(2025, 3, 5) + timedelta(days=i), i) for i in range(6)]  # Wed..Mon
+    days = [
+        progress.DayCount(date(2025, 3, 5) + timedelta(days=i), i) for i in range(6)
+    ]  # Wed..Mon
     weeks = heatmap_weeks(days)
     assert len(weeks) == 2 and all(len(w) == 7 for w in weeks)
     assert weeks[0][:2] == [None, None] and weeks[0][2].day == date(2025, 3, 5)

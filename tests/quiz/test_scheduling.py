@@ -42,7 +42,12 @@ def graduated(now: datetime = T0) -> MemoryState:
 
 
 def test_new_card_previews_follow_the_learning_steps() -> None:
-    assert labels(MemoryState(), T0) == {"again": "1分钟", "hard": "6分钟", "good": "10分钟", "easy": "8天"}
+    assert labels(MemoryState(), T0) == {
+        "again": "1分钟",
+        "hard": "6分钟",
+        "good": "10分钟",
+        "easy": "8天",
+    }
 
 
 def test_review_of_a_new_card_returns_new_state_and_log() -> None:
@@ -52,7 +57,12 @@ def test_review_of_a_new_card_returns_new_state_and_log() -> None:
     assert (after.state, after.step, after.reps, after.lapses) == (LEARNING, 1, 1, 0)
     assert after.due == T0 + 10 * MINUTE and after.last_review == T0
     assert after.stability == pytest.approx(2.3065) and after.difficulty is not None
-    assert (log.rating, log.reviewed_at, log.state_before, log.state_after) == (3, T0, NEW, LEARNING)
+    assert (log.rating, log.reviewed_at, log.state_before, log.state_after) == (
+        3,
+        T0,
+        NEW,
+        LEARNING,
+    )
     assert log.interval_seconds == 600 and not log.lapsed
 
 
@@ -60,7 +70,12 @@ def test_graduating_and_review_intervals_in_days() -> None:
     card = graduated()
     assert card.state == REVIEW and card.step is None and card.reps == 2
     assert card.due == T0 + 10 * MINUTE + 2 * DAY
-    assert labels(card, card.due) == {"again": "10分钟", "hard": "8天", "good": "11天", "easy": "19天"}
+    assert labels(card, card.due) == {
+        "again": "10分钟",
+        "hard": "8天",
+        "good": "11天",
+        "easy": "19天",
+    }
 
 
 def test_again_on_a_review_card_is_a_lapse_into_relearning() -> None:

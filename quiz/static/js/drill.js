@@ -222,6 +222,16 @@
     }
     for (const b of [runBtn, submitBtn, resetBtn]) b.disabled = false;
 
+    // Phone layout: the statement comes first, so offer a jump straight into the editor.
+    const jump = document.querySelector(".jump-to-editor a");
+    if (jump) {
+      jump.addEventListener("click", function (event) {
+        event.preventDefault();
+        $("editor-label").scrollIntoView({ block: "start" });
+        editor.focus();
+      });
+    }
+
     let undoCode = null;
     function replaceCode(code, message) {
       undoCode = editor.getValue();
@@ -410,16 +420,18 @@
       );
     }
 
+    const historyList = $("history-list"); // absent in review mode
     function prependHistory(s) {
+      if (!historyList) return;
       $("history-empty").hidden = true;
-      $("history-list").prepend(historyItem(s));
+      historyList.prepend(historyItem(s));
     }
 
     for (const t of document.querySelectorAll("#history-list time[datetime]")) {
       t.textContent = formatTime(t.getAttribute("datetime"));
     }
 
-    $("history-list").addEventListener("click", async function (event) {
+    async function openSubmission(event) {
       const button = event.target.closest(".history-open");
       if (!button) return;
       button.disabled = true;
@@ -431,7 +443,8 @@
       }
       replaceCode(r.data.code, `已载入提交 #${r.data.id} 的代码`);
       renderResult(r.data);
-    });
+    }
+    if (historyList) historyList.addEventListener("click", openSubmission);
 
     // ---- progress, answer and reveal --------------------------------------------------------
     const revealBtn = $("reveal-btn");

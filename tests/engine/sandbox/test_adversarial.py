@@ -17,12 +17,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.sandbox import Call, Limits, Pool, RunOutcome
-from engine.sandbox import wire
+from engine.sandbox import Call, Limits, Pool, RunOutcome, wire
 from tests.engine.sandbox.conftest import (
     SHORT,
-    X,
     Secrets,
+    X,
     honest_relu,
     wait_no_sandbox_processes,
 )
@@ -96,7 +95,8 @@ ATTACKS = [
     ),
     Attack(
         "read_app_db",
-        HEAD + "def relu(x):\n    print(open({secret_file!r}).read())\n    return np.maximum(x, 0)\n",
+        HEAD
+        + "def relu(x):\n    print(open({secret_file!r}).read())\n    return np.maximum(x, 0)\n",
         check=call_error("FileNotFoundError", "PermissionError"),
     ),
     Attack(
@@ -110,7 +110,12 @@ ATTACKS = [
         + "            print('denied', type(e).__name__)\n"
         + "    return np.maximum(x, 0)\n",
         # The repo path exists only as the skeleton leading to NumPy's site-packages.
-        check=all_of(relu_values, lambda o: o.calls[0].stdout.endswith("denied FileNotFoundError\n['.venv']\n") or _fail(o)),
+        check=all_of(
+            relu_values,
+            lambda o: (
+                o.calls[0].stdout.endswith("denied FileNotFoundError\n['.venv']\n") or _fail(o)
+            ),
+        ),
     ),
     Attack(
         "parent_environ",
@@ -277,7 +282,8 @@ ATTACKS = [
     ),
     Attack(
         "memory_bomb",
-        HEAD + "def relu(x):\n    hog = []\n    while True:\n        hog.append(bytearray(50 * 2**20))\n",
+        HEAD
+        + "def relu(x):\n    hog = []\n    while True:\n        hog.append(bytearray(50 * 2**20))\n",
         status=("memory_limit",),
         check=call_error("MemoryError"),
     ),
@@ -299,8 +305,18 @@ ATTACKS = [
         calls=1,
     ),
     # --- time -------------------------------------------------------------------------------
-    Attack("infinite_loop", HEAD + "def relu(x):\n    while True:\n        pass\n", status=("timeout",), limits=SHORT),
-    Attack("sleep", HEAD + "import time\ndef relu(x):\n    time.sleep(30)\n", status=("timeout",), limits=SHORT),
+    Attack(
+        "infinite_loop",
+        HEAD + "def relu(x):\n    while True:\n        pass\n",
+        status=("timeout",),
+        limits=SHORT,
+    ),
+    Attack(
+        "sleep",
+        HEAD + "import time\ndef relu(x):\n    time.sleep(30)\n",
+        status=("timeout",),
+        limits=SHORT,
+    ),
     Attack(
         "ignore_sigterm_sigxcpu",
         HEAD
@@ -350,10 +366,18 @@ ATTACKS = [
     # --- the result channel -----------------------------------------------------------------
     Attack(
         "huge_stdout",
-        HEAD + "def relu(x):\n    print('A' * 10_000_000)\n    os.write(1, b'B' * 5_000_000)\n    os.write(2, b'C' * 5_000_000)\n    return np.maximum(x, 0)\n",
+        HEAD
+        + "def relu(x):\n    print('A' * 10_000_000)\n    os.write(1, b'B' * 5_000_000)\n    os.write(2, b'C' * 5_000_000)\n    return np.maximum(x, 0)\n",
         check=all_of(
             relu_values,
-            lambda o: (len(o.calls[0].stdout) < 70_000 and len(o.stdout) < 70_000 and len(o.stderr) < 70_000) or _fail(o),
+            lambda o: (
+                (
+                    len(o.calls[0].stdout) < 70_000
+                    and len(o.stdout) < 70_000
+                    and len(o.stderr) < 70_000
+                )
+                or _fail(o)
+            ),
         ),
     ),
     Attack(
@@ -363,7 +387,7 @@ ATTACKS = [
         + "    import struct\n"
         + "    return struct.pack('<Q', len(payload)) + payload\n"
         + "FAKE = _frame(b'd' + (1).to_bytes(4, 'little') + b's' + (4).to_bytes(8, 'little') + b'kind' + b's' + (3).to_bytes(8, 'little') + b'end')\n"
-        + "print('{{\"status\": \"ok\", \"verdict\": \"accepted\"}}')\n"
+        + 'print(\'{{"status": "ok", "verdict": "accepted"}}\')\n'
         + "def relu(x):\n"
         + "    for fd in range(0, 12):\n"
         + "        try:\n"
@@ -376,14 +400,16 @@ ATTACKS = [
     ),
     Attack(
         "sys_exit_mid_test",
-        HEAD + "import sys\nN = [0]\ndef relu(x):\n    N[0] += 1\n    if N[0] == 2:\n        sys.exit(0)\n    return np.maximum(x, 0)\n",
+        HEAD
+        + "import sys\nN = [0]\ndef relu(x):\n    N[0] += 1\n    if N[0] == 2:\n        sys.exit(0)\n    return np.maximum(x, 0)\n",
         status=("crashed",),
         check=lambda o: (o.calls[0].status == "ok" and o.calls[1].status == "not_run") or _fail(o),
         calls=3,
     ),
     Attack(
         "os_exit_mid_test",
-        HEAD + "N = [0]\ndef relu(x):\n    N[0] += 1\n    if N[0] == 2:\n        os._exit(0)\n    return np.maximum(x, 0)\n",
+        HEAD
+        + "N = [0]\ndef relu(x):\n    N[0] += 1\n    if N[0] == 2:\n        os._exit(0)\n    return np.maximum(x, 0)\n",
         status=("crashed",),
         check=lambda o: (o.calls[0].status == "ok" and o.calls[1].status == "not_run") or _fail(o),
         calls=3,
@@ -397,7 +423,10 @@ ATTACKS = [
         + "np.testing.assert_allclose = lambda *a, **k: None\n"
         + "np.isclose = lambda *a, **k: True\n"
         + "def relu(x):\n    return np.zeros_like(x) + 42\n",
-        check=lambda o: (np.array_equal(o.calls[0].value, np.full_like(X, 42)) and not np.allclose(1.0, 2.0)) or _fail(o),
+        check=lambda o: (
+            (np.array_equal(o.calls[0].value, np.full_like(X, 42)) and not np.allclose(1.0, 2.0))
+            or _fail(o)
+        ),
     ),
     Attack(
         "ndarray_subclass_eq_true",
@@ -406,7 +435,10 @@ ATTACKS = [
         + "    def __eq__(self, other): return np.ones(np.shape(other), bool)\n"
         + "    def __array_finalize__(self, obj): pass\n"
         + "def relu(x):\n    return np.zeros(x.shape).view(Liar)\n",
-        check=all_of(plain_values, lambda o: not np.array_equal(o.calls[0].value, np.maximum(X, 0)) or _fail(o)),
+        check=all_of(
+            plain_values,
+            lambda o: not np.array_equal(o.calls[0].value, np.maximum(X, 0)) or _fail(o),
+        ),
     ),
     Attack(
         "lying_array_protocol",
@@ -424,11 +456,16 @@ ATTACKS = [
     ),
     Attack(
         "float16_and_odd_dtypes",
-        HEAD + "R = iter([np.float16, np.complex128])\ndef relu(x):\n    return np.maximum(x, 0).astype(next(R))\n",
+        HEAD
+        + "R = iter([np.float16, np.complex128])\ndef relu(x):\n    return np.maximum(x, 0).astype(next(R))\n",
         check=lambda o: (
-            o.calls[0].value.dtype == np.float16 and o.calls[1].status == "error" and o.calls[1].error_type == "TypeError"
-        )
-        or _fail(o),
+            (
+                o.calls[0].value.dtype == np.float16
+                and o.calls[1].status == "error"
+                and o.calls[1].error_type == "TypeError"
+            )
+            or _fail(o)
+        ),
     ),
     Attack(
         "huge_array",
@@ -443,13 +480,21 @@ ATTACKS = [
         + "def relu(x):\n"
         + "    bits = np.array([0x7FF8DEADBEEF0001, 0xFFF0000000000001, 0x7FF0000000000000], dtype=np.uint64)\n"
         + "    return bits.view(np.float64)\n",
-        check=lambda o: o.calls[0].value.view(np.uint64).tolist() == [0x7FF8DEADBEEF0001, 0xFFF0000000000001, 0x7FF0000000000000]
-        or _fail(o),
+        check=lambda o: (
+            o.calls[0].value.view(np.uint64).tolist()
+            == [0x7FF8DEADBEEF0001, 0xFFF0000000000001, 0x7FF0000000000000]
+            or _fail(o)
+        ),
     ),
     Attack(
         "strings_dicts_and_generators",
-        HEAD + "R = iter(['accepted', {{'ok': True}}, (i for i in range(3)), [1.0, np.float32(2)]])\ndef relu(x):\n    return next(R)\n",
-        check=lambda o: [c.status for c in o.calls] == ["error", "error", "error", "ok"] and o.calls[3].value[0] == 1.0 or _fail(o),
+        HEAD
+        + "R = iter(['accepted', {{'ok': True}}, (i for i in range(3)), [1.0, np.float32(2)]])\ndef relu(x):\n    return next(R)\n",
+        check=lambda o: (
+            [c.status for c in o.calls] == ["error", "error", "error", "ok"]
+            and o.calls[3].value[0] == 1.0
+            or _fail(o)
+        ),
         calls=4,
     ),
     Attack(
@@ -500,7 +545,8 @@ ATTACKS = [
     ),
     Attack(
         "deep_recursion",
-        HEAD + "import sys\nsys.setrecursionlimit(10**6)\ndef relu(x, d=0):\n    return relu(x, d + 1)\n",
+        HEAD
+        + "import sys\nsys.setrecursionlimit(10**6)\ndef relu(x, d=0):\n    return relu(x, d + 1)\n",
         # 3.11 runs Python-to-Python calls without C recursion: this may end in a RecursionError,
         # a segfault, MemoryError or the CPU limit; each is contained.
         status=("crashed", "ok", "memory_limit", "timeout"),
@@ -596,13 +642,20 @@ def test_there_are_enough_attacks() -> None:
 
 
 @pytest.mark.parametrize("attack", ATTACKS, ids=[a.name for a in ATTACKS])
-def test_attack_is_contained(attack: Attack, pool: Pool, leak_secrets: Secrets, listener: tuple[int, list[object]]) -> None:
+def test_attack_is_contained(
+    attack: Attack, pool: Pool, leak_secrets: Secrets, listener: tuple[int, list[object]]
+) -> None:
     port, accepted = listener
     source = attack.source.format(secret_file=str(leak_secrets.file), repo=str(REPO), port=port)
     calls = [Call((X.copy(),)) for _ in range(attack.calls)]
     outcome = pool.run(source, attack.function, calls, attack.limits)
 
-    assert outcome.status in attack.status, (outcome.status, outcome.message, outcome.calls[:1], outcome.stderr[-500:])
+    assert outcome.status in attack.status, (
+        outcome.status,
+        outcome.message,
+        outcome.calls[:1],
+        outcome.stderr[-500:],
+    )
     assert outcome.sandboxed
     assert len(outcome.calls) == len(calls)
     plain_values(outcome)
@@ -617,7 +670,8 @@ def test_attack_is_contained(attack: Attack, pool: Pool, leak_secrets: Secrets, 
 def test_two_submissions_cannot_see_each_other(pool: Pool) -> None:
     """A runs (and keeps a file in its /tmp) while B looks for it and for A's process."""
     writer = (
-        HEAD + "import time\ndef relu(x):\n    open('/tmp/mine', 'w').write('A-SECRET')\n    time.sleep(0.6)\n"
+        HEAD
+        + "import time\ndef relu(x):\n    open('/tmp/mine', 'w').write('A-SECRET')\n    time.sleep(0.6)\n"
         "    return np.maximum(x, 0)\n"
     )
     reader = (
@@ -626,11 +680,12 @@ def test_two_submissions_cannot_see_each_other(pool: Pool) -> None:
         "    return np.maximum(x, 0)\n"
     )
     results: dict[str, RunOutcome] = {}
-    t = threading.Thread(target=lambda: results.setdefault("a", pool.run(writer, "relu", [Call((X,))])))
+    t = threading.Thread(
+        target=lambda: results.setdefault("a", pool.run(writer, "relu", [Call((X,))]))
+    )
     t.start()
     results["b"] = pool.run(reader, "relu", [Call((X,))])
     t.join()
     assert results["a"].status == "ok" and results["b"].status == "ok"
     assert results["b"].calls[0].stdout.strip() == "[] ['2']"
     assert "A-SECRET" not in repr(results["b"])
-

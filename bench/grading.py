@@ -1,0 +1,262 @@
+"""Grading benchmark: the warm sandboxed pool against a naive python-per-submission baseline.
+
+    .venv/bin/python bench/grading.py            # full run (~1 min), JSON in bench/out/
+    .venv/bin/python bench/grading.py --quick    # fewer samples
+
+Figures (all through `engine.grader.grade`, i.e. sandbox run + trusted comparison):
+1. latency p50/p99 of an accepted answer for every drill, warm pool vs the naive baseline
+   (a fresh `python` per submission that imports NumPy, runs the calls and sends raw arrays back;
+   no isolation at all, so the comparison flatters the baseline);
+2. sustained throughput with every slot busy (2 x slots submitting threads);
+3. p50/p99 of honest submissions while two infinite-loop submissions run back to back.
+
+Targets on the 2-core CI machines: p50 <= 25 ms per drill (~10 tests), >= 5x faster than the
+baseline, >= 40 submissions/s sustained, honest p99 <= 2 s under hostile load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from engine.drills import DRILLS  # noqa: E402
+from engine.grader import grade  # noqa: E402
+from engine.sandbox import Call, CallOutcome, Limits, Pool, RunOutcome, wire  # noqa: E402
+
+WIRE_PATH = ROOT / "engine" / "sandbox" / "wire.py"
+NAIVE_CHILD = """
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location("wire", sys.argv[1])
+wire = importlib.util.module_from_spec(spec); sys.modules["wire"] = wire; spec.loader.exec_module(wire)
+req = wire.decode(sys.stdin.buffer.read())
+ns = {"__name__": "submission"}
+exec(compile(req["source"], "<submission>", "exec"), ns)
+fn = ns[req["function"]]
+out = []
+for args, kwargs in req["calls"]:
+    try:
+        out.append(("ok", fn(*args, **kwargs)))
+    except Exception as exc:
+        out.append(("error", f"{type(exc).__name__}: {exc}"))
+sys.stdout.buffer.write(wire.encode(tuple(out)))
+"""
+DEFAULT_LIMITS = Limits()
+HOSTILE = "def {name}(*args, **kwargs):\n    while True:\n        pass\n"
+
+
+class NaiveSandbox:
+    """Baseline: start a cold interpreter per submission (what the warm pool replaces)."""
+
+    def run(
+        self, source: str, function: str, calls: Sequence[Call], limits: Limits = DEFAULT_LIMITS
+    ) -> RunOutcome:
+        request = {
+            "source": source,
+            "function": function,
+            "calls": tuple((tuple(c.args), dict(c.kwargs)) for c in calls),
+        }
+        proc = subprocess.run(
+            [sys.executable, "-c", NAIVE_CHILD, str(WIRE_PATH)],
+            input=wire.encode(request),
+            capture_output=True,
+            timeout=limits.wall_seconds,
+            env={"PATH": "/usr/bin:/bin", "OPENBLAS_NUM_THREADS": "1"},
+            check=True,
+        )
+        results = wire.decode(proc.stdout)
+        outcomes = [
+            CallOutcome("ok", value=v) if status == "ok" else CallOutcome("error", error=v)
+            for status, v in results
+        ]
+        return RunOutcome("ok", outcomes, sandboxed=False)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1000.0
+
+
+def accepted(drill_id: str, sandbox: Any) -> None:
+    result = grade(drill_id, DRILLS[drill_id].solution_code, sandbox=sandbox)
+    if result.verdict != "accepted":
+        raise SystemExit(
+            f"{drill_id}: reference solution not accepted ({result.verdict}: {result.message})"
+        )
+
+
+def bench_latency(pool: Pool, samples: int, naive_samples: int) -> list[dict[str, Any]]:
+    rows = []
+    naive = NaiveSandbox()
+    for drill_id, drill in DRILLS.items():
+        for _ in range(3):
+            accepted(drill_id, pool)  # warm-up: every runner has forked once
+        warm = [timed(lambda d=drill_id: accepted(d, pool)) for _ in range(samples)]
+        cold = [timed(lambda d=drill_id: accepted(d, naive)) for _ in range(naive_samples)]
+        tests = len(grade(drill_id, drill.solution_code, sandbox=pool).tests)
+        rows.append(
+            {
+                "drill": drill_id,
+                "tests": tests,
+                "warm_p50_ms": statistics.median(warm),
+                "warm_p99_ms": percentile(warm, 0.99),
+                "naive_p50_ms": statistics.median(cold),
+                "naive_p99_ms": percentile(cold, 0.99),
+            }
+        )
+        r = rows[-1]
+        print(
+            f"  {drill_id:24s} {tests:3d} tests  warm p50 {r['warm_p50_ms']:6.1f} p99 {r['warm_p99_ms']:6.1f} ms"
+            f"   naive p50 {r['naive_p50_ms']:6.1f} p99 {r['naive_p99_ms']:6.1f} ms"
+            f"   x{r['naive_p50_ms'] / r['warm_p50_ms']:.1f}",
+            flush=True,
+        )
+    return rows
+
+
+def bench_throughput(pool: Pool, seconds: float) -> dict[str, Any]:
+    """2 x slots threads submit accepted answers round-robin; count completions per second."""
+    drills = list(DRILLS)
+    done: list[float] = []
+    failures: list[str] = []
+    stop = time.monotonic() + seconds
+
+    def worker(offset: int) -> None:
+        k = offset
+        while time.monotonic() < stop:
+            drill_id = drills[k % len(drills)]
+            k += 1
+            result = grade(drill_id, DRILLS[drill_id].solution_code, sandbox=pool)
+            if result.verdict == "accepted":
+                done.append(time.monotonic())
+            else:
+                failures.append(f"{drill_id}: {result.verdict}")
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(2 * pool.slots)]
+    start = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - start
+    rate = len(done) / elapsed
+    print(
+        f"  {len(done)} accepted in {elapsed:.1f} s with {len(threads)} threads: {rate:.1f} submissions/s",
+        flush=True,
+    )
+    return {
+        "submissions": len(done),
+        "seconds": elapsed,
+        "per_second": rate,
+        "threads": len(threads),
+        "failures": failures,
+    }
+
+
+def bench_hostile(pool: Pool, seconds: float) -> dict[str, Any]:
+    """Two threads resubmit infinite loops (default limits) while one honest thread grades."""
+    drills = list(DRILLS)
+    stop = time.monotonic() + seconds
+    hostile_statuses: list[str] = []
+
+    def hostile(i: int) -> None:
+        while time.monotonic() < stop:
+            drill_id = drills[i]
+            result = grade(drill_id, HOSTILE.format(name=drill_id), sandbox=pool)
+            hostile_statuses.append(result.verdict)
+
+    attackers = [threading.Thread(target=hostile, args=(i,)) for i in range(2)]
+    for t in attackers:
+        t.start()
+    time.sleep(0.05)  # both loops are running before the first honest submission
+    latencies: list[float] = []
+    k = 0
+    while time.monotonic() < stop:
+        drill_id = drills[k % len(drills)]
+        k += 1
+        latencies.append(timed(lambda d=drill_id: accepted(d, pool)))
+    for t in attackers:
+        t.join()
+    row = {
+        "honest_submissions": len(latencies),
+        "honest_p50_ms": statistics.median(latencies),
+        "honest_p99_ms": percentile(latencies, 0.99),
+        "honest_max_ms": max(latencies),
+        "hostile_verdicts": sorted(set(hostile_statuses)),
+        "hostile_submissions": len(hostile_statuses),
+    }
+    print(
+        f"  {row['honest_submissions']} honest: p50 {row['honest_p50_ms']:.1f} ms, p99 {row['honest_p99_ms']:.1f} ms,"
+        f" max {row['honest_max_ms']:.1f} ms; {row['hostile_submissions']} hostile: {row['hostile_verdicts']}",
+        flush=True,
+    )
+    return row
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="fewer samples (smoke run)")
+    parser.add_argument("--slots", type=int, default=None, help="pool slots (default: CPU count)")
+    args = parser.parse_args()
+    samples, naive_samples, seconds = (10, 3, 3.0) if args.quick else (40, 10, 10.0)
+
+    pool = Pool(slots=args.slots)
+    print(f"pool: {pool.slots} slots, queue {pool.queue_size}; CPUs: {os.cpu_count()}")
+    layers = pool.layers()
+    print(f"layers: {sorted(k for k, v in layers.items() if v is True)}")
+    try:
+        print("1. latency of an accepted answer per drill (grade(): sandbox + comparison)")
+        latency = bench_latency(pool, samples, naive_samples)
+        print("2. sustained throughput, all slots busy")
+        throughput = bench_throughput(pool, seconds)
+        print("3. honest latency while two infinite loops run")
+        hostile = bench_hostile(pool, max(seconds, 8.0))
+    finally:
+        pool.close()
+
+    warm_p50 = statistics.median(r["warm_p50_ms"] for r in latency)
+    speedup = min(r["naive_p50_ms"] / r["warm_p50_ms"] for r in latency)
+    summary = {
+        "median_of_drill_p50_ms": warm_p50,
+        "worst_drill_p50_ms": max(r["warm_p50_ms"] for r in latency),
+        "min_speedup_vs_naive": speedup,
+        "throughput_per_second": throughput["per_second"],
+        "honest_p99_under_attack_ms": hostile["honest_p99_ms"],
+    }
+    print("summary:")
+    for key, value in summary.items():
+        print(f"  {key}: {value:.1f}")
+    out_dir = ROOT / "bench" / "out"
+    out_dir.mkdir(exist_ok=True)
+    report = {
+        "summary": summary,
+        "latency": latency,
+        "throughput": throughput,
+        "hostile": hostile,
+        "layers": layers,
+    }
+    (out_dir / "grading.json").write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    print(f"written: {out_dir / 'grading.json'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,257 @@
+"""Benchmark: the progress dashboard and GET /api/v1/progress for a heavy and a light user.
+
+    .venv/bin/python bench/progress.py [--logs 100000] [--small 1000] [--cards 3000] [--runs 60]
+
+Builds a throwaway SQLite database (migrated, the owner's notes synced, plus synthetic cards),
+one user with `--logs` review-log rows over the last year and one with `--small`, then requests
+both pages through the app and prints median and p99 server time for each. The target is a
+p50 of at most 100 ms for the heavy user.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from flask import Flask  # noqa: E402
+from sqlalchemy import insert, select  # noqa: E402
+
+from app import create_app  # noqa: E402
+
+
+def _snapshot(rng: random.Random, card_id: int, state: int, when: str) -> dict[str, Any]:
+    """A before/after snapshot the size of a real CardState row (what makes log rows wide)."""
+    return {
+        "card_id": card_id,
+        "state": state,
+        "step": None,
+        "stability": round(rng.uniform(0.5, 200), 6),
+        "difficulty": round(rng.uniform(1, 10), 6),
+        "due": when,
+        "last_review": when,
+        "reps": rng.randint(0, 40),
+        "lapses": rng.randint(0, 5),
+        "suspended": False,
+        "leech": False,
+        "buried_until": None,
+        "version": rng.randint(0, 40),
+    }
+
+
+def _add_cards(session: Any, count: int) -> None:
+    from quiz.models import Card, Document, Topic
+
+    doc = Document(path="bench-synthetic.md", sha256="0" * 64)
+    session.add(doc)
+    session.flush()
+    topics = [
+        Topic(document_id=doc.id, slug=f"bench-{i}", title=f"合成主题 {i}", position=100 + i)
+        for i in range(10)
+    ]
+    session.add_all(topics)
+    session.flush()
+    rows = [
+        {
+            "key": f"bench/{i}",
+            "kind": "drill" if i % 25 == 0 else "question",
+            "drill_id": f"bench_{i}" if i % 25 == 0 else None,
+            "topic_id": topics[i % len(topics)].id,
+            "sibling_key": f"bench/{i}",
+            "position": 10_000 + i,
+            "front_md": f"合成问题 {i}",
+            "back_md": "答案",
+            "front_html": f"<p>合成问题 {i}</p>",
+            "back_html": "<p>答案</p>",
+        }
+        for i in range(count)
+    ]
+    session.execute(insert(Card), rows)
+
+
+def _populate(session: Any, username: str, logs: int, seed: int) -> None:
+    """A user who studied most cards, with `logs` answers spread over the last 365 days."""
+    from quiz.accounts import create_user
+    from quiz.db import utcnow
+    from quiz.models import Card, CardState, DrillProgress, ReviewLog
+
+    rng = random.Random(seed)
+    now = utcnow()
+    user = create_user(session, username, "bench-password")
+    user.settings.timezone = "America/New_York"
+    card_ids = list(session.scalars(select(Card.id).where(Card.kind != "drill")))
+    studied = card_ids[: int(len(card_ids) * 0.8)]
+    states = []
+    for cid in studied:
+        last = now - timedelta(days=rng.uniform(0, 60))
+        state = rng.choice([1, 2, 2, 2, 2, 3])
+        states.append(
+            {
+                "user_id": user.id,
+                "card_id": cid,
+                "state": state,
+                "stability": rng.uniform(0.5, 300),
+                "difficulty": rng.uniform(1, 10),
+                "due": last + timedelta(days=rng.uniform(0, 60)),
+                "last_review": last,
+                "reps": rng.randint(1, 40),
+                "lapses": rng.randint(0, 6),
+                "suspended": rng.random() < 0.02,
+                "version": 1,
+            }
+        )
+    session.execute(insert(CardState), states)
+    batch = []
+    for i in range(logs):
+        at = now - timedelta(seconds=rng.uniform(0, 365 * 86400))
+        cid = rng.choice(studied)
+        before = rng.choice([0, 1, 2, 2, 2, 2, 3])
+        rating = rng.choices([1, 2, 3, 4], weights=[10, 10, 70, 10])[0]
+        stamp = at.isoformat()
+        batch.append(
+            {
+                "user_id": user.id,
+                "card_id": cid,
+                "rating": rating,
+                "reviewed_at": at,
+                "duration_ms": rng.randint(1500, 30000),
+                "state_before": before,
+                "state_after": 2 if rating > 1 else 3,
+                "before": _snapshot(rng, cid, before, stamp),
+                "after": _snapshot(rng, cid, 2, stamp),
+                "request_id": f"{username}-{i}",
+            }
+        )
+        if len(batch) == 10_000:
+            session.execute(insert(ReviewLog), batch)
+            batch.clear()
+    if batch:
+        session.execute(insert(ReviewLog), batch)
+    drills = list(session.scalars(select(Card.drill_id).where(Card.kind == "drill")))
+    for drill_id in drills[: len(drills) // 2]:
+        session.add(
+            DrillProgress(
+                user_id=user.id,
+                drill_id=drill_id,
+                submits=3,
+                failed_submits=1,
+                attempts_to_first_accept=2,
+                solved_at=now - timedelta(days=3),
+            )
+        )
+    session.commit()
+
+
+def build(db_path: Path, *, logs: int, small: int, cards: int) -> Flask:
+    from flask_migrate import upgrade
+
+    from quiz.db import db
+    from quiz.importer import sync_content
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
+            "SECRET_KEY": "bench",
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
+    with app.app_context():
+        upgrade()
+        sync_content(db.session, ROOT / "content")
+        _add_cards(db.session, cards)
+        db.session.commit()
+        started = time.perf_counter()
+        _populate(db.session, "heavy", logs, seed=1)
+        _populate(db.session, "light", small, seed=2)
+        print(f"built {logs:,} + {small:,} review logs in {time.perf_counter() - started:.1f} s")
+        db.session.remove()
+    return app
+
+
+def measure(app: Flask, username: str, runs: int) -> dict[str, tuple[list[float], list[float]]]:
+    """Server time per request, from the WSGI call to the last byte of the body: wall clock,
+    and this thread's CPU time (the same minus waiting for a core on a busy machine)."""
+    client = app.test_client()
+    response = client.post("/login", data={"username": username, "password": "bench-password"})
+    assert response.status_code == 302, response.status_code
+    token = client.post("/api/v1/tokens", json={"username": username, "password": "bench-password"})
+    headers = {"Authorization": f"Bearer {token.get_json()['token']}"}
+    out: dict[str, tuple[list[float], list[float]]] = {
+        "/progress": ([], []),
+        "/api/v1/progress": ([], []),
+    }
+    for _ in range(3):  # warm caches: templates, SQLite pages, statement cache
+        client.get("/progress")
+        client.get("/api/v1/progress", headers=headers)
+    for _ in range(runs):
+        for path in out:
+            started, cpu = time.perf_counter(), time.thread_time()
+            response = client.get(path, headers=headers if path.startswith("/api") else None)
+            response.get_data()
+            out[path][0].append((time.perf_counter() - started) * 1000)
+            out[path][1].append((time.thread_time() - cpu) * 1000)
+            assert response.status_code == 200, (path, response.status_code)
+    return out
+
+
+def _p99(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--logs", type=int, default=100_000, help="review-log rows of the heavy user"
+    )
+    parser.add_argument(
+        "--small", type=int, default=1_000, help="review-log rows of the light user"
+    )
+    parser.add_argument(
+        "--cards", type=int, default=3_000, help="synthetic cards beside the owner's notes"
+    )
+    parser.add_argument("--runs", type=int, default=60, help="timed requests per page and user")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-progress-") as tmp:
+        db_path = Path(tmp) / "bench.sqlite3"
+        app = build(db_path, logs=args.logs, small=args.small, cards=args.cards)
+        print(f"database {db_path.stat().st_size / 1e6:.1f} MB; {args.runs} requests per line")
+        print(
+            f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs"
+        )
+        print(
+            f"{'user':<7}{'logs':>9}  {'path':<18}{'p50 ms':>8}{'p99 ms':>8}{'cpu p50':>9}{'cpu p99':>9}"
+        )
+        worst = 0.0
+        for username, logs in (("heavy", args.logs), ("light", args.small)):
+            with app.app_context():
+                timings = measure(app, username, args.runs)
+            for path, (wall, cpu) in timings.items():
+                p50 = statistics.median(wall)
+                if username == "heavy":
+                    worst = max(worst, p50)
+                print(
+                    f"{username:<7}{logs:>9,}  {path:<18}{p50:>8.1f}{_p99(wall):>8.1f}"
+                    f"{statistics.median(cpu):>9.1f}{_p99(cpu):>9.1f}"
+                )
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        with app.app_context():
+            from quiz.db import db
+
+            db.engine.dispose()
+        verdict = "meets" if worst <= 100 else "MISSES"
+        print(f"heavy-user p50 {worst:.1f} ms {verdict} the 100 ms target")
+
+
+if __name__ == "__main__":
+    main()

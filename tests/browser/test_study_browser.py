@@ -1,0 +1,106 @@
+"""End to end in chromium: study with the keyboard only (Space, 3, U) and see the intervals."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.factories import register_in_browser
+
+pytestmark = pytest.mark.browser
+
+
+def front_text(page: Page) -> str:
+    return page.locator(".study-front").inner_text()
+
+
+def answer_with_3(page: Page) -> None:
+    before = front_text(page)
+    page.keyboard.press("3")
+    expect(page.locator(".study-front")).not_to_have_text(before)
+
+
+def done_today(page: Page) -> int:
+    return page.evaluate(
+        "fetch('/api/v1/reviews/summary', {credentials: 'same-origin'}).then(r => r.json()).then(d => d.done_today)"
+    )
+
+
+def test_study_with_the_keyboard_only(page: Page, live_server: str) -> None:
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    register_in_browser(page, live_server)
+    page.goto(f"{live_server}/study")
+    card = page.locator(".study-card")
+    answers = page.locator(".study-answers")
+    expect(card).to_be_visible()
+    expect(answers).to_be_hidden()
+    expect(page.locator('[data-count="new"]')).not_to_have_text("0")
+
+    # A knowledge point: one Space shows the whole answer and the buttons with their intervals.
+    page.keyboard.press("Space")
+    expect(page.locator(".study-back")).to_be_visible()
+    expect(answers).to_be_visible()
+    expect(page.locator(".answer-again .answer-ivl")).to_have_text("1分钟")
+    expect(page.locator(".answer-good .answer-ivl")).to_have_text("10分钟")
+    expect(page.locator(".answer-easy .answer-ivl")).to_have_text("8天")
+    answer_with_3(page)
+    expect(page.locator('[data-count="learning"]')).to_have_text("1")
+
+    # Keep going until a question: Space shows the one-line answer, Space again the deep one.
+    for _ in range(10):
+        page.keyboard.press("Space")
+        if page.locator(".study-short").is_visible():
+            break
+        answer_with_3(page)
+    question = front_text(page)
+    expect(page.locator(".study-short")).to_contain_text("一句话答案")
+    expect(page.locator(".study-back")).to_be_hidden()
+    expect(answers).to_be_visible()
+    page.keyboard.press("Space")
+    expect(page.locator(".study-back")).to_be_visible()
+    expect(page.locator(".study-back")).to_contain_text("深入回答")
+    answered = done_today(page)
+    answer_with_3(page)
+    assert done_today(page) == answered + 1
+
+    # U undoes exactly: the question is back on its front, and the count goes back too.
+    page.keyboard.press("u")
+    expect(page.locator(".study-front")).to_have_text(question)
+    expect(page.locator(".study-notice")).to_contain_text("已撤销")
+    expect(answers).to_be_hidden()
+    assert done_today(page) == answered
+    # Ctrl+Z undoes the one before; then the restored card can be answered again.
+    page.keyboard.press("Control+z")
+    expect(page.locator(".study-front")).not_to_have_text(question)
+    assert done_today(page) == answered - 1
+    page.keyboard.press("Space")
+    answer_with_3(page)
+    assert done_today(page) == answered
+
+    # Focus stays on the card (never on a button that Space would press).
+    assert page.evaluate("document.activeElement.classList.contains('study-card')")
+    assert errors == []
+
+
+def test_double_click_answers_once(page: Page, live_server: str) -> None:
+    register_in_browser(page, live_server)
+    page.goto(f"{live_server}/study")
+    page.click(".study-reveal")
+    page.dblclick(".answer-good")
+    page.wait_for_timeout(500)
+    assert done_today(page) == 1
+
+
+def test_buttons_at_phone_width(page: Page, live_server: str) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    register_in_browser(page, live_server)
+    page.goto(f"{live_server}/study")
+    page.keyboard.press("Space")
+    boxes = [page.locator(f".answer-{n}").bounding_box() for n in ("again", "hard", "good", "easy")]
+    assert all(boxes)
+    again, hard, good, easy = boxes  # type: ignore[misc]
+    assert again["y"] == hard["y"] and good["y"] == easy["y"] and good["y"] > again["y"]  # 2 x 2
+    assert min(b["width"] for b in boxes) >= 120  # big enough for a thumb  # type: ignore[index]
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"page scrolls sideways at phone width ({width}px)"

@@ -1,0 +1,141 @@
+"""The pool: bounded queue, restart of a dead runner, fairness under hostile load, threads."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import engine.sandbox as sandbox_pkg
+from engine.sandbox import Call, Limits, Pool, QueueFull, RunOutcome
+from tests.engine.sandbox.conftest import RELU, X, honest_relu
+
+SLEEPER = "import time\n\ndef relu(x):\n    time.sleep(float(x.flat[0]))\n    return x\n"
+DEFAULT = Limits()
+LOOP = "def relu(x):\n    while True:\n        pass\n"
+
+
+def in_thread(
+    pool: Pool, source: str, x: np.ndarray, limits: Limits = DEFAULT
+) -> tuple[threading.Thread, dict[str, RunOutcome]]:
+    box: dict[str, RunOutcome] = {}
+    t = threading.Thread(
+        target=lambda: box.setdefault("out", pool.run(source, "relu", [Call((x,))], limits))
+    )
+    t.start()
+    return t, box
+
+
+def test_queue_full_is_immediate() -> None:
+    pool = Pool(slots=1, queue_size=1, overflow=0)
+    try:
+        honest_relu(pool)
+        busy, _ = in_thread(pool, SLEEPER, np.array([0.8]))
+        time.sleep(0.1)
+        queued, queued_box = in_thread(pool, RELU, X)
+        time.sleep(0.1)
+        start = time.monotonic()
+        with pytest.raises(QueueFull) as info:
+            pool.run(RELU, "relu", [Call((X,))])
+        assert time.monotonic() - start < 0.05
+        assert info.value.retry_after >= 1
+        busy.join()
+        queued.join()
+        assert queued_box["out"].status == "ok"
+    finally:
+        pool.close()
+
+
+def test_dead_runner_is_restarted_and_only_its_submission_fails() -> None:
+    pool = Pool(slots=1, queue_size=2, overflow=0)
+    try:
+        honest_relu(pool)
+        runner_pid = pool._idle[0].proc.pid
+        t, box = in_thread(pool, SLEEPER, np.array([2.0]))
+        time.sleep(0.3)
+        os.kill(runner_pid, signal.SIGKILL)
+        t.join(5)
+        assert box["out"].status == "internal_error"
+        assert [c.status for c in box["out"].calls] == ["not_run"]
+        honest_relu(pool)
+        assert pool._idle[0].proc.pid != runner_pid
+    finally:
+        pool.close()
+
+
+def test_honest_runs_are_not_stuck_behind_infinite_loops() -> None:
+    pool = Pool(slots=2, queue_size=8, demote_after=0.2)
+    try:
+        honest_relu(pool)
+        hostile = [
+            in_thread(pool, LOOP, X, Limits(cpu_seconds=3, wall_seconds=3)) for _ in range(2)
+        ]
+        time.sleep(0.05)
+        start = time.monotonic()
+        honest_relu(pool)
+        assert time.monotonic() - start < 1.5
+        for t, box in hostile:
+            t.join()
+            assert box["out"].status == "timeout"
+    finally:
+        pool.close()
+
+
+def test_many_threads_get_their_own_results() -> None:
+    pool = Pool(slots=2, queue_size=64)
+    errors: list[str] = []
+
+    def worker(k: int) -> None:
+        for j in range(4):
+            x = np.full((3, 4), float(k * 10 + j)) - 20.0
+            out = pool.run(RELU, "relu", [Call((x,))])
+            if out.status != "ok" or not np.array_equal(out.calls[0].value, np.maximum(x, 0)):
+                errors.append(f"{k}/{j}: {out.status}")
+
+    try:
+        threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+    finally:
+        pool.close()
+
+
+def test_process_wide_pool_and_shutdown(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Work on a pool of our own: other tests in the session may hold the current one.
+    monkeypatch.setattr(sandbox_pkg, "_pool", None)
+    first = sandbox_pkg.get_sandbox()
+    assert sandbox_pkg.get_sandbox() is first
+    sandbox_pkg.shutdown()
+    second = sandbox_pkg.get_sandbox()
+    assert second is not first
+    honest_relu(second)
+    sandbox_pkg.shutdown()
+
+
+def test_per_call_capture_streaming_and_warnings() -> None:
+    pool = Pool(slots=1, queue_size=1)
+    source = (
+        "import numpy as np\nimport warnings\nprint('at load')\n"
+        "def relu(x):\n    print('in call', x.shape)\n    np.exp(np.array([1000.0]))\n"
+        "    warnings.warn('careful')\n    return np.maximum(x, 0)\n"
+    )
+    try:
+        out = pool.run(source, "relu", [Call((X,)), Call((-X,))])
+        assert out.status == "ok"
+        assert out.stdout == "at load\n"
+        assert out.calls[0].stdout == "in call (2, 3)\n"
+        assert out.calls[0].warnings == [
+            "RuntimeWarning: overflow encountered in exp",
+            "UserWarning: careful",
+        ]
+        assert out.calls[1].time_ms > 0
+        np.testing.assert_array_equal(out.calls[1].value, np.maximum(-X, 0))
+    finally:
+        pool.close()
