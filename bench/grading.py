@@ -8,7 +8,8 @@ Figures (all through `engine.grader.grade`, i.e. sandbox run + trusted compariso
    (a fresh `python` per submission that imports NumPy, runs the calls and sends raw arrays back;
    no isolation at all, so the comparison flatters the baseline);
 2. sustained throughput with every slot busy (2 x slots submitting threads);
-3. p50/p99 of honest submissions while two infinite-loop submissions run back to back.
+3. p50/p99 of honest submissions while two infinite-loop submissions run back to back;
+4. CPU time per submission summed over every process (a load-independent capacity figure).
 
 Targets on the 2-core CI machines: p50 <= 25 ms per drill (~10 tests), >= 5x faster than the
 baseline, >= 40 submissions/s sustained, honest p99 <= 2 s under hostile load.
@@ -131,6 +132,42 @@ def bench_latency(pool: Pool, samples: int, naive_samples: int) -> list[dict[str
     return rows
 
 
+def bench_cpu(submissions: int) -> dict[str, Any]:
+    """CPU time per accepted submission, all processes included (load-independent capacity).
+
+    A pool of its own is closed at the end so that its runners (and, through them, every init
+    and submission child) have been waited for and show up in os.times()' children fields.
+    """
+    drills = list(DRILLS)
+    pool = Pool()
+    for drill_id in drills:
+        accepted(drill_id, pool)
+    before = os.times()
+    for k in range(submissions):
+        accepted(drills[k % len(drills)], pool)
+    pool.close()
+    after = os.times()
+    own = (after.user - before.user) + (after.system - before.system)
+    children = (after.children_user - before.children_user) + (
+        after.children_system - before.children_system
+    )
+    per_ms = (own + children) * 1000.0 / submissions
+    cores = os.cpu_count() or 1
+    row = {
+        "cpu_ms_per_submission": per_ms,
+        "grader_process_ms": own * 1000.0 / submissions,
+        "sandbox_processes_ms": children * 1000.0 / submissions,
+        "capacity_per_second": cores * 1000.0 / per_ms,
+    }
+    print(
+        f"  {per_ms:.1f} ms CPU per submission (grader process {row['grader_process_ms']:.1f},"
+        f" runners + sandboxes {row['sandbox_processes_ms']:.1f}): at most"
+        f" {row['capacity_per_second']:.0f}/s on {cores} idle cores",
+        flush=True,
+    )
+    return row
+
+
 def bench_throughput(pool: Pool, seconds: float) -> dict[str, Any]:
     """2 x slots threads submit accepted answers round-robin; count completions per second."""
     drills = list(DRILLS)
@@ -221,6 +258,9 @@ def main() -> None:
 
     pool = Pool(slots=args.slots)
     print(f"pool: {pool.slots} slots, queue {pool.queue_size}; CPUs: {os.cpu_count()}")
+    print(
+        f"load average before: {os.getloadavg()[0]:.2f} (figures assume an otherwise idle machine)"
+    )
     layers = pool.layers()
     print(f"layers: {sorted(k for k, v in layers.items() if v is True)}")
     try:
@@ -232,6 +272,8 @@ def main() -> None:
         hostile = bench_hostile(pool, max(seconds, 8.0))
     finally:
         pool.close()
+    print("4. CPU cost per submission (every process)")
+    cpu = bench_cpu(100 if args.quick else 300)
 
     warm_p50 = statistics.median(r["warm_p50_ms"] for r in latency)
     speedup = min(r["naive_p50_ms"] / r["warm_p50_ms"] for r in latency)
@@ -241,6 +283,8 @@ def main() -> None:
         "min_speedup_vs_naive": speedup,
         "throughput_per_second": throughput["per_second"],
         "honest_p99_under_attack_ms": hostile["honest_p99_ms"],
+        "cpu_ms_per_submission": cpu["cpu_ms_per_submission"],
+        "load_average_1min": os.getloadavg()[0],
     }
     print("summary:")
     for key, value in summary.items():

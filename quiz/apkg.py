@@ -78,7 +78,9 @@ def build_decks(session: Session) -> list[genanki.Deck]:
     for card, topic in rows:
         deck = decks.get(topic.id)
         if deck is None:
-            deck = decks[topic.id] = genanki.Deck(_deck_id(topic.slug), f"{DECK_NAME}::{topic.title}")
+            deck = decks[topic.id] = genanki.Deck(
+                _deck_id(topic.slug), f"{DECK_NAME}::{topic.title}"
+            )
         deck.add_note(
             genanki.Note(
                 model=MODEL,

@@ -39,7 +39,8 @@ from quiz.studyday import study_day, zone
 BACKUP_FORMAT = "mlquiz-progress-backup"
 BACKUP_VERSION = 1
 MAX_BACKUP_BYTES = 20 * 1024 * 1024  # the uploaded file (plain or gzip)
-MAX_JSON_BYTES = 200 * 1024 * 1024  # after decompression: a year of heavy use fits, a zip bomb does not
+# After decompression: a few years of heavy use fit (~1 KB per review), a zip bomb does not.
+MAX_JSON_BYTES = 200 * 1024 * 1024
 _CHUNK = 500  # ids per IN (...) list, well under every database's parameter limit
 
 RATING_NAMES = {1: "重来", 2: "困难", 3: "良好", 4: "简单"}
@@ -310,7 +311,11 @@ def _float(*, null: bool = False, low: float | None = None, high: float | None =
     def check(value: Any) -> float | None:
         if value is None and null:
             return None
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
             raise _Invalid("必须是数字")
         if (low is not None and value < low) or (high is not None and value > high):
             raise _Invalid(f"超出范围 {low}–{high}")
@@ -502,7 +507,9 @@ def validate_backup(data: dict[str, Any]) -> ValidBackup:
     for section in UNIQUE_BY.keys() | {"submissions"}:
         records = data.get(section)
         if not isinstance(records, list):
-            raise BackupError(f"备份文件有误：{SECTION_NAMES[section]}（{section}）缺失或不是列表。")
+            raise BackupError(
+                f"备份文件有误：{SECTION_NAMES[section]}（{section}）缺失或不是列表。"
+            )
         sections[section] = [_validate_record(section, i, r) for i, r in enumerate(records)]
     for section, fields in UNIQUE_BY.items():
         seen: set[tuple[Any, ...]] = set()
@@ -578,7 +585,9 @@ def import_backup(session: Session, user_id: int, data: dict[str, Any]) -> Impor
         )
     backup = validate_backup(data)
     sections = backup.sections
-    keys = {r["card"] for r in sections["card_states"]} | {r["card"] for r in sections["review_logs"]}
+    keys = {r["card"] for r in sections["card_states"]} | {
+        r["card"] for r in sections["review_logs"]
+    }
     card_ids = _card_ids(session, keys)
     unknown = sorted(keys - card_ids.keys())
     if unknown:
@@ -597,12 +606,15 @@ def import_backup(session: Session, user_id: int, data: dict[str, Any]) -> Impor
             setattr(settings, name, value)
 
     state_rows = [
-        {"user_id": user_id, "card_id": card_ids[r.pop("card")], **r} for r in sections["card_states"]
+        {"user_id": user_id, "card_id": card_ids[r.pop("card")], **r}
+        for r in sections["card_states"]
     ]
     if state_rows:
         session.execute(insert(CardState), state_rows)
     state_ids = dict(
-        session.execute(select(CardState.card_id, CardState.id).where(CardState.user_id == user_id)).all()
+        session.execute(
+            select(CardState.card_id, CardState.id).where(CardState.user_id == user_id)
+        ).all()
     )
     log_rows = []
     for record in sections["review_logs"]:
@@ -613,8 +625,18 @@ def import_backup(session: Session, user_id: int, data: dict[str, Any]) -> Impor
         log_rows.append({"user_id": user_id, "card_id": card_id, **record})
     for start in range(0, len(log_rows), 5000):
         session.execute(insert(ReviewLog), log_rows[start : start + 5000])
-    for model, section in ((Draft, "drafts"), (Submission, "submissions"), (DrillProgress, "drill_progress")):
+    for model, section in (
+        (Draft, "drafts"),
+        (Submission, "submissions"),
+        (DrillProgress, "drill_progress"),
+    ):
         if sections[section]:
             session.execute(insert(model), [{"user_id": user_id, **r} for r in sections[section]])
     session.flush()
-    return ImportReport(*(len(sections[s]) for s in ImportReport.__dataclass_fields__))
+    return ImportReport(
+        card_states=len(state_rows),
+        review_logs=len(log_rows),
+        drafts=len(sections["drafts"]),
+        submissions=len(sections["submissions"]),
+        drill_progress=len(sections["drill_progress"]),
+    )

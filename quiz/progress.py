@@ -19,12 +19,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 from fsrs.scheduler import FSRS_DEFAULT_DECAY
 from sqlalchemy import (
     CTE,
     Date,
-    Index,
     Integer,
     Select,
     and_,
@@ -37,8 +37,10 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from quiz.db import UTCDateTime
 from quiz.models import (
@@ -55,18 +57,6 @@ from quiz.models import (
 )
 from quiz.studyday import day_bounds, study_day
 
-# Index for the retention and "new cards today" aggregates. Rating before time turns "reviews of
-# review-state cards answered r within a window" into a pure index range count (four of them
-# make a window's retention), so SQLite neither reads the wide log rows (their before/after
-# JSON) nor evaluates an expression per row. Declared here, beside the queries that need it, so
-# the models file stays unchanged; created by migration 5c1e0a7d9b21.
-REVIEW_OUTCOME_INDEX = Index(
-    "ix_review_logs_user_outcome_time",
-    ReviewLog.user_id,
-    ReviewLog.state_before,
-    ReviewLog.rating,
-    ReviewLog.reviewed_at,
-)
 RATINGS = (1, 2, 3, 4)
 
 HEATMAP_DAYS = 365
@@ -195,29 +185,32 @@ def _live() -> ColumnElement[bool]:
     return and_(Card.retired.is_(False), Topic.retired.is_(False))
 
 
-def day_boundaries(first: date, days: int, settings: ProgressSettings) -> list[datetime]:
+def day_boundaries(first: date, days: int, settings: ProgressSettings) -> tuple[datetime, ...]:
     """UTC instants where each of `days` study days starts, plus the end of the last one."""
-    starts = [
-        day_bounds(first + timedelta(days=i), settings.timezone, settings.rollover_hour)[0]
-        for i in range(days)
-    ]
-    last = first + timedelta(days=days - 1)
-    return [*starts, day_bounds(last, settings.timezone, settings.rollover_hour)[1]]
+    return _boundaries(first, days, settings.timezone, settings.rollover_hour)
+
+
+@lru_cache(maxsize=64)
+def _boundaries(first: date, days: int, tz_name: str, rollover: int) -> tuple[datetime, ...]:
+    # The same for every request of a study day (and for every user in the zone): cached.
+    starts = [day_bounds(first + timedelta(days=i), tz_name, rollover)[0] for i in range(days)]
+    return (*starts, day_bounds(first + timedelta(days=days - 1), tz_name, rollover)[1])
 
 
 def _day_ranges(n: int, name: str) -> CTE:
-    """A CTE of n rows (i, lo, hi) whose instants are bind parameters `{name}_lo_{i}` etc.
+    """A CTE of n rows (i, lo, hi) between bind parameters `{name}_0` .. `{name}_{n}`.
 
     A UNION ALL of one-row selects rather than VALUES: SQLAlchemy cannot cache a VALUES
     construct, and compiling a 365-row one on every request costs ~100 ms, ten times what
     SQLite needs to run the query. Built once per size (see the lru_caches below).
     """
     kind = UTCDateTime()
+    edges = [bindparam(f"{name}_{i}", type_=kind) for i in range(n + 1)]
     rows = [
         select(
             literal_column(str(i), Integer).label("i"),
-            bindparam(f"{name}_lo_{i}", type_=kind).label("lo"),
-            bindparam(f"{name}_hi_{i}", type_=kind).label("hi"),
+            edges[i].label("lo"),
+            edges[i + 1].label("hi"),  # the same parameter as the next row's lo
         )
         for i in range(n)
     ]
@@ -225,11 +218,7 @@ def _day_ranges(n: int, name: str) -> CTE:
 
 
 def _range_params(bounds: Sequence[datetime], name: str) -> dict[str, datetime]:
-    params = {}
-    for i in range(len(bounds) - 1):
-        params[f"{name}_lo_{i}"] = bounds[i]
-        params[f"{name}_hi_{i}"] = bounds[i + 1]
-    return params
+    return {f"{name}_{i}": instant for i, instant in enumerate(bounds)}
 
 
 @lru_cache(maxsize=4)
@@ -258,9 +247,24 @@ def review_counts(session: Session, user_id: int, bounds: Sequence[datetime]) ->
     n = len(bounds) - 1
     params = {"user_id": user_id, **_range_params(bounds, "days")}
     counts = [0] * n
-    for i, count in session.execute(_review_counts_statement(n), params):
+    for i, count in _run(session, _review_counts_statement(n), params).all():
         counts[i] = count
     return counts
+
+
+@lru_cache(maxsize=1)
+def _retention_statement() -> Select[tuple[int, int]]:
+    return (
+        select(ReviewLog.rating, func.count())
+        .where(
+            ReviewLog.user_id == _user(),
+            ReviewLog.state_before == STATE_REVIEW,
+            ReviewLog.rating.in_(RATINGS),
+            ReviewLog.reviewed_at >= _instant("start"),
+            ReviewLog.reviewed_at < _instant("end"),
+        )
+        .group_by(ReviewLog.rating)
+    )
 
 
 def retention(
@@ -272,77 +276,96 @@ def retention(
     """
     out = {}
     for key, start in starts.items():
-        by_rating = dict(
-            session.execute(
-                select(ReviewLog.rating, func.count())
-                .where(
-                    ReviewLog.user_id == user_id,
-                    ReviewLog.state_before == STATE_REVIEW,
-                    ReviewLog.rating.in_(RATINGS),
-                    ReviewLog.reviewed_at >= start,
-                    ReviewLog.reviewed_at < end,
-                )
-                .group_by(ReviewLog.rating)
-            ).all()
-        )
+        params = {"user_id": user_id, "start": start, "end": end}
+        by_rating = dict(_run(session, _retention_statement(), params).all())
         total = sum(by_rating.values())
         out[key] = Retention(total - by_rating.get(1, 0), total)
     return out
 
 
-def new_introduced(session: Session, user_id: int, start: datetime, end: datetime) -> int:
-    """Flashcards first answered in [start, end): what counts against the daily new-card limit."""
-    return (
-        session.scalar(
-            select(func.count(func.distinct(ReviewLog.card_id)))
-            .join(Card, Card.id == ReviewLog.card_id)
-            .where(
-                ReviewLog.user_id == user_id,
-                ReviewLog.reviewed_at >= start,
-                ReviewLog.reviewed_at < end,
-                ReviewLog.state_before == STATE_NEW,
-                ReviewLog.rating.in_(RATINGS),  # lets the outcome index serve the time range
-                Card.kind != "drill",
-            )
-        )
-        or 0
-    )
+def _run(
+    session: Session, statement: Executable, params: dict[str, Any] | None = None
+) -> CursorResult[Any]:
+    """Execute on the session's connection, past the ORM layer: these are plain column reads,
+    and the ORM's result machinery costs more than SQLite's work for a few thousand rows.
+    Pending changes are flushed first, as the session itself would."""
+    session.flush()
+    return session.connection().execute(statement, params or {})
 
 
-def _not_buried(today: date) -> ColumnElement[bool]:
-    return or_(CardState.buried_until.is_(None), CardState.buried_until <= today)
+def _user() -> BindParameter[int]:
+    return bindparam("user_id", type_=Integer)
+
+
+def _instant(name: str) -> BindParameter[datetime]:
+    return bindparam(name, type_=UTCDateTime())
+
+
+def _today() -> BindParameter[date]:
+    return bindparam("today", type_=Date)
+
+
+def _not_buried() -> ColumnElement[bool]:
+    return or_(CardState.buried_until.is_(None), CardState.buried_until <= _today())
 
 
 def _scheduled() -> ColumnElement[bool]:
     return and_(CardState.state != STATE_NEW, CardState.suspended.is_(False))
 
 
-def due_now(session: Session, user_id: int, *, now: datetime, today: date) -> int:
-    """Cards due at `now` (learning steps included), not suspended or buried."""
+# The statements below are built once and take their values as bind parameters: building a
+# select costs about a millisecond of Python on every request otherwise.
+
+
+@lru_cache(maxsize=1)
+def _new_introduced_statement() -> Select[tuple[int]]:
     return (
-        session.scalar(
-            select(func.count())
-            .select_from(CardState)
-            .join(Card, Card.id == CardState.card_id)
-            .join(Topic, Topic.id == Card.topic_id)
-            .where(
-                CardState.user_id == user_id,
-                CardState.due <= now,
-                _scheduled(),
-                _not_buried(today),
-                _live(),
-            )
+        # Rows, not distinct cards: the study queue counts its daily new-card room this way.
+        select(func.count())
+        .select_from(ReviewLog)
+        .join(Card, Card.id == ReviewLog.card_id)
+        .where(
+            ReviewLog.user_id == _user(),
+            ReviewLog.state_before == STATE_NEW,
+            ReviewLog.rating.in_(RATINGS),  # lets the outcome index serve the time range
+            ReviewLog.reviewed_at >= _instant("start"),
+            ReviewLog.reviewed_at < _instant("end"),
+            Card.kind != "drill",
         )
-        or 0
     )
 
 
-def state_counts(session: Session, user_id: int, *, today: date) -> tuple[dict[str, int], int]:
-    """Live cards by state, and the new flashcards available today.
+def new_introduced(session: Session, user_id: int, start: datetime, end: datetime) -> int:
+    """Flashcards first answered in [start, end): what counts against the daily new-card limit."""
+    params = {"user_id": user_id, "start": start, "end": end}
+    return _run(session, _new_introduced_statement(), params).scalar() or 0
 
-    A drill card has no state until its drill is solved, so unsolved drills are not "new".
-    Suspended cards count only as suspended.
-    """
+
+@lru_cache(maxsize=1)
+def _due_now_statement() -> Select[tuple[int]]:
+    return (
+        select(func.count())
+        .select_from(CardState)
+        .join(Card, Card.id == CardState.card_id)
+        .join(Topic, Topic.id == Card.topic_id)
+        .where(
+            CardState.user_id == _user(),
+            CardState.due <= _instant("now"),
+            _scheduled(),
+            _not_buried(),
+            _live(),
+        )
+    )
+
+
+def due_now(session: Session, user_id: int, *, now: datetime, today: date) -> int:
+    """Cards due at `now` (learning steps included), not suspended or buried."""
+    params = {"user_id": user_id, "now": now, "today": today}
+    return _run(session, _due_now_statement(), params).scalar() or 0
+
+
+@lru_cache(maxsize=1)
+def _state_counts_statement() -> Select[tuple[int, int, int, int, int, int]]:
     is_drill = Card.kind == "drill"
     has_state = CardState.id.is_not(None)
     suspended = and_(has_state, CardState.suspended.is_(True))
@@ -352,24 +375,33 @@ def state_counts(session: Session, user_id: int, *, today: date) -> tuple[dict[s
     def total(condition: ColumnElement[bool]) -> ColumnElement[int]:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
-    row = session.execute(
+    return (
         select(
             total(new),
             total(and_(active, CardState.state == STATE_LEARNING)),
             total(and_(active, CardState.state == STATE_RELEARNING)),
             total(and_(active, CardState.state == STATE_REVIEW)),
             total(and_(suspended, or_(not_(is_drill), CardState.state != STATE_NEW))),
-            total(and_(new, or_(not_(has_state), _not_buried(today)))),
+            total(and_(new, or_(not_(has_state), _not_buried()))),
         )
         .select_from(Card)
         .join(Topic, Topic.id == Card.topic_id)
         .join(
             CardState,
-            and_(CardState.card_id == Card.id, CardState.user_id == user_id),
+            and_(CardState.card_id == Card.id, CardState.user_id == _user()),
             isouter=True,
         )
         .where(_live())
-    ).one()
+    )
+
+
+def state_counts(session: Session, user_id: int, *, today: date) -> tuple[dict[str, int], int]:
+    """Live cards by state, and the new flashcards available today.
+
+    A drill card has no state until its drill is solved, so unsolved drills are not "new".
+    Suspended cards count only as suspended.
+    """
+    row = _run(session, _state_counts_statement(), {"user_id": user_id, "today": today}).one()
     return dict(zip(STATE_KEYS, (int(v) for v in row[:5]), strict=True)), int(row[5])
 
 
@@ -382,19 +414,28 @@ def _forecast_statement(n: int) -> Select[tuple[int, int]]:
         .join(Card, Card.id == CardState.card_id)
         .join(Topic, Topic.id == Card.topic_id)
         .where(
-            CardState.user_id == bindparam("user_id", type_=Integer),
+            CardState.user_id == _user(),
             _scheduled(),
             _live(),
+            _not_buried(),
             CardState.due >= days.c.lo,
             CardState.due < days.c.hi,
-            or_(
-                CardState.buried_until.is_(None),
-                CardState.buried_until <= bindparam("today", type_=Date),
-            ),
         )
         .scalar_subquery()
     )
     return select(days.c.i, count)
+
+
+@lru_cache(maxsize=1)
+def _buried_statement() -> Select[tuple[datetime, date]]:
+    return (
+        select(CardState.due, CardState.buried_until)
+        .join(Card, Card.id == CardState.card_id)
+        .join(Topic, Topic.id == Card.topic_id)
+        .where(
+            CardState.user_id == _user(), _scheduled(), _live(), CardState.buried_until > _today()
+        )
+    )
 
 
 def forecast(
@@ -408,15 +449,10 @@ def forecast(
     lows = [_EPOCH, *bounds[1:]]
     params = {"user_id": user_id, "today": today, **_range_params(lows, "forecast_days")}
     counts = [0] * n
-    for i, count in session.execute(_forecast_statement(n), params):
+    for i, count in _run(session, _forecast_statement(n), params).all():
         counts[i] = count
     # Buried cards are rare (siblings of today's answers): place them one by one.
-    buried = session.execute(
-        select(CardState.due, CardState.buried_until)
-        .join(Card, Card.id == CardState.card_id)
-        .join(Topic, Topic.id == Card.topic_id)
-        .where(CardState.user_id == user_id, _scheduled(), _live(), CardState.buried_until > today)
-    ).all()
+    buried = _run(session, _buried_statement(), {"user_id": user_id, "today": today})
     for due, buried_until in buried:
         index = max(bisect_right(bounds, due) - 1, (buried_until - today).days, 0)
         if index < n:
@@ -424,8 +460,9 @@ def forecast(
     return counts
 
 
-def _card_rows(session: Session, user_id: int):  # noqa: ANN202 (rows of a select)
-    return session.execute(
+@lru_cache(maxsize=1)
+def _studied_statement() -> Select[tuple[int, int, str, float, datetime, int, int]]:
+    return (
         select(
             Card.id,
             Card.topic_id,
@@ -435,10 +472,52 @@ def _card_rows(session: Session, user_id: int):  # noqa: ANN202 (rows of a selec
             CardState.lapses,
             CardState.reps,
         )
-        .join(CardState, and_(CardState.card_id == Card.id, CardState.user_id == user_id))
+        .join(CardState, and_(CardState.card_id == Card.id, CardState.user_id == _user()))
         .join(Topic, Topic.id == Card.topic_id)
-        .where(_live())
-    ).all()
+        .where(_live(), CardState.reps > 0)
+    )
+
+
+@lru_cache(maxsize=1)
+def _flashcards_statement() -> Select[tuple[int, int]]:
+    return (
+        select(Card.topic_id, func.count())
+        .join(Topic, Topic.id == Card.topic_id)
+        .where(_live(), Card.kind != "drill")
+        .group_by(Card.topic_id)
+    )
+
+
+@lru_cache(maxsize=1)
+def _drills_statement() -> Select[tuple[int, int, int, int, float | None]]:
+    progress = DrillProgress
+    solved = progress.solved_at.is_not(None)
+    return (
+        select(
+            Card.topic_id,
+            func.count(),
+            func.coalesce(func.sum(case((progress.submits > 0, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((solved, 1), else_=0)), 0),
+            func.avg(case((solved, progress.attempts_to_first_accept))),
+        )
+        .join(Topic, Topic.id == Card.topic_id)
+        .join(
+            progress,
+            and_(progress.drill_id == Card.drill_id, progress.user_id == _user()),
+            isouter=True,
+        )
+        .where(_live(), Card.kind == "drill")
+        .group_by(Card.topic_id)
+    )
+
+
+@lru_cache(maxsize=1)
+def _topics_statement() -> Select[tuple[int, str, str]]:
+    return (
+        select(Topic.id, Topic.slug, Topic.title)
+        .where(Topic.retired.is_(False))
+        .order_by(Topic.position)
+    )
 
 
 def topic_progress(
@@ -449,35 +528,11 @@ def topic_progress(
     `recall` maps card id to retrievability now; `kinds` maps card id to (topic id, kind).
     Flashcards never answered count as 0 towards mastery.
     """
-    flashcards = dict(
-        session.execute(
-            select(Card.topic_id, func.count())
-            .join(Topic, Topic.id == Card.topic_id)
-            .where(_live(), Card.kind != "drill")
-            .group_by(Card.topic_id)
-        ).all()
-    )
-    progress = DrillProgress
+    flashcards = dict(_run(session, _flashcards_statement()).all())
     drills = {
         topic_id: (total, attempted, solved, mean_attempts)
-        for topic_id, total, attempted, solved, mean_attempts in session.execute(
-            select(
-                Card.topic_id,
-                func.count(),
-                func.coalesce(func.sum(case((progress.submits > 0, 1), else_=0)), 0),
-                func.coalesce(func.sum(case((progress.solved_at.is_not(None), 1), else_=0)), 0),
-                func.avg(
-                    case((progress.solved_at.is_not(None), progress.attempts_to_first_accept))
-                ),
-            )
-            .join(Topic, Topic.id == Card.topic_id)
-            .join(
-                progress,
-                and_(progress.drill_id == Card.drill_id, progress.user_id == user_id),
-                isouter=True,
-            )
-            .where(_live(), Card.kind == "drill")
-            .group_by(Card.topic_id)
+        for topic_id, total, attempted, solved, mean_attempts in _run(
+            session, _drills_statement(), {"user_id": user_id}
         )
     }
     recall_sum: dict[int, float] = {}
@@ -485,13 +540,8 @@ def topic_progress(
         topic_id, kind = kinds[card_id]
         if kind != "drill":
             recall_sum[topic_id] = recall_sum.get(topic_id, 0.0) + value
-    topics = session.execute(
-        select(Topic.id, Topic.slug, Topic.title)
-        .where(Topic.retired.is_(False))
-        .order_by(Topic.position)
-    ).all()
     out = []
-    for topic_id, slug, title in topics:
+    for topic_id, slug, title in _run(session, _topics_statement()):
         cards = flashcards.get(topic_id, 0)
         total, attempted, solved, mean_attempts = drills.get(topic_id, (0, 0, 0, None))
         out.append(
@@ -508,6 +558,28 @@ def topic_progress(
             )
         )
     return out
+
+
+@lru_cache(maxsize=1)
+def _weak_details_statement() -> Select[tuple[Any, ...]]:
+    return (
+        select(
+            Card.id,
+            Card.key,
+            Card.kind,
+            Card.front_md,
+            Card.front_html,
+            Topic.slug,
+            Topic.title,
+            CardState.lapses,
+            CardState.reps,
+            CardState.suspended,
+            CardState.leech,
+        )
+        .join(CardState, and_(CardState.card_id == Card.id, CardState.user_id == _user()))
+        .join(Topic, Topic.id == Card.topic_id)
+        .where(Card.id.in_(bindparam("ids", expanding=True)))
+    )
 
 
 def weakest_cards(
@@ -527,37 +599,32 @@ def weakest_cards(
         return []
     ids = [cid for cid, _ in chosen]
     found = {
-        card.id: (card, state, topic)
-        for card, state, topic in session.execute(
-            select(Card, CardState, Topic)
-            .join(CardState, and_(CardState.card_id == Card.id, CardState.user_id == user_id))
-            .join(Topic, Topic.id == Card.topic_id)
-            .where(Card.id.in_(ids))
-        )
+        row[0]: row
+        for row in _run(session, _weak_details_statement(), {"user_id": user_id, "ids": ids})
     }
     out = []
     for cid in ids:
-        card, state, topic = found[cid]
+        _, key, kind, front_md, front_html, slug, title, lapses, reps, suspended, leech = found[cid]
         out.append(
             WeakCard(
-                card_id=card.id,
-                key=card.key,
-                kind=card.kind,
-                front_md=card.front_md,
-                front_html=card.front_html,
-                topic_slug=topic.slug,
-                topic_title=topic.title,
-                lapses=state.lapses,
-                reps=state.reps,
+                card_id=cid,
+                key=key,
+                kind=kind,
+                front_md=front_md,
+                front_html=front_html,
+                topic_slug=slug,
+                topic_title=title,
+                lapses=lapses,
+                reps=reps,
                 retrievability=recall[cid],
-                suspended=state.suspended,
-                leech=state.leech,
+                suspended=suspended,
+                leech=leech,
             )
         )
     return out
 
 
-def streak(counts: Sequence[int], older: Sequence[int] = ()) -> tuple[int, bool]:
+def streak(counts: Sequence[int]) -> tuple[int, bool]:
     """Consecutive study days with reviews up to today (or yesterday if nothing yet today).
 
     `counts` ends with today. Returns the streak and whether it reaches the window's start
@@ -617,9 +684,8 @@ def dashboard(session: Session, user_id: int, *, now: datetime) -> Dashboard:
     recall: dict[int, float] = {}
     kinds: dict[int, tuple[int, str]] = {}
     history: list[tuple[int, int, int]] = []
-    for card_id, topic_id, kind, stability, last_review, lapses, reps in _card_rows(
-        session, user_id
-    ):
+    studied = _run(session, _studied_statement(), {"user_id": user_id}).all()
+    for card_id, topic_id, kind, stability, last_review, lapses, reps in studied:
         recall[card_id] = retrievability(stability, last_review, now, settings.decay)
         kinds[card_id] = (topic_id, kind)
         history.append((card_id, lapses, reps))

@@ -19,7 +19,14 @@ from fsrs import Card as FsrsCard
 from fsrs import Rating as FsrsRating
 from fsrs import Scheduler
 from fsrs import State as FsrsState
-from fsrs.scheduler import DEFAULT_PARAMETERS, FUZZ_RANGES
+from fsrs.scheduler import (
+    DEFAULT_PARAMETERS,
+    FUZZ_RANGES,
+    LOWER_BOUNDS_PARAMETERS,
+    UPPER_BOUNDS_PARAMETERS,
+)
+
+from quiz.studyday import study_day
 
 # Same numbers as quiz.models (0 is ours: never answered; 1-3 are FSRS's).
 NEW, LEARNING, REVIEW, RELEARNING = 0, 1, 2, 3
@@ -56,6 +63,10 @@ class SchedulerConfig:
     parameters: tuple[float, ...] | None = None  # None: FSRS-6 defaults
     maximum_interval: int = 36500
     enable_fuzzing: bool = True
+    # Elapsed time counts in the user's study days (as Anki and fsrs-rs count it), not in
+    # 24-hour spans: a card answered at 09:00 and again at 08:59 the next day is a day later.
+    timezone: str = "UTC"
+    rollover_hour: int = 0
 
     def without_steps(self) -> SchedulerConfig:
         """For drill cards: the drill itself is the short-term practice, so go straight to days."""
@@ -92,6 +103,18 @@ class ReviewOutcome:
         return int(self.interval.total_seconds())
 
 
+def valid_parameters(parameters: object) -> tuple[float, ...] | None:
+    """The 21 FSRS-6 weights if they are usable by fsrs, else None (use the defaults)."""
+    if not isinstance(parameters, list | tuple) or len(parameters) != len(DEFAULT_PARAMETERS):
+        return None
+    try:
+        values = tuple(float(p) for p in parameters)
+    except (TypeError, ValueError):
+        return None
+    bounds = zip(values, LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS, strict=True)
+    return values if all(low <= v <= high for v, low, high in bounds) else None
+
+
 @lru_cache(maxsize=128)
 def _scheduler(config: SchedulerConfig) -> Scheduler:
     # Fuzz is applied by this module (seeded per card), never by fsrs's global `random`.
@@ -112,9 +135,21 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
-def _to_fsrs(state: MemoryState, now: datetime) -> FsrsCard:
+def elapsed_days(last_review: datetime, now: datetime, config: SchedulerConfig) -> int:
+    """Whole study days between two answers (0 on the same study day)."""
+    days = study_day(now, config.timezone, config.rollover_hour) - study_day(
+        last_review, config.timezone, config.rollover_hour
+    )
+    return max(0, days.days)
+
+
+def _to_fsrs(state: MemoryState, now: datetime, config: SchedulerConfig) -> FsrsCard:
     if state.state == NEW:
         return FsrsCard(card_id=0, state=FsrsState.Learning, step=0, due=now)
+    last = None
+    if state.last_review is not None:
+        # fsrs counts (now - last_review).days; hand it the study-day count instead.
+        last = now - timedelta(days=elapsed_days(_utc(state.last_review), now, config))
     return FsrsCard(
         card_id=0,
         state=FsrsState(state.state),
@@ -122,7 +157,7 @@ def _to_fsrs(state: MemoryState, now: datetime) -> FsrsCard:
         stability=state.stability,
         difficulty=state.difficulty,
         due=_utc(state.due) if state.due else now,
-        last_review=_utc(state.last_review) if state.last_review else None,
+        last_review=last,
     )
 
 
@@ -158,7 +193,9 @@ def review(
     """Answer a card: the new state and the facts for the review log. Pure."""
     rating = Rating(rating)
     now = _utc(now)
-    card, _ = _scheduler(config).review_card(_to_fsrs(state, now), FsrsRating(int(rating)), now)
+    card, _ = _scheduler(config).review_card(
+        _to_fsrs(state, now, config), FsrsRating(int(rating)), now
+    )
     due = card.due
     if config.enable_fuzzing and card.state == FsrsState.Review:
         days = round((due - now) / timedelta(days=1))

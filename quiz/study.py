@@ -21,6 +21,7 @@ from sqlalchemy import (
     case,
     delete,
     func,
+    insert,
     literal,
     or_,
     select,
@@ -109,13 +110,15 @@ def _steps(text: str | None, default: tuple[timedelta, ...]) -> tuple[timedelta,
 
 def scheduler_config(settings: UserSettings, *, fuzz: bool = True) -> SchedulerConfig:
     """The scheduler a user's answers go through: their retention, steps and fitted weights."""
-    params = settings.fsrs_parameters
     return SchedulerConfig(
         desired_retention=settings.desired_retention,
         learning_steps=_steps(settings.learning_steps, scheduling.DEFAULT_LEARNING_STEPS),
         relearning_steps=_steps(settings.relearning_steps, scheduling.DEFAULT_RELEARNING_STEPS),
-        parameters=tuple(params) if params and len(params) == 21 else None,
+        # Weights fsrs would refuse (say, from another version) fall back to the defaults.
+        parameters=scheduling.valid_parameters(settings.fsrs_parameters),
         enable_fuzzing=fuzz,
+        timezone=settings.timezone,
+        rollover_hour=settings.rollover_hour,
     )
 
 
@@ -259,6 +262,8 @@ class _Statements:
     done_today: Select[Any]
     today: Select[Any]
     queue: Select[Any]
+    new_pick: Select[Any]
+    ahead_pick: Select[Any]
     load: Select[Any]
 
 
@@ -266,10 +271,11 @@ class _Statements:
 def _statements() -> _Statements:
     """The queue's queries, built once with bound parameters.
 
-    Three round trips per card: what was done today (it sets the room left under the daily
-    limits), then the counts and the pick in one statement, then the card itself. Every part
-    walks an index and stops early (LIMIT); sorting whole card rows, or building SQLAlchemy
-    expressions per request, would cost more than the answer itself.
+    Three round trips per card in the usual case: what was done today (it sets the room left
+    under the daily limits), then the counts and the pick in one statement, then the card
+    itself. Every part walks an index or a small set and stops early (LIMIT); sorting whole
+    card rows, or building SQLAlchemy expressions per request, would cost more than the
+    answer itself.
     """
     user_id = bindparam("user_id", type_=Integer())
     topic_id = bindparam("topic_id", type_=Integer())
@@ -329,17 +335,22 @@ def _statements() -> _Statements:
     reviews = from_states(CardState.card_id.label("card_id")).where(
         CardState.state == STATE_REVIEW, CardState.due < end, fresh
     )
-    new = (
-        select(Card.id.label("card_id"))
-        .select_from(Card)
-        .outerjoin(CardState, and_(CardState.card_id == Card.id, CardState.user_id == user_id))
-        .where(
-            Card.retired.is_(False),
-            Card.kind != "drill",
-            in_topic,
-            or_(CardState.id.is_(None), and_(CardState.state == STATE_NEW, shown)),
-            fresh,
-        )
+    # New: no state row, or a NEW row that is not suspended or buried. An anti-join on one
+    # set (built once per query) is far cheaper than a LEFT JOIN probed for every card.
+    not_new = select(CardState.card_id).where(
+        CardState.user_id == user_id,
+        or_(
+            CardState.state != STATE_NEW,
+            CardState.suspended.is_(True),
+            CardState.buried_until > today,
+        ),
+    )
+    new = select(Card.id.label("card_id")).where(
+        Card.retired.is_(False),
+        Card.kind != "drill",
+        in_topic,
+        Card.id.not_in(not_new),
+        fresh,
     )
 
     def waiting(candidates: Select[Any], room: Any) -> Any:
@@ -354,22 +365,24 @@ def _statements() -> _Statements:
 
     learning = from_states(CardState.card_id.label("card_id")).where(is_learning)
     by_due = (CardState.due, CardState.card_id)
+    # Learning cards due now, else the first review due today: both walk the (user, due)
+    # index and stop at the first hit. New cards (a sort over all of them) are asked for
+    # separately, only once reviews are done.
     picks = union_all(
         ranked(0, learning.where(CardState.due <= now).order_by(*by_due)),
         ranked(1, reviews.where(review_room > 0).order_by(*by_due)),
-        ranked(
-            2,
-            new.join(Topic, Topic.id == Card.topic_id)
-            .where(new_room > 0)
-            .order_by(Topic.position, Card.position, Card.id),
-        ),
-        ranked(3, learning.where(CardState.due <= ahead).order_by(*by_due)),
     ).subquery()
     queue_stmt = select(
         waiting(new, new_room).label("new"),
         waiting(reviews, review_room).label("review"),
         select(picks.c.card_id).order_by(picks.c.rank).limit(1).scalar_subquery().label("pick"),
     )
+    new_pick = (
+        new.join(Topic, Topic.id == Card.topic_id)
+        .order_by(Topic.position, Card.position, Card.id)
+        .limit(1)
+    )
+    ahead_pick = learning.where(CardState.due <= ahead).order_by(*by_due).limit(1)
     load = (
         select(Card, CardState, Topic.title, Topic.slug)
         .select_from(Card)
@@ -377,7 +390,7 @@ def _statements() -> _Statements:
         .join(Topic, Topic.id == Card.topic_id)
         .where(Card.id == bindparam("card_id", type_=Integer()))
     )
-    return _Statements(done_today, today_stmt, queue_stmt, load)
+    return _Statements(done_today, today_stmt, queue_stmt, new_pick, ahead_pick, load)
 
 
 _QUEUE_NAMES = {
@@ -420,16 +433,18 @@ def study_queue(
     done, new_done, reviews_done, learning_left, learning_next = conn.execute(
         sql.today, params
     ).one()
-    new_left, review_left, card_id = conn.execute(
-        sql.queue,
-        {
-            **params,
-            "now": now,
-            "ahead": now + LEARN_AHEAD,
-            "new_room": max(0, settings.new_per_day - new_done),
-            "review_room": max(0, settings.reviews_per_day - reviews_done),
-        },
-    ).one()
+    queue_params = {
+        **params,
+        "now": now,
+        "ahead": now + LEARN_AHEAD,
+        "new_room": max(0, settings.new_per_day - new_done),
+        "review_room": max(0, settings.reviews_per_day - reviews_done),
+    }
+    new_left, review_left, card_id = conn.execute(sql.queue, queue_params).one()
+    if card_id is None and new_left:
+        card_id = conn.execute(sql.new_pick, queue_params).scalar()
+    if card_id is None:
+        card_id = conn.execute(sql.ahead_pick, queue_params).scalar()
     counts = Counts(new=new_left, learning=learning_left, review=review_left)
     pick = None
     if card_id is not None:
@@ -698,37 +713,35 @@ def _apply(
         "last_review": memory.last_review,
         "reps": memory.reps,
         "lapses": memory.lapses,
+        "suspended": state.suspended or leech,
+        "leech": state.leech or leech,
         "buried_until": None,
         "version": state.version + 1,
     }
-    if leech:
-        values.update(suspended=True, leech=True)
+    update_state, insert_log = _write_statements()
+    # Core statements: the ORM's flush machinery would cost more than the two writes.
+    conn = session.connection()
     # The WHERE on version is the lock: of two workers applying the same shown state, one wins.
-    updated = session.execute(
-        update(CardState)
-        .where(CardState.id == state.id, CardState.version == state.version)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+    updated = conn.execute(update_state, {**values, "b_id": state.id, "b_version": state.version})
     if updated.rowcount != 1:
         raise Conflict("这张卡片刚刚在别处被回答过，请刷新。")
-    after = _snapshot({**before, **values})
     session.expire(state)
-    log = ReviewLog(
-        user_id=user_id,
-        card_id=card.id,
-        rating=int(rating),
-        reviewed_at=outcome.reviewed_at,
-        duration_ms=duration_ms,
-        state_before=outcome.state_before,
-        state_after=outcome.state_after,
-        before=before,
-        after=after,
-        request_id=request_id,
-    )
-    session.add(log)
     try:
-        session.flush()
+        inserted = conn.execute(
+            insert_log,
+            {
+                "user_id": user_id,
+                "card_id": card.id,
+                "rating": int(rating),
+                "reviewed_at": outcome.reviewed_at,
+                "duration_ms": duration_ms,
+                "state_before": outcome.state_before,
+                "state_after": outcome.state_after,
+                "before": before,
+                "after": _snapshot({**before, **values}),
+                "request_id": request_id,
+            },
+        )
     except IntegrityError as error:  # the same request_id won a race in another worker
         raise Conflict("这个 request_id 已被使用。") from error
     return AnswerResult(
@@ -738,8 +751,17 @@ def _apply(
         interval_seconds=outcome.interval_seconds,
         version=values["version"],
         leech=leech,
-        log_id=log.id,
+        log_id=int(inserted.inserted_primary_key[0]),
     )
+
+
+@lru_cache(maxsize=1)
+def _write_statements() -> tuple[Any, Any]:
+    states = CardState.__table__
+    update_state = update(states).where(
+        states.c.id == bindparam("b_id"), states.c.version == bindparam("b_version")
+    )
+    return update_state, insert(ReviewLog.__table__)
 
 
 def schedule_drill_review(

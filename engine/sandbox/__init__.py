@@ -3,8 +3,22 @@
     from engine.sandbox import Call, get_sandbox
     outcome = get_sandbox().run(source, "softmax", [Call((x,), {"axis": -1})])
 
-`get_sandbox()` returns the process-wide pool (started lazily, thread-safe; call `shutdown()` to
-stop it). `doctor_report()` says which isolation layers are active and whether grading may run.
+`get_sandbox()` returns the process-wide pool (started lazily, thread-safe: call `run` from any
+number of threads; it blocks the calling thread until the result is in). `shutdown()` stops the
+runners (also registered with atexit). `doctor_report()` says which isolation layers a start-up
+probe observed inside a real sandboxed child and whether grading may run (`ready`).
+
+Environment (read when the pool is created):
+    GRADER_SLOTS              runs that may start at once (default: CPU count)
+    GRADER_QUEUE_SIZE         callers that may wait for a slot before QueueFull (default 4 x slots)
+    GRADER_SANDBOX_UID_BASE   first uid handed to runners (default 60000; one uid per runner)
+    GRADER_ALLOW_UNSANDBOXED  "1" runs submissions without isolation when it is unavailable,
+                              marking results sandboxed=False (local development only)
+
+Layout: pool.py (trusted side) · runner.py (warm runner process, started as `python -I -S`) ·
+child.py (runs the submission) · isolation.py (namespaces, mounts, uid, rlimits, seccomp,
+cgroups) · wire.py (raw-array codec shared by both sides) · outcome.py (response -> RunOutcome) ·
+doctor.py (fail-closed policy) · probe.py (what the start-up probe observes) · api.py (contract).
 """
 
 from __future__ import annotations

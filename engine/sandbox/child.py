@@ -242,10 +242,11 @@ def _run_call(
             sys.stdout = real_stdout
             try:
                 record["value"] = wire.Encoded(wire.encode_parts(value))
-            except (wire.WireError, RecursionError, TypeError, ValueError) as exc:
+            except Exception as exc:  # noqa: BLE001 - user __array__ and friends may raise anything
+                reason = str(exc)[:300] if isinstance(exc, wire.WireError) else _type_name(exc)
                 record.update(
                     status="error",
-                    error=f"TypeError: 返回值无法传回评测端（只接受 NumPy 数组、数字、None 及其元组）：{exc}",
+                    error=f"TypeError: 返回值无法传回评测端（只接受 NumPy 数组、数字、None 及其元组）：{reason}",
                     error_type="TypeError",
                 )
         finally:
@@ -256,7 +257,7 @@ def _run_call(
     try:
         record["args_after"] = wire.Encoded(wire.encode_parts(args))
         record["kwargs_after"] = wire.Encoded(wire.encode_parts(kwargs))
-    except (wire.WireError, RecursionError, TypeError, ValueError):
+    except Exception:  # noqa: BLE001
         record["args_after"], record["kwargs_after"] = (), {}
     return record, stop
 

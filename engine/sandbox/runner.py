@@ -84,7 +84,7 @@ probe = _load("probe")
 SETUP_FAILED = 121  # exit code of a child whose isolation could not be completed
 PIPE_SIZE = 1 << 20
 READ_CHUNK = 1 << 18
-STATUS_FD, RESULT_FD = 4, 3
+STATUS_FD, RESULT_FD, REQUEST_FD = 4, 3, 5
 DEFAULT_TMP_BYTES = 4 << 20
 END_PAYLOAD = wire.encode(child.END_RECORD)
 PROBE_LIMITS = {
@@ -124,7 +124,7 @@ class Runner:
         self.uid: int | None = None
         self._uid_lock: socket.socket | None = None
         self.view: Any = None
-        self.seccomp: bytes | None = None
+        self.seccomp: Any = None
         self.pidns_fd: int | None = None
         self.cgroups: Any = None
         self.spare: Spare | None = None
@@ -136,9 +136,15 @@ class Runner:
 
     def _setup_isolation(self) -> None:
         try:
-            self._claim_uid()
+            self._claim_uid()  # in the host's network namespace, where every runner claims
         except OSError as exc:
             self.errors.append(f"uid: {exc}")
+        try:
+            # An empty network namespace (loopback down) for this runner and every submission
+            # it forks; the pool talks to us over pipes, so we need no network either.
+            isolation.unshare(isolation.CLONE_NEWNET)
+        except OSError as exc:
+            self.errors.append(f"network namespace: {exc}")
         try:
             self.pidns_fd = os.open("/proc/self/ns/pid", os.O_RDONLY)
             site_dirs = [
@@ -160,7 +166,7 @@ class Runner:
             except OSError as exc:
                 self.errors.append(f"cgroup: {exc}")
         try:
-            self.seccomp = isolation.compile_seccomp_filter()
+            self.seccomp = isolation.SeccompProgram(isolation.compile_seccomp_filter())
         except (OSError, ImportError, RuntimeError) as exc:
             self.errors.append(f"seccomp: {exc}")
 
@@ -281,7 +287,8 @@ class Runner:
         _close_quietly(spare.request_w)
         for fd in spare.reads.values():
             _close_quietly(fd)
-        os.waitpid(spare.pid, 0)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(spare.pid, 0)
 
     def execute(
         self, header: dict[str, Any], body: bytes
@@ -290,9 +297,10 @@ class Runner:
         limits = header["limits"]
         isolate = bool(header.get("isolate")) and self.can_isolate
         spare, self.spare = self.spare, None
-        if spare is None or spare.isolate != isolate:
-            if spare is not None:
-                self._discard(spare)
+        if spare is not None and (spare.isolate != isolate or _exited(spare.pid)):
+            self._discard(spare)
+            spare = None
+        if spare is None:
             spare = self._prefork(isolate)
         scratch = None if isolate else tempfile.mkdtemp(prefix="sbx-")
         if scratch and self.uid:
@@ -455,9 +463,6 @@ class Runner:
                 isolation.enter_root_view(self.view, self.uid, DEFAULT_TMP_BYTES)
                 isolation.sethostname("sandbox")
             os.setsid()  # a killpg from inside cannot reach the runner's group
-            # When the cgroup runs out of memory the kernel must kill the submission, not us:
-            # losing init would lose the exit status.
-            _set_oom_score_adj(-1000)
             # Fork before the request arrives: it is one fork less on the submission's path.
             user = os.fork()
             if user == 0:
@@ -485,20 +490,13 @@ class Runner:
         """PID 2: wait for the request, then limits, uid drop, no_new_privs, seccomp, user code."""
         status_fd = pipes["status"][1]
         try:
-            _set_oom_score_adj(1000)  # first in line for the OOM killer (inherited -1000 from init)
-            request_r = pipes["request"][0]
-            header_raw = _read_frame(request_r)
-            body_raw = _read_frame(request_r) if header_raw is not None else None
-            if header_raw is None or body_raw is None:
-                os._exit(0)  # a spare that was discarded
-            header = wire.decode(header_raw)
-            request = dict(wire.decode(body_raw), **header)
-            limits = request["limits"]
-            tmp_bytes = max(DEFAULT_TMP_BYTES, int(limits["max_file_bytes"]) * 4)
-            if isolate and tmp_bytes != DEFAULT_TMP_BYTES:
-                isolation.resize_tmp(tmp_bytes, self.uid)
+            # Before the request (off the submission's path): fds and the OOM score.
+            # First in line for the OOM killer: losing init instead would lose the exit status.
+            # (Raising needs no privilege; lowering init's would need CAP_SYS_RESOURCE.)
+            _set_oom_score_adj(1000)
             devnull = os.open(os.devnull, os.O_RDONLY)
-            # Only 0-4 survive: stdin (null), stdout, stderr, results, status (closed at seal).
+            # Only 0-4 survive: stdin (null), stdout, stderr, results, status (closed at seal);
+            # the request pipe rides on 5 until it has been read.
             _install_fds(
                 [
                     devnull,
@@ -506,9 +504,21 @@ class Runner:
                     pipes["stderr"][1],
                     pipes["result"][1],
                     pipes["status"][1],
+                    pipes["request"][0],
                 ]
             )
             status_fd = STATUS_FD
+            header_raw = _read_frame(REQUEST_FD)
+            body_raw = _read_frame(REQUEST_FD) if header_raw is not None else None
+            if header_raw is None or body_raw is None:
+                os._exit(0)  # a spare that was discarded
+            os.close(REQUEST_FD)
+            header = wire.decode(header_raw)
+            request = dict(wire.decode(body_raw), **header)
+            limits = request["limits"]
+            tmp_bytes = max(DEFAULT_TMP_BYTES, int(limits["max_file_bytes"]) * 4)
+            if isolate and tmp_bytes != DEFAULT_TMP_BYTES:
+                isolation.resize_tmp(tmp_bytes, self.uid)
             isolation.RlimitPlan(
                 cpu_seconds=isolation.cpu_rlimit(float(limits["cpu_seconds"])),
                 memory_bytes=int(limits["memory_bytes"]),
@@ -529,7 +539,7 @@ class Runner:
             """Last trusted step before user code: seccomp on, the status pipe closed."""
             try:
                 if isolate:
-                    isolation.load_seccomp_filter(self.seccomp)
+                    self.seccomp.load()
                 os.close(STATUS_FD)
             except BaseException as exc:  # noqa: BLE001
                 _report_setup_error(STATUS_FD, f"seccomp: {exc!r}")
@@ -583,6 +593,14 @@ def _status_records(data: bytes) -> tuple[dict[str, Any], str | None]:
     except (wire.WireError, ValueError, AttributeError) as exc:
         setup_error = f"bad status record: {exc}"
     return status, setup_error
+
+
+def _exited(pid: int) -> bool:
+    """Reap `pid` if it has exited (a spare killed from outside while it waited)."""
+    try:
+        return os.waitpid(pid, os.WNOHANG)[0] == pid
+    except ChildProcessError:
+        return True
 
 
 def _set_oom_score_adj(value: int) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from quiz import study
 from quiz.db import db, utcnow
+from quiz.models import UserSettings
 from quiz.scheduling import RATING_NAMES, STATE_NAMES, interval_label
 from quiz.views.api import ApiError, api_blueprint, api_user, json_body, login_required
 
@@ -30,12 +31,15 @@ def drill_url(card_id: int, drill_id: str | None) -> str | None:
 
 
 def card_payload(
-    item: study.QueueCard, counts: study.Counts | None, *, now: datetime
+    item: study.QueueCard,
+    counts: study.Counts | None,
+    *,
+    user_id: int,
+    now: datetime,
+    settings: UserSettings | None = None,
 ) -> dict[str, Any]:
     """A card as the study page and API clients get it: content, version and the four previews."""
-    user_id = api_user().id
-    # Holding the settings row keeps it in the identity map for the previews (no re-select).
-    settings = study.user_settings(db.session, user_id)
+    settings = settings or study.user_settings(db.session, user_id)
     previews = study.card_previews(
         db.session, user_id, item, now=now, fuzz=_fuzz(), settings=settings
     )
@@ -67,6 +71,17 @@ def counts_json(counts: study.Counts) -> dict[str, int]:
     return {"new": counts.new, "learning": counts.learning, "review": counts.review}
 
 
+def _user_id() -> int:
+    """The caller's id, with the token bookkeeping (last_used_at) committed on its own.
+
+    That write would otherwise hold SQLite's write lock through this whole request, reads
+    included, and every other worker would queue behind it.
+    """
+    user_id = api_user().id
+    db.session.commit()
+    return user_id
+
+
 def _raise(error: study.StudyError) -> NoReturn:
     db.session.rollback()
     raise ApiError(error.status, error.message) from error
@@ -79,17 +94,24 @@ def _topic_id() -> int | None:
         _raise(error)
 
 
+def _next_payload(user_id: int, *, now: datetime, topic_id: int | None) -> dict[str, Any] | None:
+    """The next card as /reviews/next shows it, or None when nothing is left."""
+    settings = study.user_settings(db.session, user_id)  # held: one load for the whole request
+    queue = study.study_queue(db.session, user_id, now=now, topic_id=topic_id)
+    if queue.card is None:
+        return None
+    payload = card_payload(queue.card, queue.counts, user_id=user_id, now=now, settings=settings)
+    payload["done_today"] = queue.done_today
+    return payload
+
+
 @bp.get("/reviews/next")
 @login_required
 def next_card() -> Response | tuple[str, int]:
-    now = utcnow()
-    queue = study.study_queue(db.session, api_user().id, now=now, topic_id=_topic_id())
-    if queue.card is None:
-        db.session.commit()  # the settings row may have just been created
+    payload = _next_payload(_user_id(), now=utcnow(), topic_id=_topic_id())
+    db.session.commit()  # the settings row may have just been created
+    if payload is None:
         return "", 204
-    payload = card_payload(queue.card, queue.counts, now=now)
-    payload["done_today"] = queue.done_today
-    db.session.commit()
     return jsonify(payload)
 
 
@@ -98,7 +120,7 @@ def next_card() -> Response | tuple[str, int]:
 def summary() -> Response:
     """Today's counts and what tomorrow holds (the study page's empty state)."""
     now = utcnow()
-    user_id = api_user().id
+    user_id = _user_id()
     topic_id = _topic_id()
     queue = study.study_queue(db.session, user_id, now=now, topic_id=topic_id)
     day = study.day_summary(db.session, user_id, now=now, topic_id=topic_id)
@@ -144,6 +166,8 @@ def _request_id(data: dict[str, Any]) -> str | None:
 @bp.post("/reviews")
 @login_required
 def answer() -> tuple[Response, int]:
+    """Record an answer. With `"next": true` the response also carries the next card (as
+    /reviews/next would answer, null when nothing is left), saving the page a round trip."""
     data = json_body()
     card_id = _int_field(data, "card_id", required=True, low=1, high=2**62)
     rating = data.get("rating")
@@ -152,39 +176,47 @@ def answer() -> tuple[Response, int]:
     duration = _int_field(data, "duration_ms", required=False, low=0, high=MAX_DURATION_MS)
     version = _int_field(data, "version", required=False, low=0, high=2**62)
     request_id = _request_id(data)
-    user_id = api_user().id
+    want_next = data.get("next", False)
+    if not isinstance(want_next, bool):
+        raise ApiError(400, "next 必须是 true 或 false。")
+    user_id = _user_id()
+    topic_id = _topic_id() if want_next else None
     assert card_id is not None
+    now = utcnow()
     try:
         result = study.answer(
             db.session,
             user_id,
             card_id,
             rating,
-            now=utcnow(),
+            now=now,
             duration_ms=duration,
             request_id=request_id,
             version=version,
             fuzz=_fuzz(),
         )
-        db.session.commit()
+        db.session.commit()  # the write lock is released before the next card is looked up
     except (study.Conflict, IntegrityError) as error:
         # A retry that raced its own first attempt: answer what that attempt recorded.
         db.session.rollback()
-        replay = study.find_replay(db.session, user_id, request_id) if request_id else None
-        if replay is not None and replay.card_id == card_id:
-            return jsonify(replay.to_json()), 201
-        message = error.message if isinstance(error, study.Conflict) else None
-        raise ApiError(409, message) from error
+        result = study.find_replay(db.session, user_id, request_id) if request_id else None
+        if result is None or result.card_id != card_id:
+            message = error.message if isinstance(error, study.Conflict) else None
+            raise ApiError(409, message) from error
     except study.StudyError as error:
         _raise(error)
-    return jsonify(result.to_json()), 201
+    body = result.to_json()
+    if want_next:
+        body["next"] = _next_payload(user_id, now=now, topic_id=topic_id)
+        db.session.commit()
+    return jsonify(body), 201
 
 
 @bp.post("/reviews/undo")
 @login_required
 def undo() -> Response:
     """Undo the last answer of today; answers with the restored card, ready to be shown again."""
-    user_id = api_user().id
+    user_id = _user_id()
     now = utcnow()
     try:
         state = study.undo_last(db.session, user_id, now=now)
@@ -193,7 +225,7 @@ def undo() -> Response:
         _raise(error)
     item = study.queue_card(db.session, user_id, state.card_id)
     queue = study.study_queue(db.session, user_id, now=now, topic_id=_topic_id())
-    payload = card_payload(item, queue.counts, now=now)
+    payload = card_payload(item, queue.counts, user_id=user_id, now=now)
     payload["done_today"] = queue.done_today
     db.session.commit()
     return jsonify(payload)
@@ -210,7 +242,7 @@ def _card_id_from_body() -> int:
 def bury() -> Response:
     """Hide a card until the next study day."""
     try:
-        state = study.bury(db.session, api_user().id, _card_id_from_body(), now=utcnow())
+        state = study.bury(db.session, _user_id(), _card_id_from_body(), now=utcnow())
         db.session.commit()
     except study.StudyError as error:
         _raise(error)
@@ -228,7 +260,7 @@ def suspend() -> Response:
     """Take a card out of studying until it is unsuspended in the card browser."""
     try:
         state = study.set_suspended(
-            db.session, api_user().id, _card_id_from_body(), True, now=utcnow()
+            db.session, _user_id(), _card_id_from_body(), True, now=utcnow()
         )
         db.session.commit()
     except study.StudyError as error:

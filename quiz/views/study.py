@@ -34,7 +34,9 @@ def study_page() -> str:
     initial = None
     summary = None
     if queue.card is not None:
-        initial = card_payload(queue.card, queue.counts, now=now)
+        initial = card_payload(
+            queue.card, queue.counts, user_id=user_id, now=now, settings=settings
+        )
         initial["done_today"] = queue.done_today
     else:
         summary = study.day_summary(db.session, user_id, now=now, topic_id=topic_id)

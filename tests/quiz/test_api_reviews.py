@@ -307,3 +307,26 @@ def test_due_drill_card_links_to_its_drill(
     else:
         assert data["card"]["drill_url"] is None
     assert data["labels"]["again"] == "1天"  # drills have no (re)learning steps
+
+
+def test_answer_can_carry_the_next_card(
+    client: FlaskClient, headers: dict[str, str], session: Any
+) -> None:
+    topics = client.get("/api/v1/topics", headers=headers).get_json()["topics"]
+    slug = topics[1]["slug"]
+    shown = client.get(f"/api/v1/reviews/next?topic={slug}", headers=headers).get_json()
+    response = client.post(
+        f"/api/v1/reviews?topic={slug}",
+        headers=headers,
+        json={"card_id": shown["card"]["id"], "rating": 3, "version": 0, "next": True},
+    )
+    assert response.status_code == 201
+    data = response.get_json()
+    assert data["card_id"] == shown["card"]["id"] and data["state"] == "learning"
+    following = data["next"]
+    assert following["card"]["id"] != shown["card"]["id"]
+    assert following["card"]["topic_slug"] == slug and following["done_today"] == 1
+    assert following == client.get(f"/api/v1/reviews/next?topic={slug}", headers=headers).get_json()
+    bad = answer(client, headers, card_id=shown["card"]["id"], rating=3, next="yes")
+    assert bad.status_code == 400
+    assert log_count(session) == 1

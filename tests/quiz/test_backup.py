@@ -18,7 +18,7 @@ from app import create_app
 from quiz import backup
 from quiz.models import Card, CardState, Draft, DrillProgress, ReviewLog, Submission, UserSettings
 from tests.factories import api_token, login, make_user
-from tests.quiz.progress_history import NOW, build_history, build_other_user, make_deck
+from tests.quiz.test_progress_history import NOW, build_history, build_other_user, make_deck
 
 
 @pytest.fixture
@@ -336,3 +336,33 @@ def test_api_backup_round_trip(empty_app: Flask, session: Any, alice: Any) -> No
         content_type="application/json",
     )
     assert again.status_code == 409 and "已有学习记录" in again.get_json()["error"]
+
+
+def test_api_import_above_the_app_wide_request_limit(
+    empty_app: Flask, session: Any, alice: Any
+) -> None:
+    data = backup.export_backup(session, alice.id, now=NOW) | {"padding": "x" * 400_000}
+    make_user(session, "frank")
+    client = empty_app.test_client()
+    response = client.post(
+        "/api/v1/progress/backup",
+        data=backup.dump_backup(data),
+        headers=api_token(client, "frank"),
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.get_json()
+
+
+def test_page_upload_over_the_backup_limit(
+    empty_app: Flask, session: Any, deck: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(backup, "MAX_BACKUP_BYTES", 1000)
+    make_user(session)
+    client = empty_app.test_client()
+    login(client)
+    page = client.post(
+        "/progress/import",
+        data={"backup": (io.BytesIO(b"{" + b" " * 200_000 + b"}"), "big.json")},
+        follow_redirects=True,
+    )
+    assert "备份文件过大" in page.get_data(as_text=True)

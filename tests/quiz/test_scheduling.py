@@ -216,3 +216,26 @@ def test_bad_steps_say_why_in_chinese(text: str) -> None:
     with pytest.raises(ValueError) as error:
         scheduling.parse_steps(text)
     assert any("\u4e00" <= ch <= "\u9fff" for ch in str(error.value))
+
+
+def test_elapsed_time_counts_in_study_days_not_24_hour_spans() -> None:
+    """Answered, then again 23 h 59 min later on the next study day: one day, as Anki counts."""
+    config = replace(NO_FUZZ, timezone="Asia/Shanghai", rollover_hour=4)
+    card = replace(graduated(), stability=1.0, last_review=T0)  # T0 is 17:00 in Shanghai
+    next_morning = T0 + timedelta(hours=23, minutes=59)
+    late_same_day = T0 + timedelta(hours=10)  # 03:00 local: still the same study day
+    assert scheduling.elapsed_days(T0, next_morning, config) == 1
+    assert scheduling.elapsed_days(T0, late_same_day, config) == 0
+    grown, _ = review(card, Rating.GOOD, now=next_morning, config=config)
+    short, _ = review(card, Rating.GOOD, now=late_same_day, config=config)
+    assert grown.stability is not None and short.stability is not None
+    assert grown.stability > 3 * short.stability  # long-term growth, not the same-day bump
+    assert grown.last_review == next_morning  # the real time is kept
+
+
+def test_unusable_parameters_fall_back_to_defaults() -> None:
+    good = list(scheduling.DEFAULT_PARAMETERS)
+    assert scheduling.valid_parameters(good) == tuple(good)
+    assert scheduling.valid_parameters(good[:19]) is None  # FSRS-5 has 19
+    assert scheduling.valid_parameters([*good[:20], 5.0]) is None  # out of bounds
+    assert scheduling.valid_parameters(None) is None and scheduling.valid_parameters("x") is None

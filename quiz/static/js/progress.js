@@ -76,6 +76,15 @@
     };
     if (spec.max) valueAxis.max = spec.max;
     const categoryAxis = { grid: { display: false }, ticks: { color: colors.muted, autoSkip: true } };
+    if (spec.horizontal) {
+      // Long topic titles would be cut at the canvas edge on a phone: shorten them on the axis
+      // (the tooltip and the table keep the whole title).
+      categoryAxis.ticks.callback = function (value) {
+        const label = spec.labels[value] || "";
+        const room = window.innerWidth < 640 ? 9 : 18;
+        return label.length > room ? label.slice(0, room - 1) + "…" : label;
+      };
+    }
     return {
       type: "bar",
       data: {

@@ -250,10 +250,11 @@
       rating: rating,
       version: current.version,
       request_id: requestId,
+      next: true, // the response carries the next card: one round trip per answer
     };
     if (revealedAt !== null) body.duration_ms = Math.min(Date.now() - revealedAt, 86400000);
     try {
-      const response = await request(urls.answer, body);
+      const response = await request(withTopic(urls.answer), body);
       if (response.status === 201) {
         const data = await response.json();
         if (data.leech) {
@@ -261,7 +262,8 @@
         } else {
           notify("");
         }
-        await loadNext();
+        if (data.next) show(data.next);
+        else await showEmpty();
       } else if (response.status === 409) {
         notify(await errorText(response, "这张卡片已在别处回答"), "warning");
         await loadNext();

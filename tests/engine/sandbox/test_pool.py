@@ -139,3 +139,24 @@ def test_per_call_capture_streaming_and_warnings() -> None:
         np.testing.assert_array_equal(out.calls[1].value, np.maximum(-X, 0))
     finally:
         pool.close()
+
+
+def test_spare_killed_while_waiting_is_replaced() -> None:
+    """The runner keeps the next sandbox forked in advance; losing it costs nothing."""
+    pool = Pool(slots=1, queue_size=1, overflow=0)
+    try:
+        honest_relu(pool)
+        runner_pid = pool._idle[0].proc.pid
+        deadline = time.monotonic() + 2.0
+        while True:  # the last sandbox is torn down after the answer: wait for the new spare
+            time.sleep(0.05)
+            with open(f"/proc/{runner_pid}/task/{runner_pid}/children") as fh:
+                spares = [int(p) for p in fh.read().split()]
+            if len(spares) == 1 or time.monotonic() > deadline:
+                break
+        assert len(spares) == 1
+        os.kill(spares[0], signal.SIGKILL)
+        time.sleep(0.05)
+        honest_relu(pool)
+    finally:
+        pool.close()

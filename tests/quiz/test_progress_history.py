@@ -1,6 +1,7 @@
 """A known study history for the progress tests: fixed dates, New York time (DST on 2025-03-09).
 
-Not a test module: imported by tests/quiz/test_progress*.py, test_backup.py and test_apkg.py.
+Holds no tests (named to sit with the progress tests): imported by test_progress.py,
+test_backup.py and test_apkg.py.
 Every figure the dashboard shows is worked out by hand in EXPECTED below.
 """
 
