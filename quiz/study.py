@@ -108,7 +108,7 @@ def _steps(text: str | None, default: tuple[timedelta, ...]) -> tuple[timedelta,
         return default
 
 
-def scheduler_config(settings: UserSettings, *, fuzz: bool = True) -> SchedulerConfig:
+def scheduler_config(settings: Any, *, fuzz: bool = True) -> SchedulerConfig:
     """The scheduler a user's answers go through: their retention, steps and fitted weights."""
     return SchedulerConfig(
         desired_retention=settings.desired_retention,
@@ -122,10 +122,10 @@ def scheduler_config(settings: UserSettings, *, fuzz: bool = True) -> SchedulerC
     )
 
 
-def _card_config(card: Card, settings: UserSettings, fuzz: bool) -> SchedulerConfig:
+def _kind_config(kind: str, settings: Any, fuzz: bool) -> SchedulerConfig:
     config = scheduler_config(settings, fuzz=fuzz)
     # A drill's practice happens on the drill page: its card goes straight to day intervals.
-    return config.without_steps() if card.kind == "drill" else config
+    return config.without_steps() if kind == "drill" else config
 
 
 def fuzz_seed(card_id: int, reps: int) -> int:
@@ -135,6 +135,29 @@ def fuzz_seed(card_id: int, reps: int) -> int:
 
 # ---------------------------------------------------------------------------------------------
 # State snapshots
+
+
+def _memory(columns: dict[str, Any]) -> MemoryState:
+    return MemoryState(**{name: columns[name] for name in _MEMORY_FIELDS})
+
+
+_MEMORY_FIELDS = (
+    "state",
+    "step",
+    "stability",
+    "difficulty",
+    "due",
+    "last_review",
+    "reps",
+    "lapses",
+)
+
+
+def _expire_state(session: Session, state_id: int) -> None:
+    """After a Core UPDATE, make any loaded copy of the row reload instead of lying."""
+    loaded = session.identity_map.get(session.identity_key(CardState, state_id))
+    if loaded is not None:
+        session.expire(loaded)
 
 
 def memory_of(state: CardState | None) -> MemoryState:
@@ -473,7 +496,7 @@ def card_previews(
     return scheduling.previews(
         memory,
         now=now,
-        config=_card_config(item.card, settings, fuzz),
+        config=_kind_config(item.card.kind, settings, fuzz),
         fuzz_seed=fuzz_seed(item.card.id, memory.reps),
     )
 
@@ -607,12 +630,40 @@ def _ensure_state(session: Session, user_id: int, card_id: int, *, now: datetime
     return state
 
 
-def _answerable_now(
-    card: Card, state: CardState | None, settings: UserSettings, now: datetime
-) -> bool:
+_SETTINGS_FIELDS = (
+    "desired_retention",
+    "timezone",
+    "rollover_hour",
+    "learning_steps",
+    "relearning_steps",
+    "fsrs_parameters",
+)
+
+
+@lru_cache(maxsize=1)
+def _answer_context() -> Select[Any]:
+    """Card, this user's state and settings in one row: everything an answer needs to read."""
+    user_id = bindparam("user_id", type_=Integer())
+    return (
+        select(
+            Card.kind.label("kind"),
+            Card.retired.label("retired"),
+            CardState.id.label("state_id"),
+            *(getattr(CardState, name).label(name) for name in _SNAPSHOT_FIELDS),
+            UserSettings.user_id.label("settings_user"),
+            *(getattr(UserSettings, name).label(name) for name in _SETTINGS_FIELDS),
+        )
+        .select_from(Card)
+        .outerjoin(CardState, and_(CardState.card_id == Card.id, CardState.user_id == user_id))
+        .outerjoin(UserSettings, UserSettings.user_id == user_id)
+        .where(Card.id == bindparam("card_id", type_=Integer()))
+    )
+
+
+def _answerable_now(kind: str, state: Any, settings: Any, now: datetime) -> bool:
     """Without a version, only a card that is due right now may be answered (else: stale)."""
     if state is None or state.state == STATE_NEW:
-        return card.kind != "drill" and not (
+        return kind != "drill" and not (
             state and (state.suspended or _buried(state, settings, now))
         )
     if state.suspended or _buried(state, settings, now):
@@ -622,7 +673,7 @@ def _answerable_now(
     return state.due <= now
 
 
-def _buried(state: CardState, settings: UserSettings, now: datetime) -> bool:
+def _buried(state: Any, settings: Any, now: datetime) -> bool:
     return state.buried_until is not None and state.buried_until > _day(settings, now).today
 
 
@@ -647,16 +698,23 @@ def answer(
     caller, after rolling back, answers with `find_replay` (as the API view does).
     """
     rating = validate_rating(rating)
-    card = _live_card(session, card_id)
-    settings = user_settings(session, user_id)
-    state = _get_state(session, user_id, card_id)
+    # One read for card, state and settings: this is the hot path of every answer.
+    row = (
+        session.connection()
+        .execute(_answer_context(), {"user_id": user_id, "card_id": card_id})
+        .first()
+    )
+    if row is None or row.retired:
+        raise NotFound("找不到该卡片。")
+    settings: Any = row if row.settings_user is not None else user_settings(session, user_id)
+    state = row if row.state_id is not None else None
     stale = None
     if version is not None:
         if (state.version if state else 0) != version:
             stale = "这张卡片在显示后已被回答或修改，请刷新后再答。"
         elif state is not None and state.suspended:
             stale = "这张卡片已暂停。"
-    elif not _answerable_now(card, state, settings, now):
+    elif not _answerable_now(row.kind, state, settings, now):
         stale = "这张卡片现在不需要复习（可能已在别处回答过），请刷新。"
     if stale is not None:
         # Looked up only now: the common answer costs no extra query for idempotency.
@@ -664,16 +722,19 @@ def answer(
         if replay is not None and replay.card_id == card_id:
             return replay
         raise Conflict(stale)
+    current = None
+    if state is not None:
+        current = (row.state_id, {name: getattr(row, name) for name in _SNAPSHOT_FIELDS})
     return _apply(
         session,
         user_id,
-        card,
+        card_id,
         rating,
         now=now,
-        config=_card_config(card, settings, fuzz),
+        config=_kind_config(row.kind, settings, fuzz),
         duration_ms=duration_ms,
         request_id=request_id,
-        state=state,
+        current=current,
     )
 
 
@@ -688,20 +749,27 @@ def find_replay(session: Session, user_id: int, request_id: str) -> AnswerResult
 def _apply(
     session: Session,
     user_id: int,
-    card: Card,
+    card_id: int,
     rating: Rating,
     *,
     now: datetime,
     config: SchedulerConfig,
     duration_ms: int | None = None,
     request_id: str | None = None,
-    state: CardState | None = None,
+    current: tuple[int, dict[str, Any]] | None = None,
 ) -> AnswerResult:
-    if state is None:
-        state = _ensure_state(session, user_id, card.id, now=now)
-    before = _snapshot(_state_values(state))
+    """Write one answer; `current` is the state row as read (id, columns), None to create it."""
+    if current is None:
+        created = _ensure_state(session, user_id, card_id, now=now)
+        current = (created.id, _state_values(created))
+    state_id, columns = current
+    before = _snapshot(columns)
     memory, outcome = scheduling.review(
-        memory_of(state), rating, now=now, config=config, fuzz_seed=fuzz_seed(card.id, state.reps)
+        _memory(columns),
+        rating,
+        now=now,
+        config=config,
+        fuzz_seed=fuzz_seed(card_id, columns["reps"]),
     )
     leech = outcome.lapsed and is_leech_lapse(memory.lapses)
     values: dict[str, Any] = {
@@ -713,25 +781,27 @@ def _apply(
         "last_review": memory.last_review,
         "reps": memory.reps,
         "lapses": memory.lapses,
-        "suspended": state.suspended or leech,
-        "leech": state.leech or leech,
+        "suspended": bool(columns["suspended"]) or leech,
+        "leech": bool(columns["leech"]) or leech,
         "buried_until": None,
-        "version": state.version + 1,
+        "version": columns["version"] + 1,
     }
     update_state, insert_log = _write_statements()
     # Core statements: the ORM's flush machinery would cost more than the two writes.
     conn = session.connection()
     # The WHERE on version is the lock: of two workers applying the same shown state, one wins.
-    updated = conn.execute(update_state, {**values, "b_id": state.id, "b_version": state.version})
+    updated = conn.execute(
+        update_state, {**values, "b_id": state_id, "b_version": columns["version"]}
+    )
     if updated.rowcount != 1:
         raise Conflict("这张卡片刚刚在别处被回答过，请刷新。")
-    session.expire(state)
+    _expire_state(session, state_id)
     try:
         inserted = conn.execute(
             insert_log,
             {
                 "user_id": user_id,
-                "card_id": card.id,
+                "card_id": card_id,
                 "rating": int(rating),
                 "reviewed_at": outcome.reviewed_at,
                 "duration_ms": duration_ms,
@@ -745,7 +815,7 @@ def _apply(
     except IntegrityError as error:  # the same request_id won a race in another worker
         raise Conflict("这个 request_id 已被使用。") from error
     return AnswerResult(
-        card_id=card.id,
+        card_id=card_id,
         due=memory.due or now,
         state=memory.state,
         interval_seconds=outcome.interval_seconds,
@@ -784,10 +854,10 @@ def schedule_drill_review(
     return _apply(
         session,
         user_id,
-        card,
+        card.id,
         rating,
         now=now,
-        config=_card_config(card, settings, fuzz=True),
+        config=_kind_config(card.kind, settings, fuzz=True),
         duration_ms=duration_ms,
     )
 
