@@ -109,6 +109,26 @@ class Spare:
     reads: dict[str, int]  # result, stdout, stderr, status
 
 
+# Where the runner's private tmpfs goes. It must not cover anything the runner still needs (the
+# checkout and its .venv may live under /tmp, as in CI's fresh clones), so never /tmp itself.
+CARRIER_CANDIDATES = ("/run/mlquiz-sandbox", "/var/lib/mlquiz-sandbox", "/mnt")
+
+
+def _carrier(readonly: list[str]) -> str:
+    needed = [os.path.realpath(p) for p in [*readonly, *sys.path] if p]
+    for candidate in CARRIER_CANDIDATES:
+        try:
+            os.makedirs(candidate, 0o700, exist_ok=True)
+        except OSError:
+            continue
+        real = os.path.realpath(candidate)
+        if not any(os.path.commonpath([real, path]) == real for path in needed):
+            return candidate
+    raise OSError(
+        "no directory to carry the sandbox root (tried " + ", ".join(CARRIER_CANDIDATES) + ")"
+    )
+
+
 class Runner:
     """State set up once: the protocol fds, the root view, the seccomp program, our uid."""
 
@@ -157,7 +177,7 @@ class Runner:
             readonly = ["/usr", *dict.fromkeys([stdlib, *site_dirs])]
             # The interpreter's own site-packages (boto3, requests, ...) stays out of sight.
             hidden = [os.path.join(stdlib, "site-packages")]
-            self.view = isolation.build_root_view("/tmp", readonly, hidden)
+            self.view = isolation.build_root_view(_carrier(readonly), readonly, hidden)
         except OSError as exc:
             self.errors.append(f"mount: {exc}")
         if self.uid:
