@@ -3,18 +3,21 @@
     .venv/bin/python bench/review_throughput.py            # full run (~1 min), JSON in bench/out/
     .venv/bin/python bench/review_throughput.py --quick    # fewer samples
 
-A user with 2,000 cards and 20,000 review-log rows (seeded into a fresh migrated database).
-Figures, each beside its baseline from the same run:
-1. in-process (`app.test_client()`): p50/p95 of one answer + next-card round trip
-   (POST /api/v1/reviews, then GET /api/v1/reviews/next), token auth.
-   Baseline: the same two requests refused with 401 (routing, JSON errors: the framework floor).
+A user with 2,000 cards and 20,000 review-log rows (seeded into a fresh migrated database;
+1,600 cards studied, 1,000 of them due; the app's default daily limits).
+Figures, each beside its baselines from the same run:
+1. in-process (`app.test_client()`, token auth): p50/p95 and CPU of one answer + next-card
+   round trip, as two requests (POST /api/v1/reviews, then GET /api/v1/reviews/next) and as
+   the one request the study page sends (POST with "next": true). Baselines: the same two
+   requests refused with 401 (the framework's floor), and GET /api/v1/topics.
 2. gunicorn on 127.0.0.1 (the Makefile's 2 workers x 8 threads), 32 concurrent clients, each
    answering its own cards with distinct request_ids (5% sent twice, as a retry after a lost
-   response would be). Baseline: one client answering alone.
+   response would be): answers/s and worker CPU per answer. Baseline: one client alone.
    Afterwards the log must hold exactly the acknowledged answers: none lost, none doubled.
 
-Targets: in-process p50 <= 5 ms; >= 300 answers/s with 32 clients; exact log.
-Loopback only; bounded in time (each phase stops after a fixed count or deadline).
+Targets: in-process p50 <= 5 ms; >= 300 answers/s with 32 clients; exact log. Exit status 1
+only when the log is wrong (timings depend on what else the machine runs; CPU per answer is
+printed for that reason). Loopback only; every phase stops after a fixed count or deadline.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ LOGS = 20_000
 CLIENTS = 32
 TARGET_P50_MS = 5.0
 TARGET_RATE = 300.0
+WORKERS, THREADS = 2, 8  # the Makefile's `make run`
 
 
 def seed(db_path: Path) -> dict[str, Any]:
@@ -163,6 +167,7 @@ def in_process(db_path: Path, token: str, rounds: int) -> dict[str, Any]:
     shown = client.get("/api/v1/reviews/next", headers=headers).get_json()
     warm = 20
     two, one, statuses = [], [], {}
+    cpu = {"two": 0.0, "one": 0.0}
     for i in range(2 * (rounds + warm)):
         combined = i % 2 == 1  # alternate, so both see the same queue and database size
         body = {
@@ -172,7 +177,7 @@ def in_process(db_path: Path, token: str, rounds: int) -> dict[str, Any]:
             "request_id": f"inproc-{i}",
             "duration_ms": 8000,
         }
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         if combined:
             answered = client.post("/api/v1/reviews", headers=headers, json={**body, "next": True})
             following = answered.get_json().get("next")
@@ -183,6 +188,7 @@ def in_process(db_path: Path, token: str, rounds: int) -> dict[str, Any]:
         statuses[answered.status_code] = statuses.get(answered.status_code, 0) + 1
         if i >= 2 * warm:  # warm-up: the first requests compile SQL and fill caches
             (one if combined else two).append(elapsed)
+            cpu["one" if combined else "two"] += (time.process_time() - cpu_start) * 1000
         if not following:
             raise SystemExit(f"queue ran dry after {i} answers")
         shown = following
@@ -193,11 +199,18 @@ def in_process(db_path: Path, token: str, rounds: int) -> dict[str, Any]:
         client.get("/api/v1/reviews/next")
         if i >= warm:
             floor.append((time.perf_counter() - start) * 1000)
+    topics = []
+    for i in range(rounds + warm):
+        start = time.perf_counter()
+        client.get("/api/v1/topics", headers=headers)
+        if i >= warm:
+            topics.append((time.perf_counter() - start) * 1000)
     with app.app_context():
         from quiz.db import db
 
         db.engine.dispose()
     return {
+        "baseline_topics_p50_ms": statistics.median(topics),
         "rounds": rounds,
         "statuses": statuses,
         "p50_ms": statistics.median(two),
@@ -205,6 +218,9 @@ def in_process(db_path: Path, token: str, rounds: int) -> dict[str, Any]:
         "combined_p50_ms": statistics.median(one),
         "combined_p95_ms": percentile(one, 0.95),
         "baseline_401_p50_ms": statistics.median(floor),
+        # CPU per round trip: what the code costs, whatever else the machine is running.
+        "cpu_ms": cpu["two"] / rounds,
+        "combined_cpu_ms": cpu["one"] / rounds,
     }
 
 
@@ -226,9 +242,9 @@ def start_gunicorn(db_path: Path, port: int, token: str) -> subprocess.Popen[byt
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
-            "2",
+            str(WORKERS),
             "--threads",
-            "8",
+            str(THREADS),
             "--timeout",
             "60",
             "--log-level",
@@ -337,6 +353,19 @@ class Client:
             self.conn.close()
 
 
+def worker_cpu_seconds(master_pid: int) -> float:
+    """User + system CPU so far of gunicorn's workers (the master's children, from /proc)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if int(fields[1]) == master_pid:  # ppid
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
 def load(
     port: int,
     token: str,
@@ -407,12 +436,17 @@ def main() -> None:
 
         inproc = in_process(db_path, seeded["token"], rounds)
         print(
-            f"in-process answer + next, two requests (POST, GET next): p50 "
-            f"{inproc['p50_ms']:.2f} ms, p95 {inproc['p95_ms']:.2f} ms; one request (POST with "
-            f'"next": true, as the study page does): p50 {inproc["combined_p50_ms"]:.2f} ms, '
-            f"p95 {inproc['combined_p95_ms']:.2f} ms; {rounds} each {inproc['statuses']}  "
-            f"(target p50 <= {TARGET_P50_MS} ms; baseline, the two requests refused with 401: "
-            f"p50 {inproc['baseline_401_p50_ms']:.2f} ms)"
+            f"in-process answer + next, two requests (POST, then GET next): p50 "
+            f"{inproc['p50_ms']:.2f} ms, p95 {inproc['p95_ms']:.2f} ms, CPU "
+            f'{inproc["cpu_ms"]:.2f} ms; one request (POST with "next": true, as the study page '
+            f"does): p50 {inproc['combined_p50_ms']:.2f} ms, p95 {inproc['combined_p95_ms']:.2f} ms, "
+            f"CPU {inproc['combined_cpu_ms']:.2f} ms; {rounds} of each {inproc['statuses']}"
+        )
+        print(
+            f"  target p50 <= {TARGET_P50_MS} ms; baseline, the same two requests refused with "
+            f"401 (routing and JSON errors only): p50 {inproc['baseline_401_p50_ms']:.2f} ms; "
+            f"GET /api/v1/topics (the foundation's simplest read): p50 "
+            f"{inproc['baseline_topics_p50_ms']:.2f} ms"
         )
 
         # Versions changed for the cards answered in-process: read them back from the database.
@@ -427,8 +461,12 @@ def main() -> None:
             single = load(
                 port, seeded["token"], seeded["card_ids"], versions, 1, per_client * 2, "single", 30
             )
+            cpu_before = worker_cpu_seconds(server.pid)
             many = load(
                 port, seeded["token"], seeded["card_ids"], versions, CLIENTS, per_client, "many", 60
+            )
+            many["worker_cpu_ms"] = (
+                (worker_cpu_seconds(server.pid) - cpu_before) * 1000 / max(1, len(many["acked"]))
             )
         finally:
             os.killpg(server.pid, signal.SIGTERM)
@@ -436,9 +474,14 @@ def main() -> None:
         single_log = check_log(db_path, "single", single["acked"])
         many_log = check_log(db_path, "many", many["acked"])
         print(
-            f"gunicorn 2x8, {CLIENTS} clients: {many['rate']:.0f} answers/s "
-            f"({len(many['acked'])} in {many['seconds']:.1f} s, statuses {many['statuses']})  "
-            f"(target >= {TARGET_RATE:.0f}/s; baseline, 1 client: {single['rate']:.0f} answers/s)"
+            f"gunicorn {WORKERS}x{THREADS} on 127.0.0.1, {CLIENTS} clients: {many['rate']:.0f} "
+            f"answers/s ({len(many['acked'])} in {many['seconds']:.1f} s, statuses "
+            f"{many['statuses']}), worker CPU {many['worker_cpu_ms']:.2f} ms per answer "
+            f"(= {2000 / many['worker_cpu_ms']:.0f}/s if both cores were free)"
+        )
+        print(
+            f"  target >= {TARGET_RATE:.0f} answers/s; baseline, one client alone: "
+            f"{single['rate']:.0f} answers/s"
         )
         print(
             f"log check: {many_log['rows']} rows for {many_log['acknowledged']} acknowledged answers; "
@@ -458,6 +501,7 @@ def main() -> None:
                 "answers_per_s": many["rate"],
                 "statuses": many["statuses"],
                 "baseline_single_client_per_s": single["rate"],
+                "worker_cpu_ms_per_answer": many["worker_cpu_ms"],
                 "log": many_log,
                 "single_log": single_log,
             },

@@ -137,10 +137,6 @@ def fuzz_seed(card_id: int, reps: int) -> int:
 # State snapshots
 
 
-def _memory(columns: dict[str, Any]) -> MemoryState:
-    return MemoryState(**{name: columns[name] for name in _MEMORY_FIELDS})
-
-
 _MEMORY_FIELDS = (
     "state",
     "step",
@@ -153,6 +149,10 @@ _MEMORY_FIELDS = (
 )
 
 
+def _memory(columns: dict[str, Any]) -> MemoryState:
+    return MemoryState(**{name: columns[name] for name in _MEMORY_FIELDS})
+
+
 def _expire_state(session: Session, state_id: int) -> None:
     """After a Core UPDATE, make any loaded copy of the row reload instead of lying."""
     loaded = session.identity_map.get(session.identity_key(CardState, state_id))
@@ -161,18 +161,10 @@ def _expire_state(session: Session, state_id: int) -> None:
 
 
 def memory_of(state: CardState | None) -> MemoryState:
+    """The scheduling part of a state row (a card never answered when there is none)."""
     if state is None:
         return MemoryState()
-    return MemoryState(
-        state=state.state,
-        step=state.step,
-        stability=state.stability,
-        difficulty=state.difficulty,
-        due=state.due,
-        last_review=state.last_review,
-        reps=state.reps,
-        lapses=state.lapses,
-    )
+    return _memory({name: getattr(state, name) for name in _MEMORY_FIELDS})
 
 
 _SNAPSHOT_FIELDS = (
@@ -264,7 +256,7 @@ class _Day:
     end: datetime
 
 
-def _day(settings: UserSettings, now: datetime) -> _Day:
+def _day(settings: Any, now: datetime) -> _Day:
     today = studyday.study_day(now, settings.timezone, settings.rollover_hour)
     start, end = studyday.day_bounds(today, settings.timezone, settings.rollover_hour)
     return _Day(today, start, end)
@@ -358,29 +350,35 @@ def _statements() -> _Statements:
     reviews = from_states(CardState.card_id.label("card_id")).where(
         CardState.state == STATE_REVIEW, CardState.due < end, fresh
     )
-    # New: no state row, or a NEW row that is not suspended or buried. An anti-join on one
-    # set (built once per query) is far cheaper than a LEFT JOIN probed for every card.
-    not_new = select(CardState.card_id).where(
-        CardState.user_id == user_id,
-        or_(
-            CardState.state != STATE_NEW,
-            CardState.suspended.is_(True),
-            CardState.buried_until > today,
-        ),
+    # New: no state row, or a NEW row that is not suspended or buried. Probed per card through
+    # the (user, card) unique index, so a scan can stop as soon as it has what it needs.
+    has_progress = (
+        select(CardState.id)
+        .where(
+            CardState.user_id == user_id,
+            CardState.card_id == Card.id,
+            or_(
+                CardState.state != STATE_NEW,
+                CardState.suspended.is_(True),
+                CardState.buried_until > today,
+            ),
+        )
+        .exists()
     )
     new = select(Card.id.label("card_id")).where(
-        Card.retired.is_(False),
-        Card.kind != "drill",
-        in_topic,
-        Card.id.not_in(not_new),
-        fresh,
+        Card.retired.is_(False), Card.kind != "drill", in_topic, ~has_progress, fresh
     )
 
-    def waiting(candidates: Select[Any], room: Any) -> Any:
+    def waiting(candidates: Select[Any], room: Any, *, newest_first: bool = False) -> Any:
         # One card per note a day, so siblings waiting together count once; the LIMIT stops
-        # counting at what today's limit lets through.
-        limited = candidates.with_only_columns(Card.sibling_key).distinct().limit(room)
-        return select(func.count()).select_from(limited.subquery()).scalar_subquery()
+        # counting at what today's limit lets through. The count does not depend on order;
+        # newest first reaches unseen cards without walking past every studied one.
+        keys = candidates.with_only_columns(Card.sibling_key)
+        if newest_first:
+            keys = keys.order_by(Card.id.desc())
+        inner = keys.subquery()
+        limited = select(inner.c.sibling_key).distinct().limit(room).subquery()
+        return select(func.count()).select_from(limited).scalar_subquery()
 
     def ranked(rank: int, candidates: Select[Any]) -> Select[Any]:
         one = candidates.limit(1).subquery()
@@ -396,7 +394,7 @@ def _statements() -> _Statements:
         ranked(1, reviews.where(review_room > 0).order_by(*by_due)),
     ).subquery()
     queue_stmt = select(
-        waiting(new, new_room).label("new"),
+        waiting(new, new_room, newest_first=True).label("new"),
         waiting(reviews, review_room).label("review"),
         select(picks.c.card_id).order_by(picks.c.rank).limit(1).scalar_subquery().label("pick"),
     )
@@ -735,6 +733,7 @@ def answer(
         duration_ms=duration_ms,
         request_id=request_id,
         current=current,
+        expect_new=current is None,
     )
 
 
@@ -757,11 +756,18 @@ def _apply(
     duration_ms: int | None = None,
     request_id: str | None = None,
     current: tuple[int, dict[str, Any]] | None = None,
+    expect_new: bool = False,
 ) -> AnswerResult:
-    """Write one answer; `current` is the state row as read (id, columns), None to create it."""
+    """Write one answer; `current` is the state row as read (id, columns), None to create it.
+
+    With `expect_new`, the caller saw no state row: one that another request created (and
+    answered) meanwhile makes this answer stale.
+    """
     if current is None:
         created = _ensure_state(session, user_id, card_id, now=now)
         current = (created.id, _state_values(created))
+        if expect_new and current[1]["version"] != 0:
+            raise Conflict("这张卡片刚刚在别处被回答过，请刷新。")
     state_id, columns = current
     before = _snapshot(columns)
     memory, outcome = scheduling.review(
