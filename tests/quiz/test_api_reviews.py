@@ -6,26 +6,12 @@ import threading
 from typing import Any
 
 import pytest
-from flask import Flask, g, request_started
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from quiz.models import CardState, ReviewLog
 from tests.factories import api_token, make_user
-
-
-@pytest.fixture(autouse=True)
-def _fresh_request_globals(app: Flask) -> Any:
-    """The `app` fixture keeps one app context open, so `g` (and the API user cached in it)
-    would outlive a request; clear it per request, as a real server's fresh context does."""
-
-    def clear(sender: Flask, **extra: Any) -> None:
-        g.pop("api_user", None)
-        g.pop("_login_user", None)
-
-    request_started.connect(clear, app)
-    yield
-    request_started.disconnect(clear, app)
 
 
 @pytest.fixture

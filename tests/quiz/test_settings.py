@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from flask import Flask, g, request_started
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
@@ -24,18 +24,6 @@ VALID = {
     "relearning_steps": "",
     "reveal_all": "y",
 }
-
-
-@pytest.fixture(autouse=True)
-def _fresh_request_globals(app: Flask) -> Any:
-    # The app fixture keeps one app context open; a server gives each request a fresh `g`.
-    def clear(sender: Flask, **extra: Any) -> None:
-        g.pop("api_user", None)
-        g.pop("_login_user", None)
-
-    request_started.connect(clear, app)
-    yield
-    request_started.disconnect(clear, app)
 
 
 def test_settings_page_needs_login(client: FlaskClient) -> None:
