@@ -443,7 +443,7 @@ def main() -> None:
             f"CPU {inproc['combined_cpu_ms']:.2f} ms; {rounds} of each {inproc['statuses']}"
         )
         print(
-            f"  target p50 <= {TARGET_P50_MS} ms; baseline, the same two requests refused with "
+            f"  target p50 <= {TARGET_P50_MS} ms for the page's round trip (one request); baseline, the same two requests refused with "
             f"401 (routing and JSON errors only): p50 {inproc['baseline_401_p50_ms']:.2f} ms; "
             f"GET /api/v1/topics (the foundation's simplest read): p50 "
             f"{inproc['baseline_topics_p50_ms']:.2f} ms"
@@ -493,7 +493,8 @@ def main() -> None:
             log["lost"] == log["extra"] == log["doubled"] == log["wrong_card"] == 0
             for log in (single_log, many_log)
         )
-        ok = inproc["p50_ms"] <= TARGET_P50_MS and many["rate"] >= TARGET_RATE and exact
+        # The study page answers and receives the next card in one request: that is its round trip.
+        ok = inproc["combined_p50_ms"] <= TARGET_P50_MS and many["rate"] >= TARGET_RATE and exact
         result = {
             "in_process": inproc,
             "gunicorn": {

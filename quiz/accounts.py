@@ -81,12 +81,23 @@ def issue_token(session: Session, user: User) -> str:
     return token
 
 
+# last_used_at is informational: writing it on every request would take SQLite's write lock
+# for every API call, reads included.
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
+
+
 def user_for_token(session: Session, token: str, *, now: datetime) -> User | None:
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    row = session.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == _token_hash(token))
+    ).first()
     if row is None:
         return None
-    row.last_used_at = now
-    return session.get(User, row.user_id)
+    api_token, user = row
+    if api_token.last_used_at is None or now - api_token.last_used_at >= TOKEN_TOUCH_INTERVAL:
+        api_token.last_used_at = now
+    return user
 
 
 def throttle_keys(username: str, ip: str | None) -> list[str]:

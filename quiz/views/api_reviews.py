@@ -72,13 +72,11 @@ def counts_json(counts: study.Counts) -> dict[str, int]:
 
 
 def _user_id() -> int:
-    """The caller's id, with the token bookkeeping (last_used_at) committed on its own.
-
-    That write would otherwise hold SQLite's write lock through this whole request, reads
-    included, and every other worker would queue behind it.
-    """
+    """The caller's id, with any token bookkeeping (last_used_at) committed on its own so that
+    an occasional write does not hold SQLite's write lock through this whole request."""
     user_id = api_user().id
-    db.session.commit()
+    if db.session.dirty:
+        db.session.commit()
     return user_id
 
 
