@@ -10,7 +10,7 @@ rating from fsrs-rs's default first-rating mix; afterwards Again when forgotten,
 Easy in fsrs-rs's default review mix.
 
 Both schedulers are driven through the app's own queue (`quiz.study.study_queue`, on a fresh
-migrated SQLite database: daily limits of 20 new / 200 reviews, 1m 10m learning steps, the
+migrated SQLite database: daily limits of 20 new / 200 reviews, the default steps (10m; no relearning step), the
 user's study day from 04:00 in Asia/Shanghai, sibling and learn-ahead rules). The learner sits
 down at 09:00 every day and studies until the queue is empty, waiting for learning cards.
 - FSRS: answers go through `quiz.study.answer` exactly as the API's do (fuzz on).
@@ -287,7 +287,13 @@ def build_database(directory: Path, cards: int) -> tuple[Any, int, list[int]]:
 
 
 def run(
-    name: str, days: int, cards: int, answer_with: str, seed: int, desired: float = 0.9
+    name: str,
+    days: int,
+    cards: int,
+    answer_with: str,
+    seed: int,
+    desired: float = 0.9,
+    steps: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     from quiz import study
     from quiz.db import db
@@ -296,7 +302,10 @@ def run(
         context, user_id, card_ids = build_database(Path(tmp), cards)
         try:
             # As a user would on the settings page; everything else stays at the defaults.
-            study.user_settings(db.session, user_id).desired_retention = desired
+            settings = study.user_settings(db.session, user_id)
+            settings.desired_retention = desired
+            if steps is not None:
+                settings.learning_steps, settings.relearning_steps = steps
             db.session.commit()
             learner = Learner(seed)
             tally = Tally()
@@ -389,7 +398,7 @@ def main() -> None:
     baseline = runs[0][1]
     print(
         f"{cards} cards, {days} days; learner: FSRS-6 default memory; app defaults otherwise "
-        f"(20 new / 200 reviews a day, steps 1m 10m, relearning 10m, fuzz on)"
+        f"(20 new / 200 reviews a day, learning step 10m, no relearning step, fuzz on)"
     )
     print(f"{'':24}" + "".join(f"{label:>15}" for label, _ in runs))
     rows = [

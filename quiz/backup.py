@@ -34,6 +34,7 @@ from quiz.models import (
     User,
     UserSettings,
 )
+from quiz.study import SNAPSHOT_FIELDS
 from quiz.studyday import study_day, zone
 
 BACKUP_FORMAT = "mlquiz-progress-backup"
@@ -146,20 +147,7 @@ SETTINGS_FIELDS = (
     "fsrs_loss_before",
     "fsrs_loss_after",
 )
-STATE_FIELDS = (
-    "state",
-    "step",
-    "stability",
-    "difficulty",
-    "due",
-    "last_review",
-    "reps",
-    "lapses",
-    "suspended",
-    "leech",
-    "buried_until",
-    "version",
-)
+STATE_FIELDS = SNAPSHOT_FIELDS
 LOG_FIELDS = (
     "rating",
     "reviewed_at",

@@ -72,8 +72,11 @@ class UserSettings(db.Model):  # type: ignore[name-defined,misc]
     reviews_per_day: Mapped[int] = mapped_column(Integer, default=200)
     timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
     rollover_hour: Mapped[int] = mapped_column(Integer, default=4)
-    learning_steps: Mapped[str] = mapped_column(String(100), default="1m 10m")
-    relearning_steps: Mapped[str] = mapped_column(String(100), default="10m")
+    # One short learning step and no relearning step: FSRS already schedules a lapsed card by
+    # its post-lapse stability, and extra same-day reviews barely move it. Against Anki's
+    # 1m 10m / 10m, bench/srs_simulation.py measures +21% memorised per minute over SM-2, not +6%.
+    learning_steps: Mapped[str] = mapped_column(String(100), default="10m")
+    relearning_steps: Mapped[str] = mapped_column(String(100), default="")
     reveal_all: Mapped[bool] = mapped_column(Boolean, default=False)  # both answers on one Space
     fsrs_parameters: Mapped[list[float] | None] = mapped_column(
         JSON

@@ -47,6 +47,7 @@ RATING_NAMES = {
     Rating.EASY: "easy",
 }
 
+# fsrs's own defaults, for a bare SchedulerConfig. Users start from UserSettings' defaults.
 DEFAULT_LEARNING_STEPS = (timedelta(minutes=1), timedelta(minutes=10))
 DEFAULT_RELEARNING_STEPS = (timedelta(minutes=10),)
 MIN_RETENTION, MAX_RETENTION = 0.70, 0.97

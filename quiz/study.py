@@ -85,17 +85,7 @@ def user_settings(session: Session, user_id: int) -> UserSettings:
     """The user's settings row, created with the defaults if it is missing."""
     settings = session.get(UserSettings, user_id)
     if settings is None:
-        settings = UserSettings(
-            user_id=user_id,
-            desired_retention=0.9,
-            new_per_day=20,
-            reviews_per_day=200,
-            timezone="Asia/Shanghai",
-            rollover_hour=4,
-            learning_steps="1m 10m",
-            relearning_steps="10m",
-            reveal_all=False,
-        )
+        settings = UserSettings(user_id=user_id)  # the model's defaults
         session.add(settings)
         session.flush()
     return settings
@@ -167,7 +157,8 @@ def memory_of(state: CardState | None) -> MemoryState:
     return _memory({name: getattr(state, name) for name in _MEMORY_FIELDS})
 
 
-_SNAPSHOT_FIELDS = (
+# Every column of a user's card state: undo restores them, backups carry them.
+SNAPSHOT_FIELDS = (
     "state",
     "step",
     "stability",
@@ -186,19 +177,19 @@ _SNAPSHOT_FIELDS = (
 def _snapshot(values: dict[str, Any]) -> dict[str, Any]:
     """A JSON-safe copy of a CardState's columns (what undo restores)."""
     out: dict[str, Any] = {}
-    for name in _SNAPSHOT_FIELDS:
+    for name in SNAPSHOT_FIELDS:
         value = values.get(name)
         out[name] = value.isoformat() if isinstance(value, datetime | date) else value
     return out
 
 
 def _state_values(state: CardState) -> dict[str, Any]:
-    return {name: getattr(state, name) for name in _SNAPSHOT_FIELDS}
+    return {name: getattr(state, name) for name in SNAPSHOT_FIELDS}
 
 
 def _restore(snapshot: dict[str, Any]) -> dict[str, Any]:
     """Column values from a snapshot (everything but version, which only ever goes up)."""
-    values = {name: snapshot.get(name) for name in _SNAPSHOT_FIELDS if name != "version"}
+    values = {name: snapshot.get(name) for name in SNAPSHOT_FIELDS if name != "version"}
     for name in ("due", "last_review"):
         if values[name] is not None:
             values[name] = datetime.fromisoformat(values[name])
@@ -647,7 +638,7 @@ def _answer_context() -> Select[Any]:
             Card.kind.label("kind"),
             Card.retired.label("retired"),
             CardState.id.label("state_id"),
-            *(getattr(CardState, name).label(name) for name in _SNAPSHOT_FIELDS),
+            *(getattr(CardState, name).label(name) for name in SNAPSHOT_FIELDS),
             UserSettings.user_id.label("settings_user"),
             *(getattr(UserSettings, name).label(name) for name in _SETTINGS_FIELDS),
         )
@@ -722,7 +713,7 @@ def answer(
         raise Conflict(stale)
     current = None
     if state is not None:
-        current = (row.state_id, {name: getattr(row, name) for name in _SNAPSHOT_FIELDS})
+        current = (row.state_id, {name: getattr(row, name) for name in SNAPSHOT_FIELDS})
     return _apply(
         session,
         user_id,

@@ -41,11 +41,14 @@ def test_study_with_the_keyboard_only(page: Page, live_server: str) -> None:
     page.keyboard.press("Space")
     expect(page.locator(".study-back")).to_be_visible()
     expect(answers).to_be_visible()
-    expect(page.locator(".answer-again .answer-ivl")).to_have_text("1分钟")
-    expect(page.locator(".answer-good .answer-ivl")).to_have_text("10分钟")
+    # The default learning step is 10m: Again comes back in 10 minutes, Good graduates.
+    expect(page.locator(".answer-again .answer-ivl")).to_have_text("10分钟")
+    expect(page.locator(".answer-hard .answer-ivl")).to_have_text("15分钟")
+    expect(page.locator(".answer-good .answer-ivl")).to_have_text("2天")
     expect(page.locator(".answer-easy .answer-ivl")).to_have_text("8天")
+    new_before = int(page.locator('[data-count="new"]').inner_text())
     answer_with_3(page)
-    expect(page.locator('[data-count="learning"]')).to_have_text("1")
+    expect(page.locator('[data-count="new"]')).to_have_text(str(new_before - 1))
 
     # Keep going until a question: Space shows the one-line answer, Space again the deep one.
     for _ in range(10):

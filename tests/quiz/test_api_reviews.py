@@ -15,7 +15,13 @@ from tests.factories import api_token, make_user
 
 
 @pytest.fixture
-def headers(client: FlaskClient, user: Any) -> dict[str, str]:
+def headers(client: FlaskClient, session: Any, user: Any) -> dict[str, str]:
+    # Anki's steps, so answers leave cards in learning (the app's default is one 10m step).
+    from quiz import study
+
+    settings = study.user_settings(session, user.id)
+    settings.learning_steps, settings.relearning_steps = "1m 10m", "10m"
+    session.commit()
     return api_token(client)
 
 

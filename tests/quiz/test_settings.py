@@ -34,7 +34,7 @@ def test_settings_page_needs_login(client: FlaskClient) -> None:
 def test_settings_page_shows_defaults(auth_client: FlaskClient) -> None:
     page = auth_client.get("/settings").get_data(as_text=True)
     assert "学习设置" in page and 'value="0.90"' in page and 'value="Asia/Shanghai"' in page
-    assert 'value="1m 10m"' in page and "还需要 400 条才能优化" in page
+    assert 'value="10m"' in page and "还需要 400 条才能优化" in page
 
 
 def test_valid_settings_are_saved(auth_client: FlaskClient, session: Any, user: Any) -> None:

@@ -57,6 +57,13 @@ def make_topic(
     return topic.id, cards
 
 
+@pytest.fixture(autouse=True)
+def anki_steps(session: Any, user: Any) -> None:
+    """Learning and relearning steps, so the queue's learning-card rules have cards to act on
+    (the app's default is a single 10m step and no relearning step)."""
+    configure(session, user, learning_steps="1m 10m", relearning_steps="10m")
+
+
 def configure(session: Any, user: Any, **values: Any) -> None:
     settings = study.user_settings(session, user.id)
     for name, value in values.items():
@@ -424,7 +431,7 @@ def test_users_are_isolated(session, user) -> None:
 
 
 def _columns(state: CardState) -> dict[str, Any]:
-    return {name: getattr(state, name) for name in study._SNAPSHOT_FIELDS if name != "version"}
+    return {name: getattr(state, name) for name in study.SNAPSHOT_FIELDS if name != "version"}
 
 
 def test_undo_restores_state_and_removes_the_log(session, user) -> None:

@@ -45,7 +45,7 @@ def test_study_page_carries_the_first_card_and_key_hints(auth_client: FlaskClien
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     payload = initial_payload(page)
-    assert payload["card"]["front_html"] and payload["labels"]["good"] == "10分钟"
+    assert payload["card"]["front_html"] and payload["labels"]["good"] == "2天"
     for text in (
         "重来",
         "困难",
