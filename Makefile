@@ -50,3 +50,6 @@ lint: setup-dev
 
 bench: setup-dev
 	$(BIN)/python bench/grading.py
+	$(BIN)/python bench/srs_simulation.py
+	$(BIN)/python bench/review_throughput.py
+	$(BIN)/python bench/progress.py
