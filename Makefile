@@ -14,8 +14,9 @@ run: setup db
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 8 --timeout 60 \
 		--access-logfile - 'app:create_app()'
 
-## Create or refresh .venv with test tools, install the browser, run the whole suite.
+## Create or refresh .venv with test tools, install the browser, lint, run the whole suite.
 test: setup-dev browser-deps
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 	$(BIN)/pytest
 
 $(BIN)/python:

@@ -201,7 +201,9 @@ class ReviewLog(db.Model):  # type: ignore[name-defined,misc]
         Index("ix_review_logs_user_time", "user_id", "reviewed_at"),
         # True retention and "new cards today" count (state before, rating) within a window:
         # in this order each count is an index range and SQLite never reads the wide rows.
-        Index("ix_review_logs_user_outcome_time", "user_id", "state_before", "rating", "reviewed_at"),
+        Index(
+            "ix_review_logs_user_outcome_time", "user_id", "state_before", "rating", "reviewed_at"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

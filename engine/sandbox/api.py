@@ -7,14 +7,15 @@ never sees expected outputs and never compares anything.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, Sequence, Union
+from typing import Literal, Protocol, Union
 
 import numpy as np
 
 # A value that crosses the sandbox boundary: arrays (float16/32/64, int32/64, bool), plain Python
 # scalars, None, or (nested) tuples of those. Lists returned by user code arrive as tuples.
-Value = Union[np.ndarray, float, int, bool, None, tuple["Value", ...]]
+Value = Union[np.ndarray, float, int, bool, None, tuple["Value", ...]]  # noqa: UP007 (recursive alias)
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,9 @@ class CallOutcome:
     error_type: str | None = None  # e.g. "MemoryError", "RecursionError", "ValueError"
     args_after: tuple[Value, ...] = ()  # the arguments as they were after the call
     kwargs_after: dict[str, Value] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)  # e.g. "RuntimeWarning: overflow encountered in exp"
+    warnings: list[str] = field(
+        default_factory=list
+    )  # e.g. "RuntimeWarning: overflow encountered in exp"
     stdout: str = ""  # what print() wrote during this call (capped)
     time_ms: float = 0.0
 
@@ -74,7 +77,9 @@ class RunOutcome:
     stdout: str = ""  # everything written to fd 1 outside the per-call capture, truncated
     stderr: str = ""  # truncated
     message: str = ""  # human explanation (Chinese) for non-"ok" statuses
-    sandboxed: bool = True  # False only when GRADER_ALLOW_UNSANDBOXED=1 let it run without isolation
+    sandboxed: bool = (
+        True  # False only when GRADER_ALLOW_UNSANDBOXED=1 let it run without isolation
+    )
     time_ms: float = 0.0
 
 
