@@ -142,6 +142,7 @@ class RootView:
     """A read-only tree built once in the runner's private mount namespace."""
 
     path: str  # the new root, itself a tmpfs mount point
+    binds: tuple[str, ...] = ()  # the read-only directories bound inside, by real path
 
 
 def build_root_view(carrier: str, readonly_dirs: list[str], hide_dirs: list[str]) -> RootView:
@@ -185,7 +186,7 @@ def build_root_view(carrier: str, readonly_dirs: list[str], hide_dirs: list[str]
         if os.path.isdir(inside):
             mount("empty", inside, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=0555")
     mount(None, root, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "mode=0755,size=1m")
-    return RootView(root)
+    return RootView(root, tuple(os.path.realpath(src) for src in readonly_dirs))
 
 
 def enter_root_view(view: RootView, uid: int, tmp_bytes: int) -> None:
@@ -195,6 +196,13 @@ def enter_root_view(view: RootView, uid: int, tmp_bytes: int) -> None:
     opts = f"size={size},nr_inodes=1024,mode=0700,uid={uid},gid={uid}"
     for scratch in ("tmp", "var/tmp", "dev/shm"):
         mount("tmp", os.path.join(view.path, scratch), "tmpfs", MS_NOSUID | MS_NODEV, opts)
+        # A checkout under /tmp (CI's fresh clones) has its NumPy there: the fresh scratch
+        # tmpfs would hide it, so bind it again, read-only, at the same path on top.
+        for src in view.binds:
+            if src.startswith(f"/{scratch}/"):
+                inside = view.path + src
+                os.makedirs(inside, 0o755, exist_ok=True)
+                bind_readonly(src, inside)
     # hidepid=2: the submission sees only its own processes, not the root-owned init.
     mount(
         "proc",

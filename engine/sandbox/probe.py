@@ -50,13 +50,19 @@ def observe(
         "mount_namespace": ns["mnt"] != host_ns["mnt"] and not os.path.exists(hidden_path),
         "ipc_namespace": ns["ipc"] != host_ns["ipc"],
         "uts_namespace": ns["uts"] != host_ns["uts"],
-        "tmp_private": os.path.isdir("/tmp")
-        and not os.listdir("/tmp")
-        and os.access("/tmp", os.W_OK),
+        "tmp_private": _tmp_private(),
         "env_scrubbed": set(os.environ) <= ALLOWED_ENV,
         "rlimits": all(resource.getrlimit(k)[0] == v for k, v in expected.items()),
         "cgroup": cgroups is not None and cgroups.member(),
     }
+
+
+def _tmp_private() -> bool:
+    """A writable /tmp holding nothing of anyone else's. The one thing allowed in it is the
+    read-only path to NumPy when the checkout itself lives under /tmp (CI's fresh clones)."""
+    if not (os.path.isdir("/tmp") and os.access("/tmp", os.W_OK)):
+        return False
+    return all(not os.access(os.path.join("/tmp", name), os.W_OK) for name in os.listdir("/tmp"))
 
 
 def _inet_socket_refused() -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -113,15 +114,19 @@ def test_network_namespace_is_new(pool: Pool) -> None:
 
 
 def test_tmp_is_empty_private_and_fresh_each_time(pool: Pool) -> None:
+    # Empty, except that a checkout under /tmp (CI's fresh clones) shows its top folder there:
+    # the read-only path leading to NumPy.
+    under_tmp = Path(np.__file__).resolve().parts[1:3]
+    skeleton = [under_tmp[1]] if under_tmp[0] == "tmp" else []
     assert (
         inside(
             pool, "print(os.listdir('/tmp'), os.getcwd()); open('/tmp/leftover', 'w').write('x')"
         )
-        == "[] /tmp"
+        == f"{skeleton} /tmp"
     )
     assert (
         inside(pool, "print(os.listdir('/tmp'), os.listdir('/var/tmp'), os.listdir('/dev/shm'))")
-        == "[] [] []"
+        == f"{skeleton} [] []"
     )
     assert not os.path.exists("/tmp/leftover")
 
@@ -141,9 +146,10 @@ for p in ('/usr/pwn', '/etc/pwn', np.__file__ + '.pwn'):
 """,
     )
     lines = out.splitlines()
-    assert eval(lines[0]) == sorted(
-        ["bin", "dev", "etc", "lib", "lib64", "proc", "root", "tmp", "usr", "var", "work"]
-    )  # noqa: S307
+    # Besides the system's own, only the top folder leading to NumPy (e.g. /work or /tmp).
+    numpy_top = Path(np.__file__).resolve().parts[1]
+    expected = {"bin", "dev", "etc", "lib", "lib64", "proc", "root", "tmp", "usr", "var"}
+    assert eval(lines[0]) == sorted(expected | {numpy_top})  # noqa: S307
     assert lines[1] == "['null', 'random', 'shm', 'urandom', 'zero'] ['hostname']"
     assert "WROTE" not in out
 
