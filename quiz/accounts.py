@@ -125,4 +125,5 @@ def record_failure(session: Session, keys: list[str], *, now: datetime, window: 
 
 
 def clear_failures(session: Session, keys: list[str]) -> None:
-    session.execute(delete(AuthFailure).where(AuthFailure.key.in_(keys[:1])))
+    """After a good login, forget that user's failures; the address's stay (keys[0] is the user)."""
+    session.execute(delete(AuthFailure).where(AuthFailure.key == keys[0]))

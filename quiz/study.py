@@ -158,20 +158,7 @@ def memory_of(state: CardState | None) -> MemoryState:
 
 
 # Every column of a user's card state: undo restores them, backups carry them.
-SNAPSHOT_FIELDS = (
-    "state",
-    "step",
-    "stability",
-    "difficulty",
-    "due",
-    "last_review",
-    "reps",
-    "lapses",
-    "suspended",
-    "leech",
-    "buried_until",
-    "version",
-)
+SNAPSHOT_FIELDS = (*_MEMORY_FIELDS, "suspended", "leech", "buried_until", "version")
 
 
 def _snapshot(values: dict[str, Any]) -> dict[str, Any]:
