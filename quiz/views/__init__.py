@@ -28,6 +28,7 @@ def register_blueprints(app: Flask) -> None:
     from quiz.views import (
         api,
         api_drills,
+        api_progress,
         api_reviews,
         auth,
         drills,
@@ -47,6 +48,7 @@ def register_blueprints(app: Flask) -> None:
         drills,
         api_drills,
         progress,
+        api_progress,
         study,
         settings,
         api_reviews,

@@ -24,11 +24,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from quiz import apkg, backup, progress
 from quiz.db import db, utcnow
 from quiz.security import csrf
-from quiz.views import api_progress
 
 bp = Blueprint("progress", __name__)
-# The JSON API rides along (as progress.api_progress) so the app registers one blueprint.
-bp.register_blueprint(api_progress.bp)
 
 RETENTION_LABELS = {"7d": "近 7 天", "30d": "近 30 天", "365d": "近 365 天"}
 STATE_LABELS = {
