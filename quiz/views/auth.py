@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import login_required, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -11,20 +9,14 @@ from werkzeug.wrappers import Response
 from quiz import accounts
 from quiz.db import db, utcnow
 from quiz.forms import LoginForm, RegisterForm
+from quiz.urls import is_local_path
 
 bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
     """Only same-site relative paths: an open redirect would make phishing links look like ours."""
-    if (
-        target
-        and target.startswith("/")
-        and not target.startswith("//")
-        and not urlsplit(target).netloc
-    ):
-        return target
-    return url_for("notes.home")
+    return target if target and is_local_path(target) else url_for("notes.home")
 
 
 @bp.route("/register", methods=["GET", "POST"])

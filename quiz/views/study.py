@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -12,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from quiz import catalog, study, studyday
 from quiz.db import db, utcnow
+from quiz.urls import is_local_path
 from quiz.views.api_reviews import card_payload, counts_json
 
 bp = Blueprint("study", __name__)
@@ -73,9 +73,7 @@ def _study_today() -> date | None:
 def _back(default: str) -> Response:
     """Back where the form was (same-site relative paths only), else `default`."""
     target = request.form.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
-        return redirect(target)
-    return redirect(default)
+    return redirect(target if is_local_path(target) else default)
 
 
 def _card_action(card_id: int, action: str) -> Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -58,11 +59,21 @@ def test_logout_requires_post_and_ends_session(auth_client: FlaskClient) -> None
     assert auth_client.get("/cards").status_code == 302
 
 
-def test_open_redirect_is_refused(client: FlaskClient, user) -> None:
+@pytest.mark.parametrize(
+    "target", ["//evil.example/x", "/%5Cevil.example", "/%09/evil.example", "https://evil.example"]
+)
+def test_open_redirect_is_refused(client: FlaskClient, user, target: str) -> None:
     response = client.post(
-        "/login?next=//evil.example/x", data={"username": "alice", "password": "correct horse"}
+        f"/login?next={target}", data={"username": "alice", "password": "correct horse"}
     )
     assert response.headers["Location"] == "/"
+
+
+def test_login_returns_to_a_local_page(client: FlaskClient, user) -> None:
+    response = client.post(
+        "/login?next=/cards?q=x", data={"username": "alice", "password": "correct horse"}
+    )
+    assert response.headers["Location"] == "/cards?q=x"
 
 
 def test_session_cookie_flags(client: FlaskClient, user) -> None:
