@@ -17,7 +17,7 @@ login_manager.session_protection = "basic"
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    # The id carries the session version: bumping it logs out every existing session.
+    # The id carries the session version: a cookie from an older version no longer loads.
     try:
         raw_id, raw_version = user_id.split(":")
         user = db.session.get(User, int(raw_id))

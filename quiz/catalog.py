@@ -9,7 +9,9 @@ from typing import Any
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
-from quiz.models import STATE_NEW, Card, CardState, Section, Topic
+from quiz import studyday
+from quiz.models import STATE_NEW, Card, CardState, Section, Topic, UserSettings
+from quiz.scheduling import STATE_NAMES
 
 
 @dataclass(frozen=True)
@@ -24,32 +26,26 @@ class TopicSummary:
 
 
 def topic_summaries(session: Session, user_id: int | None, *, now: datetime) -> list[TopicSummary]:
-    """Every live topic with its card count, and for a user what is due now and still new."""
+    """Every live topic with its card count, and for a user what is due now and still new
+    (suspended cards and cards buried until a later study day count as neither)."""
     state = CardState
     join_on = and_(state.card_id == Card.id, state.user_id == (user_id or -1))
     is_live = and_(Card.retired.is_(False), Card.kind != "drill")
+    settings = session.get(UserSettings, user_id) if user_id else None
+    today = studyday.study_day(
+        now, settings.timezone if settings else "UTC", settings.rollover_hour if settings else 0
+    )
+    shown = and_(
+        state.suspended.is_(False), or_(state.buried_until.is_(None), state.buried_until <= today)
+    )
     due = func.sum(
         case(
-            (
-                and_(
-                    state.id.is_not(None),
-                    state.state != STATE_NEW,
-                    state.suspended.is_(False),
-                    state.due <= now,
-                ),
-                1,
-            ),
+            (and_(state.id.is_not(None), state.state != STATE_NEW, shown, state.due <= now), 1),
             else_=0,
         )
     )
     new = func.sum(
-        case(
-            (
-                or_(state.id.is_(None), and_(state.state == STATE_NEW, state.suspended.is_(False))),
-                1,
-            ),
-            else_=0,
-        )
+        case((or_(state.id.is_(None), and_(state.state == STATE_NEW, shown)), 1), else_=0)
     )
     rows = session.execute(
         select(Topic, func.count(Card.id), due, new)
@@ -140,9 +136,6 @@ def search_cards(
         stmt.order_by(Topic.position, Card.position).limit(per_page).offset((page - 1) * per_page)
     ).all()
     return CardPage([(c, s) for c, s in rows], total, page, per_page)
-
-
-STATE_NAMES = {0: "new", 1: "learning", 2: "review", 3: "relearning"}
 
 
 def card_json(row: tuple[Card, CardState | None]) -> dict[str, Any]:

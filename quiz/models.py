@@ -30,7 +30,8 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     username: Mapped[str] = mapped_column(String(40), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Bumped on password change / logout-everywhere so old session cookies stop working.
+    # Part of the login cookie's user id: bumping it invalidates every existing session cookie
+    # (nothing bumps it yet; a "log out everywhere" action would).
     session_version: Mapped[int] = mapped_column(Integer, default=0)
 
     settings: Mapped[UserSettings | None] = relationship(back_populates="user", uselist=False)

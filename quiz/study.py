@@ -503,6 +503,10 @@ def day_summary(
         .select_from(CardState)
         .join(Card, Card.id == CardState.card_id)
         .where(*live, CardState.state != STATE_NEW, CardState.due < tomorrow_end)
+        # Learning cards still due today are reported below, not as tomorrow's.
+        .where(
+            ~and_(CardState.state.in_((STATE_LEARNING, STATE_RELEARNING)), CardState.due < day.end)
+        )
     )
     learning = session.execute(
         select(func.count(), func.min(CardState.due))

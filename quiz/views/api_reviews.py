@@ -23,7 +23,7 @@ def _fuzz() -> bool:
     return bool(current_app.config.get("FSRS_FUZZ", True))
 
 
-def drill_url(card_id: int, drill_id: str | None) -> str | None:
+def drill_url(drill_id: str | None) -> str | None:
     """Where a due drill card sends the user to re-implement it (if the drill pages exist)."""
     if not drill_id or "drills.drill" not in current_app.view_functions:
         return None
@@ -53,7 +53,7 @@ def card_payload(
             "front_html": card.front_html,
             "short_html": card.short_html,
             "back_html": card.back_html,
-            "drill_url": drill_url(card.id, card.drill_id),
+            "drill_url": drill_url(card.drill_id),
             "state": STATE_NAMES[state.state if state else 0],
             "queue": item.queue,
             "leech": bool(state and state.leech),
@@ -216,13 +216,15 @@ def undo() -> Response:
     """Undo the last answer of today; answers with the restored card, ready to be shown again."""
     user_id = _user_id()
     now = utcnow()
+    topic_id = _topic_id()  # a bad topic is refused before anything is undone
     try:
         state = study.undo_last(db.session, user_id, now=now)
+        # In the same transaction: if the card cannot be shown again, nothing is undone.
+        item = study.queue_card(db.session, user_id, state.card_id)
         db.session.commit()
     except study.StudyError as error:
         _raise(error)
-    item = study.queue_card(db.session, user_id, state.card_id)
-    queue = study.study_queue(db.session, user_id, now=now, topic_id=_topic_id())
+    queue = study.study_queue(db.session, user_id, now=now, topic_id=topic_id)
     payload = card_payload(item, queue.counts, user_id=user_id, now=now)
     payload["done_today"] = queue.done_today
     db.session.commit()

@@ -45,3 +45,47 @@ def test_card_search(client: FlaskClient, user) -> None:
     cards = client.get("/api/v1/cards?q=Softmax 溢出", headers=headers).get_json()["cards"]
     assert len(cards) >= 1
     assert all("Softmax" in c["front_html"] + c["back_html"] for c in cards)
+
+
+def test_topic_counts_leave_out_suspended_and_buried_cards(
+    client: FlaskClient, session, user
+) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from quiz.db import utcnow
+    from quiz.models import STATE_REVIEW, Card, CardState
+
+    headers = api_token(client)
+
+    def first_topic() -> dict:
+        return client.get("/api/v1/topics", headers=headers).get_json()["topics"][0]
+
+    before = first_topic()
+    cards = session.scalars(
+        select(Card).where(Card.kind == "question").order_by(Card.position)
+    ).all()
+    now = utcnow()
+    due = {
+        "state": STATE_REVIEW,
+        "stability": 5.0,
+        "difficulty": 5.0,
+        "due": now - timedelta(hours=1),
+    }
+    session.add_all(
+        [
+            CardState(user_id=user.id, card_id=cards[0].id, **due),
+            CardState(
+                user_id=user.id,
+                card_id=cards[1].id,
+                buried_until=(now + timedelta(days=2)).date(),
+                **due,
+            ),
+            CardState(user_id=user.id, card_id=cards[2].id, suspended=True),
+        ]
+    )
+    session.commit()
+    after = first_topic()
+    assert after["due"] == before["due"] + 1  # the buried one waits
+    assert after["new"] == before["new"] - 3  # none of the three is new any more

@@ -272,6 +272,7 @@ def test_learn_ahead_shows_a_learning_card_early_when_nothing_else_is_left(sessi
     assert next_id(session, user, T0 + MINUTE, topic_id) is None
     summary = study.day_summary(session, user.id, now=T0 + MINUTE, topic_id=topic_id)
     assert summary.learning_later == 1 and summary.next_learning_due == T0 + timedelta(hours=1)
+    assert summary.due_tomorrow == 0  # reported once, as later today, not also as tomorrow's
 
 
 def test_day_summary_counts_cards_due_tomorrow(session, user) -> None:
