@@ -55,6 +55,7 @@ from quiz.models import (
     Topic,
     UserSettings,
 )
+from quiz.scheduling import forgetting_curve
 from quiz.studyday import day_bounds, study_day
 
 RATINGS = (1, 2, 3, 4)
@@ -104,9 +105,7 @@ def retrievability(
     """
     if stability is None or last_review is None or stability <= 0:
         return 0.0
-    elapsed = max(0, (now - last_review).days)
-    factor = 0.9 ** (-1 / decay) - 1
-    return float((1 + factor * elapsed / stability) ** -decay)
+    return forgetting_curve(max(0, (now - last_review).days), stability, decay)
 
 
 @dataclass(frozen=True)

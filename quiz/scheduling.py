@@ -243,11 +243,14 @@ def retrievability(
     """Predicted probability of recall at `now` (0 for a card never answered)."""
     if state.state == NEW or state.last_review is None or not state.stability:
         return 0.0
-    scheduler = _scheduler(config)
     elapsed = max(0.0, (_utc(now) - _utc(state.last_review)) / timedelta(days=1))
-    decay = -scheduler.parameters[20]
-    factor = 0.9 ** (1 / decay) - 1
-    return (1 + factor * elapsed / state.stability) ** decay
+    return forgetting_curve(elapsed, state.stability, _scheduler(config).parameters[20])
+
+
+def forgetting_curve(elapsed_days: float, stability: float, decay: float) -> float:
+    """FSRS-6's probability of recall after `elapsed_days`; `decay` is w20 (positive)."""
+    factor = 0.9 ** (-1 / decay) - 1
+    return float((1 + factor * elapsed_days / stability) ** -decay)
 
 
 def interval_label(seconds: float) -> str:
