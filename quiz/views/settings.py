@@ -147,9 +147,11 @@ def optimize() -> Response:
 @bp.post("/settings/reset-parameters")
 @login_required
 def reset_parameters() -> Response:
-    if ActionForm().validate_on_submit():
-        row = study.user_settings(db.session, current_user.id)
-        row.fsrs_parameters = None
-        db.session.commit()
-        flash("已恢复 FSRS 默认参数。", "success")
+    if not ActionForm().validate_on_submit():
+        flash("表单已过期，请重试。", "error")
+        return redirect(url_for("settings.settings"))
+    row = study.user_settings(db.session, current_user.id)
+    row.fsrs_parameters = None
+    db.session.commit()
+    flash("已恢复 FSRS 默认参数。", "success")
     return redirect(url_for("settings.settings"))
