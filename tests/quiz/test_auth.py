@@ -156,3 +156,12 @@ def test_card_browser_shows_only_own_state(app: Flask, client: FlaskClient, sess
     login(client, "bobby")
     page = client.get("/cards?state=suspended").get_data(as_text=True)
     assert "没有匹配的卡片" in page
+
+
+def test_bumping_session_version_ends_existing_sessions(
+    auth_client: FlaskClient, session, user
+) -> None:
+    assert auth_client.get("/cards").status_code == 200
+    user.session_version += 1
+    session.commit()
+    assert auth_client.get("/cards").status_code == 302
