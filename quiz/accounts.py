@@ -100,6 +100,21 @@ def user_for_token(session: Session, token: str, *, now: datetime) -> User | Non
     return user
 
 
+def revoke_token(session: Session, token: str) -> bool:
+    """Forget one bearer token; True when it existed."""
+    return (
+        session.execute(delete(ApiToken).where(ApiToken.token_hash == _token_hash(token))).rowcount
+        > 0
+    )
+
+
+def end_all_sessions(session: Session, user: User) -> None:
+    """Log the user out everywhere: every session cookie and every API token stop working."""
+    user.session_version += 1
+    session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    session.flush()
+
+
 def throttle_keys(username: str, ip: str | None) -> list[str]:
     return [f"user:{username.strip().lower()[:100]}", f"ip:{ip or '?'}"]
 

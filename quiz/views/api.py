@@ -135,6 +135,18 @@ def create_token() -> tuple[Response, int]:
     return jsonify({"token": token}), 201
 
 
+@bp.delete("/tokens/current")
+@login_required
+def revoke_current_token() -> tuple[str, int]:
+    """Revoke the bearer token this request carries (a script's "log out")."""
+    token = bearer_token()
+    if token is None:
+        raise ApiError(400, "只能撤销请求所带的令牌（Authorization: Bearer …）。")
+    accounts.revoke_token(db.session, token)
+    db.session.commit()
+    return "", 204
+
+
 @bp.get("/topics")
 @login_required
 def topics() -> Response:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from quiz import accounts
@@ -66,4 +66,15 @@ def login() -> str | Response:
 def logout() -> Response:
     logout_user()
     flash("已退出登录。", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.post("/logout-everywhere")
+@login_required
+def logout_everywhere() -> Response:
+    """End every session of this account (other browsers too) and revoke its API tokens."""
+    accounts.end_all_sessions(db.session, current_user)
+    db.session.commit()
+    logout_user()
+    flash("已在所有设备上退出登录，API 令牌也已全部作废。", "info")
     return redirect(url_for("auth.login"))

@@ -165,3 +165,27 @@ def test_bumping_session_version_ends_existing_sessions(
     user.session_version += 1
     session.commit()
     assert auth_client.get("/cards").status_code == 302
+
+
+def test_logout_everywhere_ends_other_sessions_and_tokens(app: Flask, session, user) -> None:
+    from tests.factories import api_token
+
+    phone, laptop, script = app.test_client(), app.test_client(), app.test_client()
+    login(phone)
+    login(laptop)
+    headers = api_token(script)
+    assert script.get("/api/v1/topics", headers=headers).status_code == 200
+    assert laptop.post("/logout-everywhere").status_code == 302
+    assert phone.get("/cards").status_code == 302  # the other browser is logged out too
+    assert script.get("/api/v1/topics", headers=headers).status_code == 401
+    assert login(phone).status_code == 302  # the password still works
+
+
+def test_revoke_current_token(client: FlaskClient, user) -> None:
+    from tests.factories import api_token
+
+    headers = api_token(client)
+    other = api_token(client)
+    assert client.delete("/api/v1/tokens/current", headers=headers).status_code == 204
+    assert client.get("/api/v1/topics", headers=headers).status_code == 401
+    assert client.get("/api/v1/topics", headers=other).status_code == 200
