@@ -3,6 +3,17 @@
 The `fsrs` package does the memory model; this module adds what the app needs around it:
 our NEW state (a card never answered), rep and lapse counts, deterministic fuzz (so the
 interval shown on a button is exactly the interval the answer gets), and Chinese labels.
+
+Intervals follow Anki's FSRS scheduler, so a card behaves as Anki users expect (checked
+against the real `anki` package in tests/quiz/test_anki_interop.py):
+- Button order: on a review card Hard >= 1 day, Good >= Hard + 1, Easy >= Good + 1; from
+  (re)learning, Easy >= Good + 1. fsrs alone can show Hard = Good and then drift.
+- Short lapses: without relearning steps, an answer whose FSRS interval is under half a day
+  keeps the card in (re)learning for that interval (stability x 1440 minutes at 90 %
+  retention, say 315 minutes) instead of rounding it up to a whole day.
+- A (re)learning delay that ends after the study day is due when a later study day starts.
+- Rounding is half away from zero; fuzz keeps each button's lower bound.
+`previews` runs `review`'s own code for all four buttons, so the buttons never lie.
 """
 
 from __future__ import annotations
@@ -26,7 +37,7 @@ from fsrs.scheduler import (
     UPPER_BOUNDS_PARAMETERS,
 )
 
-from quiz.studyday import study_day
+from quiz.studyday import day_bounds, study_day
 
 # Same numbers as quiz.models (0 is ours: never answered; 1-3 are FSRS's).
 NEW, LEARNING, REVIEW, RELEARNING = 0, 1, 2, 3
@@ -64,6 +75,8 @@ class SchedulerConfig:
     parameters: tuple[float, ...] | None = None  # None: FSRS-6 defaults
     maximum_interval: int = 36500
     enable_fuzzing: bool = True
+    # Anki's short-term rule (see `_short_term`); off for drills, which go straight to days.
+    short_term: bool = True
     # Elapsed time counts in the user's study days (as Anki and fsrs-rs count it), not in
     # 24-hour spans: a card answered at 09:00 and again at 08:59 the next day is a day later.
     timezone: str = "UTC"
@@ -71,7 +84,7 @@ class SchedulerConfig:
 
     def without_steps(self) -> SchedulerConfig:
         """For drill cards: the drill itself is the short-term practice, so go straight to days."""
-        return replace(self, learning_steps=(), relearning_steps=())
+        return replace(self, learning_steps=(), relearning_steps=(), short_term=False)
 
 
 @dataclass(frozen=True)
@@ -162,19 +175,29 @@ def _to_fsrs(state: MemoryState, now: datetime, config: SchedulerConfig) -> Fsrs
     )
 
 
-def fuzz_days(days: int, factor: float, maximum_interval: int = 36500) -> int:
+def round_days(days: float) -> int:
+    """Round half away from zero, as Anki does (Rust's `f32::round`); Python's round() goes
+    to the even neighbour, which would make 2.5 days two days here and three in Anki."""
+    return math.floor(days + 0.5)
+
+
+def fuzz_days(days: float, factor: float, maximum_interval: int = 36500, minimum: int = 1) -> int:
     """Spread a review interval over FSRS's fuzz range; `factor` in [0, 1) picks the point.
 
-    One factor per card and answer, shared by all four buttons, keeps hard <= good <= easy.
+    The range is first kept within [minimum, maximum_interval] (as Anki's fuzz does), so a
+    button's lower bound (say, Good >= Hard + 1) survives the fuzz.
     """
+    minimum = min(max(minimum, 1), maximum_interval)
+    days = min(max(days, float(minimum)), float(maximum_interval))
     if days < 2.5:
-        return days
+        return round_days(days)
     delta = 1.0
     for band in FUZZ_RANGES:
-        delta += band["factor"] * max(min(float(days), band["end"]) - band["start"], 0.0)
-    low = max(2, round(days - delta))
-    high = min(round(days + delta), maximum_interval)
-    low = min(low, high)
+        delta += band["factor"] * max(min(days, band["end"]) - band["start"], 0.0)
+    low = min(max(max(2, round_days(days - delta)), minimum), maximum_interval)
+    high = min(max(round_days(days + delta), minimum), maximum_interval)
+    if high == low and 2 < high < maximum_interval:
+        high = low + 1
     return low + min(int(factor * (high - low + 1)), high - low)
 
 
@@ -183,29 +206,104 @@ def fuzz_factor(seed: int) -> float:
     return random.Random(seed).random()
 
 
-def review(
-    state: MemoryState,
-    rating: int,
-    *,
-    now: datetime,
-    config: SchedulerConfig = SchedulerConfig(),  # noqa: B008 (frozen, so a safe default)
-    fuzz_seed: int = 0,
-) -> tuple[MemoryState, ReviewOutcome]:
-    """Answer a card: the new state and the facts for the review log. Pure."""
-    rating = Rating(rating)
-    now = _utc(now)
-    card, _ = _scheduler(config).review_card(
-        _to_fsrs(state, now, config), FsrsRating(int(rating)), now
-    )
-    due = card.due
-    if config.enable_fuzzing and card.state == FsrsState.Review:
-        days = round((due - now) / timedelta(days=1))
-        fuzzed = fuzz_days(days, fuzz_factor(fuzz_seed), config.maximum_interval)
-        due = now + timedelta(days=fuzzed)
+def fsrs_interval(stability: float, config: SchedulerConfig) -> float:
+    """FSRS's interval in days (unrounded) at which recall falls to the desired retention."""
+    decay = -_scheduler(config).parameters[20]
+    factor = 0.9 ** (1 / decay) - 1
+    return stability / factor * (config.desired_retention ** (1 / decay) - 1)
+
+
+class _Answers:
+    """fsrs's raw result for each rating of one card at one moment, computed when first asked.
+
+    The buttons depend on each other (Good >= Hard + 1 ...), so one answer may need the
+    others' intervals; `previews` shares one instance across the four buttons.
+    """
+
+    def __init__(self, state: MemoryState, now: datetime, config: SchedulerConfig) -> None:
+        self.state, self.now, self.config = state, now, config
+        self._cards: dict[Rating, FsrsCard] = {}
+
+    def card(self, rating: Rating) -> FsrsCard:
+        if rating not in self._cards:
+            self._cards[rating] = _scheduler(self.config).review_card(
+                _to_fsrs(self.state, self.now, self.config), FsrsRating(int(rating)), self.now
+            )[0]
+        return self._cards[rating]
+
+    def interval(self, rating: Rating) -> float:
+        stability = self.card(rating).stability
+        assert stability is not None  # fsrs sets it on every answer
+        return fsrs_interval(stability, self.config)
+
+
+def _short_term(before: int, rating: Rating, days: float, config: SchedulerConfig) -> bool:
+    """Anki keeps a card in (re)learning for `days` x 1440 minutes, instead of rounding up to
+    a whole day, when it leaves its steps (or has none) with an FSRS interval under half a day."""
+    if not config.short_term or days >= 0.5 or rating == Rating.EASY:
+        return False
+    if before == REVIEW:
+        return rating == Rating.AGAIN and not config.relearning_steps
+    if before == RELEARNING:
+        return not config.relearning_steps
+    return not config.learning_steps
+
+
+def _review_days(answers: _Answers, rating: Rating, factor: float | None) -> int:
+    """Whole days for an answer that leaves the steps, with Anki's button order:
+    on a review card Hard >= 1, Good >= Hard + 1, Easy >= Good + 1; from (re)learning
+    Easy >= Good + 1. With fuzz, an interval that grew never fuzzes below the last one + 1."""
+    config, state = answers.config, answers.state
+    maximum = config.maximum_interval
+
+    def constrain(days: float, minimum: int, fuzz: bool = True) -> int:
+        minimum = min(max(minimum, 1), maximum)
+        if factor is None or not fuzz:
+            return min(max(round_days(days), minimum), maximum)
+        return fuzz_days(days, factor, maximum, minimum)
+
+    if state.state == REVIEW and rating == Rating.AGAIN:
+        return constrain(answers.interval(rating), 1, fuzz=False)  # Anki fuzzes lapses later
+    if state.state == REVIEW:
+        last = 0
+        if state.due is not None and state.last_review is not None:
+            last = round_days((_utc(state.due) - _utc(state.last_review)) / timedelta(days=1))
+
+        def above_last(days: float) -> int:
+            return last + 1 if round_days(days) > last else 0
+
+        minimum = 1
+        for button in (Rating.HARD, Rating.GOOD, Rating.EASY):
+            days = answers.interval(button)
+            chosen = constrain(days, max(above_last(days), minimum))
+            if button == rating:
+                return chosen
+            minimum = chosen + 1
+    if rating == Rating.EASY:
+        good = constrain(answers.interval(Rating.GOOD), 1)
+        return constrain(round_days(answers.interval(Rating.EASY)), good + 1)
+    return constrain(answers.interval(rating), 1)
+
+
+def _answer(answers: _Answers, rating: Rating, fuzz_seed: int) -> tuple[MemoryState, ReviewOutcome]:
+    state, now, config = answers.state, answers.now, answers.config
+    card = answers.card(rating)
+    phase, step, due = int(card.state), card.step, card.due
+    if card.state == FsrsState.Review:
+        days = answers.interval(rating)
+        if _short_term(state.state, rating, days, config):
+            phase = RELEARNING if state.state in (REVIEW, RELEARNING) else LEARNING
+            step = 0
+            due = now + timedelta(seconds=int(days * 86400))
+        else:
+            factor = fuzz_factor(fuzz_seed) if config.enable_fuzzing else None
+            due = now + timedelta(days=_review_days(answers, rating, factor))
+    if phase in (LEARNING, RELEARNING):
+        due = _day_learning_due(now, due, config)
     lapsed = state.state == REVIEW and rating == Rating.AGAIN
     new_state = MemoryState(
-        state=int(card.state),
-        step=card.step,
+        state=phase,
+        step=step,
         stability=card.stability,
         difficulty=card.difficulty,
         due=due,
@@ -217,11 +315,34 @@ def review(
         rating=int(rating),
         reviewed_at=now,
         state_before=state.state,
-        state_after=new_state.state,
+        state_after=phase,
         interval=due - now,
         lapsed=lapsed,
     )
     return new_state, outcome
+
+
+def _day_learning_due(now: datetime, due: datetime, config: SchedulerConfig) -> datetime:
+    """A (re)learning delay that ends after today's study day ends is due at the start of a
+    later study day, counted as Anki counts it, rather than at the same minute tomorrow."""
+    today = study_day(now, config.timezone, config.rollover_hour)
+    _, end = day_bounds(today, config.timezone, config.rollover_hour)
+    if due < end:
+        return due
+    days = (due - end) // timedelta(days=1) + 1
+    return day_bounds(today + timedelta(days=days), config.timezone, config.rollover_hour)[0]
+
+
+def review(
+    state: MemoryState,
+    rating: int,
+    *,
+    now: datetime,
+    config: SchedulerConfig = SchedulerConfig(),  # noqa: B008 (frozen, so a safe default)
+    fuzz_seed: int = 0,
+) -> tuple[MemoryState, ReviewOutcome]:
+    """Answer a card: the new state and the facts for the review log. Pure."""
+    return _answer(_Answers(state, _utc(now), config), Rating(rating), fuzz_seed)
 
 
 def previews(
@@ -231,10 +352,9 @@ def previews(
     config: SchedulerConfig = SchedulerConfig(),  # noqa: B008
     fuzz_seed: int = 0,
 ) -> dict[Rating, timedelta]:
-    """The interval each of the four buttons would give, exactly as `review` would."""
-    return {
-        r: review(state, r, now=now, config=config, fuzz_seed=fuzz_seed)[1].interval for r in Rating
-    }
+    """The interval each of the four buttons would give: `review`'s own code, one fsrs pass."""
+    answers = _Answers(state, _utc(now), config)
+    return {r: _answer(answers, r, fuzz_seed)[1].interval for r in Rating}
 
 
 def retrievability(
