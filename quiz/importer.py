@@ -7,7 +7,7 @@ a card whose note disappeared is retired (hidden), never deleted.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from sqlalchemy import select
@@ -53,15 +53,22 @@ def question_card(q: Question) -> CardSpec:
     return CardSpec(q.key, "question", q.key, q.text, back, short_md=q.short_answer)
 
 
-def knowledge_cards(kp: KnowledgePoint) -> list[CardSpec]:
-    """The point itself, plus one sibling card per 注意/辨析 note (asked the next day, not today)."""
+def knowledge_cards(kp: KnowledgePoint, section_title: str = "") -> list[CardSpec]:
+    """The point itself, plus one sibling card per 注意/辨析 note (asked the next day, not today).
+
+    A point's title is a label inside its section ("相关概念"), so the front names the section
+    too: out of context (a mixed review, an Anki deck) the card still says what it asks.
+    """
     notes = "".join(f"\n\n> 👉 **{n.kind}**：{n.text}" for n in kp.notes)
-    cards = [CardSpec(kp.key, "knowledge", kp.key, f"讲一讲 **{kp.title}**", kp.body_md + notes)]
+    where = f"（{section_title}）" if section_title and section_title != kp.title else ""
+    front = f"讲一讲 **{kp.title}**{where}"
+    cards = [CardSpec(kp.key, "knowledge", kp.key, front, kp.body_md + notes)]
     seen: dict[str, int] = {}
     for note in kp.notes:
         seen[note.kind] = seen.get(note.kind, 0) + 1
         key = f"{kp.key}/{note.kind}/{seen[note.kind]}"
-        front = f"关于 **{kp.title}**，有什么需要{'注意' if note.kind == '注意' else '辨析'}的？"
+        ask = "注意" if note.kind == "注意" else "辨析"
+        front = f"关于 **{kp.title}**{where}，有什么需要{ask}的？"
         cards.append(CardSpec(key, "knowledge", kp.key, front, note.text))
     return cards
 
@@ -69,7 +76,7 @@ def knowledge_cards(kp: KnowledgePoint) -> list[CardSpec]:
 def section_cards(section: ParsedSection) -> list[CardSpec]:
     specs: list[CardSpec] = []
     for kp in section.knowledge_points:
-        specs.extend(knowledge_cards(kp))
+        specs.extend(knowledge_cards(kp, section.title))
     specs.extend(question_card(q) for q in section.questions)
     return specs
 
@@ -96,6 +103,7 @@ class _Syncer:
         self.seen_cards: set[str] = set()
         self.seen_topics: set[str] = set()
         self.seen_sections: set[str] = set()
+        self.fronts: set[str] = set()
         self.position = 0
 
     def document(self, path: str, text_sha: str, parsed: ParsedDocument) -> None:
@@ -139,7 +147,21 @@ class _Syncer:
         self.session.flush()
         self.seen_sections.add(section.slug)
         for spec in _dedupe(section_cards(parsed)):
-            self.card(spec, topic.id, section.id)
+            self.card(self._unique_front(spec, topic.title, parsed.title), topic.id, section.id)
+
+    def _unique_front(self, spec: CardSpec, topic_title: str, section_title: str) -> CardSpec:
+        """A front already used by another card (the same question in two topics, say) names
+        its topic and section, then a number: no two cards look alike. Only the front changes;
+        the key, and with it the review history, stays."""
+        front = spec.front_md
+        if front in self.fronts:
+            front = f"{spec.front_md}（{topic_title} · {section_title}）"
+        n = 1
+        while front in self.fronts:
+            n += 1
+            front = f"{spec.front_md}（{topic_title} · {section_title} · {n}）"
+        self.fronts.add(front)
+        return spec if front == spec.front_md else replace(spec, front_md=front)
 
     def card(self, spec: CardSpec, topic_id: int, section_id: int | None) -> None:
         self.seen_cards.add(spec.key)

@@ -41,7 +41,9 @@ def test_owner_document_becomes_cards(empty_app: Flask, tmp_path: Path) -> None:
     assert softmax.back_md.index("一句话答案") < softmax.back_md.index("深入回答")
     assert "Softmax将输入转换为概率分布" in softmax.short_html
     sigmoid = db.session.scalars(
-        select(Card).where(Card.kind == "knowledge", Card.front_md == "讲一讲 **Sigmoid**")
+        select(Card).where(
+            Card.kind == "knowledge", Card.front_md.startswith("讲一讲 **Sigmoid**（")
+        )
     ).one()
     for part in ("定义", "特性", "使用场景", "梯度饱和"):
         assert part in sigmoid.back_md
@@ -146,3 +148,66 @@ def test_owner_document_is_kept_byte_for_byte() -> None:
     # The owner's notes go in unchanged (formatters once rewrote their code blocks).
     digest = hashlib.sha256(OWNER_DOC.read_bytes()).hexdigest()
     assert digest == "d18e682d453a2e29e1c2778c86aee29ee76af85fd45c07d5a3e7bf444ceb3adb"
+
+
+def test_every_front_is_unique_and_keys_stay(empty_app: Flask, tmp_path: Path) -> None:
+    """ "相关概念" heads a knowledge point in two topics of the owner's notes: each front names
+    its section, and a card reviewed under the old plain front keeps its id and history."""
+    from quiz.db import db
+
+    folder = tmp_path / "content"
+    shutil.copytree(ROOT / "content", folder)
+    sync_content(db.session, folder)
+    cards = db.session.scalars(select(Card).where(Card.retired.is_(False))).all()
+    fronts = [c.front_md for c in cards]
+    assert len(fronts) == len(set(fronts))
+    related = sorted(f for f in fronts if f.startswith("讲一讲 **相关概念**"))
+    assert related == [
+        "讲一讲 **相关概念**（反向传播（Backpropagation））",
+        "讲一讲 **相关概念**（神经网络的基本结构）",
+    ]
+    # A database synced before fronts named their section: same keys, so same cards.
+    user = make_user(db.session)
+    old = _card(db.session, "讲一讲 **相关概念**（神经网络的基本结构）")
+    old_id, old_key = old.id, old.key
+    old.front_md = "讲一讲 **相关概念**"
+    db.session.add(
+        ReviewLog(
+            user_id=user.id,
+            card_id=old_id,
+            rating=3,
+            reviewed_at=datetime(2026, 1, 1, tzinfo=UTC),
+            state_before=0,
+            state_after=1,
+            before={},
+            after={},
+        )
+    )
+    db.session.commit()
+    report = sync_content(db.session, folder)
+    db.session.commit()
+    assert report.updated == [old_key] and not report.added and not report.retired
+    card = db.session.get(Card, old_id)
+    assert (
+        card.front_md == "讲一讲 **相关概念**（神经网络的基本结构）"
+        and "神经网络的基本结构" in card.front_html
+    )
+    assert db.session.scalar(select(func.count()).select_from(ReviewLog)) == 1
+
+
+def test_a_front_repeated_across_topics_names_its_topic(empty_app: Flask, tmp_path: Path) -> None:
+    from quiz.db import db
+
+    folder = tmp_path / "content"
+    folder.mkdir()
+    text = OWNER_DOC.read_text()
+    (folder / "a.md").write_text(text)
+    # The same notes under other topic titles: every question now appears twice.
+    (folder / "b.md").write_text(text.replace("### ", "### 复习 ", 1))
+    report = sync_content(db.session, folder)
+    assert report.errors == []
+    cards = db.session.scalars(select(Card).where(Card.retired.is_(False))).all()
+    fronts = [c.front_md for c in cards]
+    assert len(fronts) == len(set(fronts))
+    softmax = sorted(f for f in fronts if f.startswith(QUESTION))
+    assert len(softmax) == 2 and softmax[0] == QUESTION and "（复习 " in softmax[1]
