@@ -936,6 +936,40 @@ def bury(session: Session, user_id: int, card_id: int, *, now: datetime) -> Card
     return state
 
 
+UNDOABLE_ACTIONS = ("bury", "suspend")
+
+
+def undo_card_action(
+    session: Session, user_id: int, card_id: int, action: str, *, version: int
+) -> CardState:
+    """Undo a bury or a suspend given from the study page, on the same undo stack as answers.
+
+    `version` is the card's version the bury or suspend produced: if anything changed the card
+    since, nothing is undone (Conflict). Both act only on a card that was being shown, so what
+    they undo to is known: not buried, not suspended.
+    """
+    if action not in UNDOABLE_ACTIONS:
+        raise InvalidAnswer("action 必须是 bury 或 suspend。")
+    state = _get_state(session, user_id, card_id)
+    if state is None:
+        raise NotFound("没有可撤销的操作。")
+    undone = state.buried_until is not None if action == "bury" else state.suspended
+    if state.version != version or not undone:
+        raise Conflict("这张卡片之后又被修改过，无法撤销。")
+    values: dict[str, Any] = {"buried_until": None} if action == "bury" else {"suspended": False}
+    updated = session.execute(
+        update(CardState)
+        .where(CardState.id == state.id, CardState.version == version)
+        .values(**values, version=version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if updated.rowcount != 1:
+        raise Conflict("这张卡片之后又被修改过，无法撤销。")
+    session.expire(state)
+    session.flush()
+    return state
+
+
 def unbury(session: Session, user_id: int, card_id: int) -> CardState | None:
     state = _get_state(session, user_id, card_id)
     if state is not None and state.buried_until is not None:

@@ -213,12 +213,27 @@ def answer() -> tuple[Response, int]:
 @bp.post("/reviews/undo")
 @login_required
 def undo() -> Response:
-    """Undo the last answer of today; answers with the restored card, ready to be shown again."""
+    """Undo the last answer of today, or (with `action`, `card_id` and `version`) a bury or
+    suspend; answers with the restored card and counts, ready to be shown again."""
+    data = request.get_json(silent=True) or {}
+    if not isinstance(data, dict):
+        raise ApiError(400, "请求体必须是 JSON 对象。")
+    action = data.get("action")
+    if action is not None and action not in study.UNDOABLE_ACTIONS:
+        raise ApiError(400, "action 必须是 bury 或 suspend（撤销回答时不写 action）。")
+    card_id = version = None
+    if action is not None:
+        card_id = _int_field(data, "card_id", required=True, low=1, high=2**62)
+        version = _int_field(data, "version", required=True, low=0, high=2**62)
     user_id = _user_id()
     now = utcnow()
     topic_id = _topic_id()  # a bad topic is refused before anything is undone
     try:
-        state = study.undo_last(db.session, user_id, now=now)
+        if action is None:
+            state = study.undo_last(db.session, user_id, now=now)
+        else:
+            assert card_id is not None and version is not None
+            state = study.undo_card_action(db.session, user_id, card_id, action, version=version)
         # In the same transaction: if the card cannot be shown again, nothing is undone.
         item = study.queue_card(db.session, user_id, state.card_id)
         db.session.commit()
@@ -250,6 +265,7 @@ def bury() -> Response:
         {
             "card_id": state.card_id,
             "buried_until": state.buried_until.isoformat() if state.buried_until else None,
+            "version": state.version,  # what /reviews/undo needs to take it back
         }
     )
 
@@ -265,4 +281,6 @@ def suspend() -> Response:
         db.session.commit()
     except study.StudyError as error:
         _raise(error)
-    return jsonify({"card_id": state.card_id, "suspended": state.suspended})
+    return jsonify(
+        {"card_id": state.card_id, "suspended": state.suspended, "version": state.version}
+    )

@@ -266,7 +266,7 @@ def test_bury_and_suspend_endpoints(client: FlaskClient, headers: dict[str, str]
     second = client.get("/api/v1/reviews/next", headers=headers).get_json()["card"]["id"]
     assert second != first
     suspended = client.post("/api/v1/reviews/suspend", headers=headers, json={"card_id": second})
-    assert suspended.get_json() == {"card_id": second, "suspended": True}
+    assert suspended.get_json() == {"card_id": second, "suspended": True, "version": 1}
     assert client.get("/api/v1/reviews/next", headers=headers).get_json()["card"]["id"] not in {
         first,
         second,
@@ -322,3 +322,33 @@ def test_answer_can_carry_the_next_card(
     bad = answer(client, headers, card_id=shown["card"]["id"], rating=3, next="yes")
     assert bad.status_code == 400
     assert log_count(session) == 1
+
+
+@pytest.mark.parametrize("action", ["bury", "suspend"])
+def test_undo_of_a_bury_or_suspend_through_the_api(
+    client: FlaskClient, headers: dict[str, str], session: Any, action: str
+) -> None:
+    """The study page's U after B or S: the card and the counts from before the key press."""
+    answered = client.get("/api/v1/reviews/next", headers=headers).get_json()
+    answer(client, headers, card_id=answered["card"]["id"], rating=3, version=0)
+    shown = client.get("/api/v1/reviews/next", headers=headers).get_json()
+    card_id = shown["card"]["id"]
+    done = client.post(f"/api/v1/reviews/{action}", headers=headers, json={"card_id": card_id})
+    assert done.status_code == 200
+    version = done.get_json()["version"]
+    assert client.get("/api/v1/reviews/next", headers=headers).get_json()["card"]["id"] != card_id
+    body = {"action": action, "card_id": card_id, "version": version}
+    undone = client.post("/api/v1/reviews/undo", headers=headers, json=body)
+    assert undone.status_code == 200
+    data = undone.get_json()
+    assert data["card"] == shown["card"] and data["counts"] == shown["counts"]
+    assert data["previews"] == shown["previews"] and data["done_today"] == shown["done_today"]
+    assert data["version"] == version + 1
+    # The earlier, unrelated answer is untouched; the same undo twice is refused.
+    assert log_count(session) == 1
+    again = client.post("/api/v1/reviews/undo", headers=headers, json=body)
+    assert again.status_code == 409 and "无法撤销" in again.get_json()["error"]
+    bad = client.post("/api/v1/reviews/undo", headers=headers, json={**body, "action": "x"})
+    assert bad.status_code == 400
+    missing = client.post("/api/v1/reviews/undo", headers=headers, json={"action": action})
+    assert missing.status_code == 400

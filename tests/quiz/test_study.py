@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -561,3 +562,62 @@ def test_fitted_parameters_drive_the_scheduler(session, user) -> None:
     configure(session, user, fsrs_parameters=params, desired_retention=0.9)
     fitted = study.card_previews(session, user.id, item, now=T0, fuzz=False)
     assert fitted[study.Rating.GOOD] > default[study.Rating.GOOD]
+
+
+@pytest.mark.parametrize("action", ["bury", "suspend"])
+@pytest.mark.parametrize("kind", ["new", "review"])
+def test_bury_or_suspend_then_undo_restores_the_card_and_counts(
+    session, user, action: str, kind: str
+) -> None:
+    """B then U, S then U: the same card comes next again, with the same counts and memory."""
+    topic_id, cards = make_topic(session, [("question", "a"), ("question", "b"), ("question", "c")])
+    if kind == "review":
+        for card in cards:
+            review_state(session, user, card, due=T0 - DAY)
+    before = study.study_queue(session, user.id, now=T0, topic_id=topic_id)
+    assert before.card is not None
+    card_id, memory = before.card.card.id, before.card.memory
+    if action == "bury":
+        state = study.bury(session, user.id, card_id, now=T0)
+    else:
+        state = study.set_suspended(session, user.id, card_id, True, now=T0)
+    session.commit()
+    hidden = study.study_queue(session, user.id, now=T0, topic_id=topic_id)
+    assert hidden.card is not None and hidden.card.card.id != card_id
+    assert hidden.counts.total == before.counts.total - 1
+
+    study.undo_card_action(session, user.id, card_id, action, version=state.version)
+    session.commit()
+    after = study.study_queue(session, user.id, now=T0, topic_id=topic_id)
+    assert after.card is not None and after.card.card.id == card_id
+    assert after.counts == before.counts and after.done_today == before.done_today
+    # A new card gets a state row on its first bury/suspend; it is still new, intervals alike.
+    restored_memory = after.card.memory
+    if kind == "new":
+        restored_memory = replace(restored_memory, due=None)
+    assert restored_memory == memory
+    assert study.card_previews(session, user.id, after.card, now=T0) == study.card_previews(
+        session, user.id, before.card, now=T0
+    )
+    restored = study.queue_card(session, user.id, card_id)
+    assert restored.state is not None
+    assert restored.state.buried_until is None and not restored.state.suspended
+    # Undone once: a second undo of the same action is refused, and changes nothing.
+    with pytest.raises(study.Conflict):
+        study.undo_card_action(session, user.id, card_id, action, version=state.version)
+    session.rollback()
+
+
+def test_undo_of_a_bury_is_refused_once_the_card_changed(session, user) -> None:
+    topic_id, cards = make_topic(session, [("question", "a")])
+    buried_version = study.bury(session, user.id, cards[0].id, now=T0).version
+    session.commit()
+    study.set_suspended(session, user.id, cards[0].id, True, now=T0)  # changed since
+    session.commit()
+    with pytest.raises(study.Conflict):
+        study.undo_card_action(session, user.id, cards[0].id, "bury", version=buried_version)
+    session.rollback()
+    with pytest.raises(study.InvalidAnswer):
+        study.undo_card_action(session, user.id, cards[0].id, "delete", version=buried_version)
+    with pytest.raises(study.NotFound):
+        study.undo_card_action(session, user.id, 999_999, "bury", version=1)
