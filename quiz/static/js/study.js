@@ -43,6 +43,8 @@
     undo: $(".study-undo"),
     bury: $(".study-bury"),
     suspend: $(".study-suspend"),
+    help: $(".study-help"),
+    keys: document.getElementById("study-keys"),
   };
 
   let current = null; // the payload of the card on screen
@@ -51,6 +53,9 @@
   let revealedAt = null;
   let busy = false;
   let waitTimer = null;
+  // What U takes back, newest last: answers, buries and suspends alike. After a reload it is
+  // empty, and U falls back to the server's last answer of today.
+  const undoStack = [];
 
   function newRequestId() {
     // crypto.randomUUID needs a secure context; getRandomValues works on plain http too.
@@ -97,6 +102,17 @@
     el.notice.hidden = false;
     el.notice.className = "study-notice flash flash-" + (kind || "info");
     el.notice.textContent = message;
+  }
+
+  function noticeWithUndo(message) {
+    notify(message + " ", "info");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "link-button study-notice-undo";
+    button.textContent = "撤销";
+    button.setAttribute("aria-label", "撤销：" + message);
+    button.addEventListener("click", undo);
+    el.notice.appendChild(button);
   }
 
   function noticeWithLink(message, linkText, href) {
@@ -257,6 +273,7 @@
       const response = await request(withTopic(urls.answer), body);
       if (response.status === 201) {
         const data = await response.json();
+        undoStack.push({ kind: "answer" });
         if (data.leech) {
           noticeWithLink("这张卡片已遗忘 8 次，已标记为难记卡并暂停。可以改写笔记后在卡片浏览中恢复。", "查看难记卡", urls.cards + "?state=leech");
         } else {
@@ -281,12 +298,17 @@
   async function undo() {
     if (busy) return;
     setBusy(true);
+    const last = undoStack.length ? undoStack[undoStack.length - 1] : { kind: "answer" };
+    const body = last.kind === "answer" ? {} : { action: last.kind, card_id: last.cardId, version: last.version };
     try {
-      const response = await request(withTopic(urls.undo), {});
+      const response = await request(withTopic(urls.undo), body);
       if (response.ok) {
+        if (undoStack.length) undoStack.pop();
         show(await response.json());
-        notify("已撤销上一次回答。", "info");
+        notify({ answer: "已撤销上一次回答。", bury: "已撤销搁置。", suspend: "已撤销暂停。" }[last.kind], "info");
       } else {
+        // A stale entry (the card changed elsewhere) is dropped, so the next U can go on.
+        if (response.status === 409 && undoStack.length) undoStack.pop();
         notify(await errorText(response, "撤销失败"), "warning");
       }
     } catch (e) {
@@ -296,14 +318,17 @@
     }
   }
 
-  async function cardAction(url, message) {
+  async function cardAction(kind, url, message) {
     if (!current || busy) return;
     setBusy(true);
+    const cardId = current.card.id;
     try {
-      const response = await request(url, { card_id: current.card.id });
+      const response = await request(url, { card_id: cardId });
       if (response.ok) {
-        notify(message, "info");
+        const data = await response.json();
+        undoStack.push({ kind: kind, cardId: cardId, version: data.version });
         await loadNext();
+        noticeWithUndo(message);
       } else {
         notify(await errorText(response, "操作失败"), "error");
       }
@@ -314,8 +339,26 @@
     }
   }
 
-  const bury = () => cardAction(urls.bury, "已搁置到明天。");
-  const suspend = () => cardAction(urls.suspend, "已暂停这张卡片，可在卡片浏览中恢复。");
+  const bury = () => cardAction("bury", urls.bury, "已搁置到明天。");
+  const suspend = () => cardAction("suspend", urls.suspend, "已暂停这张卡片，可在卡片浏览中恢复。");
+
+  // The shortcut list: a modal <dialog> (focus moves in, Esc closes, focus comes back).
+  let helpReturn = null;
+  function openHelp() {
+    if (!el.keys || el.keys.open) return;
+    helpReturn = document.activeElement;
+    el.keys.showModal();
+  }
+  if (el.keys) {
+    el.keys.addEventListener("close", () => {
+      if (helpReturn && helpReturn.focus) helpReturn.focus({ preventScroll: true });
+      helpReturn = null;
+    });
+    el.keys.addEventListener("click", (event) => {
+      if (event.target === el.keys) el.keys.close(); // a click on the backdrop
+    });
+  }
+  if (el.help) el.help.addEventListener("click", openHelp);
 
   el.reveal.addEventListener("click", reveal);
   for (const button of el.buttons) {
@@ -334,7 +377,13 @@
     if (event.defaultPrevented || event.isComposing) return;
     const target = event.target;
     if (target.closest && target.closest("input, textarea, select, [contenteditable]")) return;
+    if (el.keys && el.keys.open) return; // the dialog has the keyboard (Esc closes it)
     const key = event.key;
+    if (key === "?") {
+      event.preventDefault();
+      openHelp();
+      return;
+    }
     if ((event.ctrlKey || event.metaKey) && !event.altKey && (key === "z" || key === "Z")) {
       event.preventDefault();
       undo();
