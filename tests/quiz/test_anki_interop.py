@@ -60,9 +60,11 @@ SEQUENCES = [
 def anki(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A fresh Anki collection with FSRS on, our steps, FSRS-6 defaults and retention 0.9.
 
-    ANKI_TEST_MODE is Anki's own switch for its test suite: it turns review fuzz off.
+    ANKI_TEST_MODE is Anki's own switch for its test suite: it turns review fuzz off. Anki's
+    day boundaries follow the local zone: UTC, so years of ageing cross no DST change.
     """
     monkeypatch.setenv("ANKI_TEST_MODE", "1")
+    monkeypatch.setenv("TZ", "UTC")  # read by Anki's Rust side
     col = anki_collection.Collection(str(tmp_path / "collection.anki2"))
     col.set_config("fsrs", True)
     conf = col.decks.config_dict_for_deck_id(1)

@@ -302,3 +302,21 @@ def test_drill_cards_go_straight_to_days() -> None:
     drills = DEFAULTS.without_steps()
     for log in answer_each_when_due([1, 1, 2, 1, 3], drills):
         assert log.interval % DAY == timedelta(0) and log.interval >= DAY
+
+
+def test_fuzz_never_shortens_a_growing_interval_below_the_last_one() -> None:
+    """As in Anki: when the plain interval grew past the last one, fuzz stays above it."""
+    card = MemoryState(state=REVIEW, stability=12.0, difficulty=5.0, last_review=T0, reps=3)
+    now = T0 + 11 * DAY
+    hard = previews(replace(card, due=now), now=now, config=NO_FUZZ)[Rating.HARD].days
+    # The last interval was one day short of what Hard gives now (the card came early).
+    card = replace(card, due=T0 + (hard - 1) * DAY)
+    assert previews(card, now=now, config=NO_FUZZ)[Rating.HARD].days == hard
+    lows = set()
+    for seed in range(300):
+        fuzzed = previews(card, now=now, config=SchedulerConfig(), fuzz_seed=seed)
+        assert fuzzed[Rating.HARD] >= hard * DAY
+        assert fuzzed[Rating.HARD] + DAY <= fuzzed[Rating.GOOD]
+        assert fuzzed[Rating.GOOD] + DAY <= fuzzed[Rating.EASY]
+        lows.add(fuzzed[Rating.HARD].days)
+    assert min(lows) == hard and len(lows) > 1  # fuzzed upwards only
