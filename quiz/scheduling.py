@@ -12,7 +12,8 @@ against the real `anki` package in tests/quiz/test_anki_interop.py):
   keeps the card in (re)learning for that interval (stability x 1440 minutes at 90 %
   retention, say 315 minutes) instead of rounding it up to a whole day.
 - A (re)learning delay that ends after the study day is due when a later study day starts.
-- Rounding is half away from zero; fuzz keeps each button's lower bound.
+- Rounding is half away from zero; fuzz keeps each button's lower bound; the memory state is
+  kept to 4 (stability) and 3 (difficulty) decimals, as Anki stores it.
 `previews` runs `review`'s own code for all four buttons, so the buttons never lie.
 """
 
@@ -181,6 +182,13 @@ def round_days(days: float) -> int:
     return math.floor(days + 0.5)
 
 
+def _places(value: float | None, places: int) -> float | None:
+    if value is None:
+        return None
+    scale = 10**places
+    return round_days(value * scale) / scale
+
+
 def fuzz_days(days: float, factor: float, maximum_interval: int = 36500, minimum: int = 1) -> int:
     """Spread a review interval over FSRS's fuzz range; `factor` in [0, 1) picks the point.
 
@@ -304,8 +312,9 @@ def _answer(answers: _Answers, rating: Rating, fuzz_seed: int) -> tuple[MemorySt
     new_state = MemoryState(
         state=phase,
         step=step,
-        stability=card.stability,
-        difficulty=card.difficulty,
+        # Stored as Anki stores them (4 and 3 decimals), so long runs do not drift apart.
+        stability=_places(card.stability, 4),
+        difficulty=_places(card.difficulty, 3),
         due=due,
         last_review=now,
         reps=state.reps + 1,

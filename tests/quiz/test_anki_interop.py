@@ -57,8 +57,11 @@ SEQUENCES = [
 
 
 @pytest.fixture
-def anki(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """A fresh Anki collection with FSRS on, our steps, FSRS-6 defaults and retention 0.9.
+def anki(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Any]:
+    """A fresh Anki collection with FSRS on, our steps, FSRS-6 defaults and retention 0.9
+    (or the retention a test passes as the fixture's parameter).
 
     ANKI_TEST_MODE is Anki's own switch for its test suite: it turns review fuzz off. Anki's
     day boundaries follow the local zone: UTC, so years of ageing cross no DST change.
@@ -71,7 +74,7 @@ def anki(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     conf["new"]["delays"] = LEARNING_STEPS_MIN
     conf["lapse"]["delays"] = RELEARNING_STEPS_MIN
     conf["fsrsParams6"] = list(DEFAULT_PARAMETERS)
-    conf["desiredRetention"] = 0.9
+    conf["desiredRetention"] = getattr(request, "param", 0.9)
     col.decks.update_config(conf)
     try:
         yield col
@@ -146,10 +149,23 @@ def _minutes(ivl: int) -> int:
 
 @pytest.mark.parametrize("ratings", SEQUENCES, ids=lambda r: "".join(map(str, r)))
 def test_intervals_equal_ankis(anki: Any, ratings: tuple[int, ...]) -> None:
+    compare(anki, ratings, retention=0.9)
+
+
+@pytest.mark.parametrize("anki", [0.8, 0.95], indirect=True, ids=["r80", "r95"])
+@pytest.mark.parametrize(
+    "ratings", SEQUENCES[:2] + SEQUENCES[10:], ids=lambda r: "".join(map(str, r))
+)
+def test_intervals_equal_ankis_at_other_retentions(anki: Any, ratings: tuple[int, ...]) -> None:
+    compare(anki, ratings, retention=anki.decks.config_dict_for_deck_id(1)["desiredRetention"])
+
+
+def compare(anki: Any, ratings: tuple[int, ...], *, retention: float) -> None:
     # Our default steps (checked below), fuzz off, and Anki's day boundary.
     cutoff = datetime.fromtimestamp(anki.sched.day_cutoff, UTC)
     assert cutoff.minute == 0, "Anki's day starts on the hour in this time zone"
     config = SchedulerConfig(
+        desired_retention=retention,
         enable_fuzzing=False,
         learning_steps=tuple(timedelta(minutes=m) for m in LEARNING_STEPS_MIN),
         relearning_steps=tuple(timedelta(minutes=m) for m in RELEARNING_STEPS_MIN),
