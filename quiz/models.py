@@ -265,3 +265,59 @@ class DrillProgress(db.Model):  # type: ignore[name-defined,misc]
     attempts_to_first_accept: Mapped[int | None] = mapped_column(Integer)
     solved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 看过答案
+
+
+class Interview(db.Model):  # type: ignore[name-defined,misc]
+    """One mock interview: its drawn items, its clock, and once finished its score."""
+
+    __tablename__ = "interviews"
+    __table_args__ = (Index("ix_interviews_user_started", "user_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    minutes: Mapped[int] = mapped_column(Integer)
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)  # slugs; empty = all
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    score: Mapped[int | None] = mapped_column(Integer)  # 0-100, set when finished
+    study_next: Mapped[list[int] | None] = mapped_column(JSON)  # item positions, weakest first
+
+    items: Mapped[list[InterviewItem]] = relationship(
+        back_populates="interview", order_by="InterviewItem.position", cascade="all, delete-orphan"
+    )
+
+
+class InterviewItem(db.Model):  # type: ignore[name-defined,misc]
+    """One question or drill of an interview, with what the learner did with it."""
+
+    __tablename__ = "interview_items"
+    __table_args__ = (UniqueConstraint("interview_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    interview_id: Mapped[int] = mapped_column(ForeignKey("interviews.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)  # the API's "index"
+    kind: Mapped[str] = mapped_column(String(16))  # "question" | "drill"
+    card_id: Mapped[int | None] = mapped_column(ForeignKey("cards.id"))
+    drill_id: Mapped[str | None] = mapped_column(String(64))
+    seconds: Mapped[int] = mapped_column(Integer)  # the item's clock
+    # pending | answered (question revealed, drill accepted) | confirmed | skipped | timeout
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # drill: when accepted
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # let go: next item starts
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    answer: Mapped[str | None] = mapped_column(Text)  # the typed answer, or the last code
+    # [{text, terms, suggested, covered}]; covered is the learner's tick once confirmed
+    points: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    submits: Mapped[int] = mapped_column(Integer, default=0)
+    failed_submits: Mapped[int] = mapped_column(Integer, default=0)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))  # the last
+    verdict: Mapped[str | None] = mapped_column(String(32))
+    passed: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    score: Mapped[float | None] = mapped_column(Float)  # 0-1, set when finished
+    rating: Mapped[int | None] = mapped_column(Integer)  # the FSRS rating it fed
+    review_log_id: Mapped[int | None] = mapped_column(Integer)  # that review (None: not fed)
+
+    interview: Mapped[Interview] = relationship(back_populates="items")
+    card: Mapped[Card | None] = relationship()

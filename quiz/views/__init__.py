@@ -11,6 +11,7 @@ NAV = [
     ("notes.home", "笔记"),
     ("notes.cards", "卡片"),
     ("drills.index", "练习"),
+    ("interview.start_page", "面试"),
     ("progress.dashboard", "进度"),
     ("settings.settings", "设置"),
 ]
@@ -28,12 +29,14 @@ def register_blueprints(app: Flask) -> None:
     from quiz.views import (
         api,
         api_drills,
+        api_interviews,
         api_progress,
         api_reviews,
         auth,
         drills,
         errors,
         health,
+        interview,
         notes,
         progress,
         settings,
@@ -52,6 +55,8 @@ def register_blueprints(app: Flask) -> None:
         study,
         settings,
         api_reviews,
+        interview,
+        api_interviews,
     ):
         app.register_blueprint(module.bp)
     errors.init_app(app)

@@ -1,0 +1,208 @@
+"""Mock interview JSON API: start, answer/skip/confirm/submit an item, finish, history."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime
+from typing import Any
+
+from flask import Response, current_app, jsonify, url_for
+
+from quiz import interviews
+from quiz.db import db, utcnow
+from quiz.models import Interview
+from quiz.views.api import (
+    ApiError,
+    api_blueprint,
+    api_user,
+    error_response,
+    json_body,
+    login_required,
+)
+
+bp = api_blueprint("api_interviews")
+
+
+@bp.errorhandler(interviews.InterviewError)
+def _refused(error: interviews.InterviewError) -> Response:
+    db.session.rollback()
+    if error.retry_after is None:
+        return error_response(error.status, error.message)
+    response = error_response(error.status, error.message, retry_after=error.retry_after)
+    response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def _commit() -> None:
+    # The one place this blueprint commits: services only flush. Drop it when requests get a
+    # unit of work that commits after the view (issue 11).
+    db.session.commit()
+
+
+def clock() -> datetime:
+    """The views' one clock read; INTERVIEW_CLOCK (a callable) lets tests move time."""
+    return (current_app.config.get("INTERVIEW_CLOCK") or utcnow)()
+
+
+def clock_scale() -> float:
+    """INTERVIEW_CLOCK_SCALE shortens every clock (browser tests run 15 minutes in seconds)."""
+    return float(current_app.config.get("INTERVIEW_CLOCK_SCALE", 1.0))
+
+
+def with_links(report: dict[str, Any]) -> dict[str, Any]:
+    """Links into the notes and drills for the report's items and its "study next"."""
+    for entry in [*report["items"], *report["study_next"]]:
+        entry["url"] = _link(entry)
+    return report
+
+
+def _link(entry: dict[str, Any]) -> str | None:
+    if entry.get("kind") == "drill" and entry.get("drill_id"):
+        return url_for("drills.drill", drill_id=entry["drill_id"])
+    if entry.get("topic_slug"):
+        anchor = entry.get("section_slug")
+        return url_for("notes.topic", slug=entry["topic_slug"]) + (f"#{anchor}" if anchor else "")
+    return None
+
+
+@bp.post("/interviews")
+@login_required
+def start() -> tuple[Response, int]:
+    data = json_body()
+    now = clock()
+    interview = interviews.start(
+        db.session,
+        api_user().id,
+        data.get("minutes"),
+        data.get("topics"),
+        now=now,
+        rng=random.Random(),
+        scale=clock_scale(),
+    )
+    _commit()
+    body = {
+        "id": interview.id,
+        "items": [interviews.item_brief(i) for i in interview.items],
+        "started_at": interview.started_at.isoformat(),
+        "ends_at": interview.ends_at.isoformat(),
+        "url": url_for("interview.session", interview_id=interview.id),
+    }
+    response = jsonify(body)
+    response.headers["Location"] = url_for("api_interviews.detail", interview_id=interview.id)
+    return response, 201
+
+
+@bp.get("/interviews")
+@login_required
+def history() -> Response:
+    rows = interviews.history(db.session, api_user().id)
+    return jsonify({"interviews": [history_json(i) for i in rows]})
+
+
+def history_json(interview: Interview) -> dict[str, Any]:
+    return {
+        "id": interview.id,
+        "minutes": interview.minutes,
+        "topics": interview.topics,
+        "started_at": interview.started_at.isoformat(),
+        "ends_at": interview.ends_at.isoformat(),
+        "finished_at": interview.finished_at.isoformat() if interview.finished_at else None,
+        "score": interview.score,
+        "items": len(interview.items),
+    }
+
+
+@bp.get("/interviews/<int:interview_id>")
+@login_required
+def detail(interview_id: int) -> Response:
+    interview = interviews.get(db.session, api_user().id, interview_id)
+    return jsonify(interviews.state_json(interview, now=clock()))
+
+
+@bp.post("/interviews/<int:interview_id>/items/<int:index>")
+@login_required
+def item(interview_id: int, index: int) -> Response:
+    """One body per action: {answer}, {points}, {code} or {skip: true}."""
+    data = json_body()
+    user_id, session = api_user().id, db.session
+    if data.get("skip") is True:
+        done = interviews.skip(session, user_id, interview_id, index, now=clock())
+    elif "points" in data:
+        done = interviews.confirm_points(
+            session, user_id, interview_id, index, data["points"], now=clock()
+        )
+    elif "answer" in data:
+        done = interviews.answer_question(
+            session, user_id, interview_id, index, data["answer"], now=clock()
+        )
+    elif "code" in data:
+        return _submit(interview_id, index, data["code"])
+    else:
+        raise ApiError(400, "请求体需要 “answer”、“points”、“code” 或 “skip”: true 之一。")
+    _commit()
+    return jsonify(_item_body(interview_id, index, done))
+
+
+def _submit(interview_id: int, index: int, code: object) -> Response:
+    from engine.sandbox import QueueFull
+
+    user_id, session = api_user().id, db.session
+    # The code is kept (committed) before grading can refuse or fail, as the drill page does.
+    _, text = interviews.keep_code(session, user_id, interview_id, index, code, now=clock())
+    _commit()
+    try:
+        done, submission = interviews.submit_code(
+            session,
+            user_id,
+            interview_id,
+            index,
+            text,
+            now=clock(),
+            per_minute=current_app.config["SUBMISSION_RATE_PER_MINUTE"],
+            sandbox=current_app.config.get("DRILL_SANDBOX"),
+        )
+    except QueueFull as full:
+        wait = max(1, int(full.retry_after))
+        response = error_response(
+            503, f"评测队列已满，请 {wait} 秒后再试。代码已保存，不会丢失。", retry_after=wait
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
+    _commit()
+    body = _item_body(interview_id, index, done)
+    result = submission.result or {}
+    # The verdict and the diagnosis, never the reference solution (not before the end).
+    body.update(
+        submission={
+            "id": submission.id,
+            "verdict": submission.verdict,
+            "passed": submission.passed,
+            "total": submission.total,
+            "time_ms": submission.time_ms,
+            "tests": result.get("tests", []),
+            "stdout": result.get("stdout", ""),
+            "message": result.get("message", ""),
+        }
+    )
+    return jsonify(body)
+
+
+def _item_body(interview_id: int, index: int, done: Any) -> dict[str, Any]:
+    interview = interviews.get(db.session, api_user().id, interview_id)
+    now = clock()
+    timeline = interviews.slots(interview, now)
+    body = interviews.item_state(done, timeline[index], finished=interview.finished_at is not None)
+    body["next"] = interviews.state_json(interview, now=now)["current"]
+    body["over"] = interviews.is_over(interview, now)
+    return body
+
+
+@bp.post("/interviews/<int:interview_id>/finish")
+@login_required
+def finish(interview_id: int) -> Response:
+    session = db.session
+    interview = interviews.finish(session, api_user().id, interview_id, now=clock())
+    _commit()
+    report = interviews.report_json(session, interview)
+    report["url"] = url_for("interview.report", interview_id=interview.id)
+    return jsonify(with_links(report))
