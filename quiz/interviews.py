@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -633,7 +634,7 @@ def report_json(session: Session, interview: Interview) -> dict[str, Any]:
         if item.kind == "question" and item.card is not None:
             points = item.points or []
             entry.update(
-                title=item.card.front_md,
+                title=Markup(item.card.front_html).striptags(),
                 question_html=item.card.front_html,
                 answer=item.answer,
                 points_total=len(points),

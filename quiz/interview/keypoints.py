@@ -62,7 +62,8 @@ _PRIORITY = {"eng": 0, "nz": 0, "b": 1, "vn": 1, "n": 2, "v": 3}
 _SENTENCE_SPLIT = re.compile(r"[。！？；!?;\n]+")
 _FENCE = re.compile(r"```.*?```", re.S)
 _DISPLAY_MATH = re.compile(r"\$\$.*?\$\$", re.S)
-_MARKUP = re.compile(r"\*\*|__|`|^\s*(?:[-*+]|\d+[.)])\s+", re.M)
+# Emphasis, code ticks, list markers, quote markers and the notes' 👉 pointer.
+_MARKUP = re.compile(r"\*\*|__|`|👉|^\s*(?:>\s*)+|^\s*(?:[-*+]|\d+[.)])\s+", re.M)
 _DEEP_LABEL = "**深入回答**："
 _SHORT_LABEL = "**一句话答案**："
 

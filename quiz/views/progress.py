@@ -21,7 +21,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from quiz import apkg, backup, progress
+from quiz import apkg, backup, interviews, progress
 from quiz.db import db, utcnow
 from quiz.security import csrf
 
@@ -186,7 +186,22 @@ def dashboard() -> str:
         card_link=card_link,
         can_import=not backup.has_history(db.session, current_user.id),
         max_backup_mb=backup.MAX_BACKUP_BYTES // (1024 * 1024),
+        **interview_panel(current_user.id),
     )
+
+
+def interview_panel(user_id: int) -> dict[str, Any]:
+    """The mock-interview panel's figures and its chart (progress.js draws it)."""
+    summary = interviews.summary(db.session, user_id)
+    chart = {
+        "type": "bar",
+        "max": 100,
+        "labels": [t["date"] for t in summary["trend"]],
+        "datasets": [
+            {"label": "得分", "color": "easy", "data": [t["score"] for t in summary["trend"]]}
+        ],
+    }
+    return {"iv": summary, "iv_chart": chart}
 
 
 def _attachment(name: str) -> dict[str, str]:

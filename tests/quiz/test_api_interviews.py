@@ -211,7 +211,7 @@ def test_time_is_enforced_by_the_server(
 
 def test_review_pause_and_skip(client: FlaskClient, headers: dict[str, str], clock: Clock) -> None:
     body = start(client, headers, 15)
-    iid, items = body["id"], body["items"]
+    iid = body["id"]
     clock.advance(20)
     post_item(client, headers, iid, 0, answer="一些想法")
     # Reading the model answer: the question is in review, the next clock has not started.

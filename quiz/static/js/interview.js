@@ -99,6 +99,7 @@
         if (it.kind === "question") showQuestion(it);
         else showDrill(it);
       }
+      paintClocks();
     }
 
     function showOver() {
@@ -298,13 +299,21 @@
 
     // ---- the clocks -----------------------------------------------------------------------
 
-    let refreshing = false;
-    async function tick() {
+    // Paints both countdowns; returns the item whose clock is running, if any.
+    function paintClocks() {
       const now = serverNow();
       $("iv-total-clock").textContent = clock(new Date(S.ends_at).getTime() - now);
       const it = shown === null ? null : item(shown);
-      const open = it && it.deadline && it.phase === "current";
+      const open = it && it.deadline && it.phase === "current" ? it : null;
       $("iv-item-clock").textContent = open ? clock(new Date(it.deadline).getTime() - now) : "--:--";
+      return open;
+    }
+
+    let refreshing = false;
+    async function tick() {
+      const now = serverNow();
+      const it = paintClocks();
+      const open = Boolean(it);
       if (open && now >= new Date(it.deadline).getTime() && !refreshing && !busy) {
         refreshing = true;
         try {

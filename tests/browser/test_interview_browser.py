@@ -1,0 +1,165 @@
+"""A 15-minute mock interview end to end in chromium, on a clock scaled down to seconds.
+
+Answers typed, points confirmed, one question left to run out of time (its typed answer is kept
+as late), one skipped, the drill submitted to the real grader, the report shown, the dashboard
+panel updated. Set INTERVIEW_SHOTS=<dir> to keep desktop and phone screenshots for a look.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+from werkzeug.serving import make_server
+
+from app import create_app
+from engine.drills import get_drill
+from tests.factories import register_in_browser
+
+pytestmark = pytest.mark.browser
+
+SCALE = 0.1  # 2-minute questions last 12 s, the 7-minute drill 42 s
+
+
+@pytest.fixture
+def interview_server(synced_db_template: Path, tmp_path: Path) -> Iterator[str]:
+    """The app with CSRF on and the interview clock scaled down, served from a thread."""
+    db_path = tmp_path / "quiz.sqlite3"
+    shutil.copyfile(synced_db_template, db_path)
+    app = create_app(
+        {
+            "SECRET_KEY": "browser-test",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
+            "INTERVIEW_CLOCK_SCALE": SCALE,
+        }
+    )
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+        with app.app_context():
+            from quiz.db import db
+
+            db.engine.dispose()
+
+
+def shot(page: Page, name: str) -> None:
+    target = os.environ.get("INTERVIEW_SHOTS")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(target) / name), full_page=True)
+
+
+def replace_code(page: Page, code: str) -> None:
+    page.locator("#d-editor .cm-content").click()
+    page.keyboard.press("Control+a")
+    page.keyboard.insert_text(code)
+
+
+def start_interview(page: Page, base: str) -> dict:
+    page.goto(f"{base}/interview")
+    page.check("input[name=minutes][value='15']")
+    page.click("#start-btn")
+    page.wait_for_url(f"{base}/interview/*")
+    return json.loads(page.locator("#interview-state").text_content() or "{}")
+
+
+def test_fifteen_minute_interview_end_to_end(page: Page, interview_server: str) -> None:
+    base = interview_server
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    register_in_browser(page, base)
+    state = start_interview(page, base)
+    kinds = [i["kind"] for i in state["items"]]
+    assert kinds == ["question"] * 4 + ["drill"]
+
+    # 1. A typed answer, revealed beside the model answer, with the checklist pre-ticked.
+    expect(page.locator("#q-text")).not_to_be_empty()
+    expect(page.locator("#iv-item-clock")).to_have_text(re.compile(r"^00:(1[0-2]|0\d)$"))
+    page.fill("#q-answer", "隐藏层 ReLU 梯度消失 过拟合 正则化 数据 特征 模型 权重矩阵 激活函数")
+    page.click("#q-reveal")
+    expect(page.locator("#q-review")).to_be_visible()
+    expect(page.locator("#q-model")).not_to_be_empty()
+    expect(page.locator("#q-mine")).to_contain_text("梯度消失")
+    boxes = page.locator("#q-point-list input[type=checkbox]")
+    assert boxes.count() >= 2
+    shot(page, "interview-review-desktop.png")
+    # The learner corrects the ticks: the first point unticked, the last ticked.
+    boxes.first.set_checked(False)
+    boxes.last.set_checked(True)
+    page.click("#q-confirm")
+    expect(page.locator("#iv-n")).to_have_text("2")
+
+    # 2. Typed but not sent: the clock runs out, the answer is kept as late, the page moves on.
+    page.fill("#q-answer", "时间到之前没来得及提交的回答")
+    expect(page.locator("#iv-n")).to_have_text("3", timeout=30_000)
+    expect(page.locator("#iv-status")).to_contain_text("超时")
+
+    # 3. Skipped.
+    page.click("#q-skip")
+    expect(page.locator("#iv-n")).to_have_text("4")
+
+    # 4. A short answer, points confirmed as suggested.
+    page.fill("#q-answer", "不记得了")
+    page.click("#q-reveal")
+    expect(page.locator("#q-review")).to_be_visible()
+    page.click("#q-confirm")
+
+    # 5. The drill: the editor, a wrong submission, then the reference solution.
+    expect(page.locator("#iv-drill")).to_be_visible()
+    expect(page.locator("#iv-n")).to_have_text("5")
+    expect(page.locator("#d-editor .cm-lineNumbers")).to_be_visible()
+    drill = get_drill(state["items"][4]["drill_id"])
+    expect(page.locator("#iv-item-clock")).to_have_text(re.compile(r"^00:[0-4]\d$"))
+    shot(page, "interview-drill-desktop.png")
+    page.click("#d-submit")  # the starter code fails
+    expect(page.locator("#d-results .verdict-banner")).to_be_visible(timeout=30_000)
+    expect(page.locator("#d-results")).not_to_contain_text("通过！")
+    replace_code(page, drill.solution_code)
+    page.click("#d-submit")
+    expect(page.locator("#d-results")).to_contain_text("通过！", timeout=30_000)
+    page.click("#d-next")
+
+    # The report: score, every item, what was missed, study next, the trend table.
+    page.wait_for_url(f"{base}/interview/*/report", timeout=30_000)
+    expect(page.locator("#iv-score")).to_have_text(re.compile(r"^\d+$"))
+    expect(page.locator(".iv-report-item")).to_have_count(5)
+    expect(page.locator("#item-1")).to_contain_text("超时后作答")
+    expect(page.locator("#item-2")).to_contain_text("已跳过")
+    expect(page.locator("#item-4")).to_contain_text("通过")
+    next_links = page.locator("#study-next a")
+    assert next_links.count() >= 2  # at least the skipped and the late/short ones
+    expect(page.locator("#study-next")).to_contain_text("没有作答")
+    expect(page.locator("#trend-table tbody tr")).to_have_count(1)
+    shot(page, "interview-report-desktop.png")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot(page, "interview-report-phone.png")
+
+    # The dashboard panel counts it.
+    page.goto(f"{base}/progress")
+    expect(page.locator("#iv-count")).to_have_text("1")
+    expect(page.locator("#interview-panel")).to_be_visible()
+
+    # The session page at phone width, resumed after a reload.
+    state = start_interview(page, base)
+    expect(page.locator("#q-text")).not_to_be_empty()
+    page.fill("#q-answer", "ReLU 缓解梯度消失")
+    page.click("#q-reveal")
+    expect(page.locator("#q-review")).to_be_visible()
+    page.reload()
+    expect(page.locator("#q-review")).to_be_visible()
+    expect(page.locator("#q-mine")).to_contain_text("ReLU 缓解梯度消失")
+    shot(page, "interview-review-phone.png")
+    assert not errors, errors
