@@ -506,6 +506,7 @@ def history(session: Session, user_id: int) -> list[Interview]:
         session.scalars(
             select(Interview)
             .where(Interview.user_id == user_id)
+            .options(selectinload(Interview.items))
             .order_by(Interview.started_at.desc(), Interview.id.desc())
             .limit(HISTORY_LIMIT)
         )

@@ -99,6 +99,15 @@ def _pos_tagger() -> Any:
         return _tagger
 
 
+def warm() -> None:
+    """Load jieba's dictionary now (about a second), not on the learner's first answer."""
+    _pos_tagger()
+
+
+def is_warm() -> bool:
+    return _tagger is not None
+
+
 def normalize(text: str) -> str:
     """NFKC, case-folded, without whitespace: how terms and answers are compared."""
     return "".join(unicodedata.normalize("NFKC", text).casefold().split())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import threading
 from datetime import datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ from flask import Response, current_app, jsonify, url_for
 
 from quiz import interviews
 from quiz.db import db, utcnow
+from quiz.interview import keypoints
 from quiz.models import Interview
 from quiz.views.api import (
     ApiError,
@@ -65,6 +67,12 @@ def _link(entry: dict[str, Any]) -> str | None:
     return None
 
 
+def warm_keypoints() -> None:
+    """Load the segmenter in the background while the learner reads the first question."""
+    if not keypoints.is_warm():
+        threading.Thread(target=keypoints.warm, name="jieba-warm", daemon=True).start()
+
+
 @bp.post("/interviews")
 @login_required
 def start() -> tuple[Response, int]:
@@ -80,6 +88,7 @@ def start() -> tuple[Response, int]:
         scale=clock_scale(),
     )
     _commit()
+    warm_keypoints()
     body = {
         "id": interview.id,
         "items": [interviews.item_brief(i) for i in interview.items],

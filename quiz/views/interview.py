@@ -14,7 +14,7 @@ from quiz import drills, interviews
 from quiz.db import db
 from quiz.interview.plan import LENGTHS, SHAPES
 from quiz.models import Topic
-from quiz.views.api_interviews import clock, clock_scale, with_links
+from quiz.views.api_interviews import clock, clock_scale, warm_keypoints, with_links
 
 bp = Blueprint("interview", __name__, url_prefix="/interview")
 
@@ -86,6 +86,7 @@ def session(interview_id: int) -> str | Response:
     interview = _own(interview_id)
     if interview.finished_at is not None:
         return redirect(url_for("interview.report", interview_id=interview.id))
+    warm_keypoints()
     state = interviews.state_json(interview, now=clock())
     state.update(
         api=url_for("api_interviews.detail", interview_id=interview.id),

@@ -318,8 +318,15 @@
         refreshing = true;
         try {
           // Time is up: what was typed is sent (the server records it as late), then move on.
+          const code = it.kind === "drill" && editor ? editor.getValue() : null;
           if (it.kind === "question" && !it.points && $("q-answer").value.trim()) {
             await reveal(true);
+          } else if (code && code !== it.starter_code && code !== it.code && it.verdict !== "accepted") {
+            // Unsubmitted code is graded as a late submission rather than dropped.
+            await submitCode();
+            status(T.lateSaved);
+            shown = null;
+            await refresh();
           } else {
             status(T.timeUp);
             shown = null;
