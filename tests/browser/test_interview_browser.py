@@ -25,7 +25,7 @@ from tests.factories import register_in_browser
 
 pytestmark = pytest.mark.browser
 
-SCALE = 0.1  # 2-minute questions last 12 s, the 7-minute drill 42 s
+SCALE = 0.2  # 2-minute questions last 24 s, the 7-minute drill 84 s
 
 
 @pytest.fixture
@@ -87,24 +87,25 @@ def test_fifteen_minute_interview_end_to_end(page: Page, interview_server: str) 
 
     # 1. A typed answer, revealed beside the model answer, with the checklist pre-ticked.
     expect(page.locator("#q-text")).not_to_be_empty()
-    expect(page.locator("#iv-item-clock")).to_have_text(re.compile(r"^00:(1[0-2]|0\d)$"))
+    expect(page.locator("#iv-item-clock")).to_have_text(re.compile(r"^00:[0-2]\d$"))
     page.fill("#q-answer", "隐藏层 ReLU 梯度消失 过拟合 正则化 数据 特征 模型 权重矩阵 激活函数")
     page.click("#q-reveal")
     expect(page.locator("#q-review")).to_be_visible(timeout=20_000)
     expect(page.locator("#q-model")).not_to_be_empty()
     expect(page.locator("#q-mine")).to_contain_text("梯度消失")
     boxes = page.locator("#q-point-list input[type=checkbox]")
-    assert boxes.count() >= 2
+    n_points = boxes.count()
+    assert n_points >= 1
     shot(page, "interview-review-desktop.png")
-    # The learner corrects the ticks: the first point unticked, the last ticked.
-    boxes.first.set_checked(False)
-    boxes.last.set_checked(True)
+    # The learner corrects the ticks: the first point unticked, every other one ticked.
+    for i in range(n_points):
+        boxes.nth(i).set_checked(i > 0)
     page.click("#q-confirm")
     expect(page.locator("#iv-n")).to_have_text("2")
 
     # 2. Typed but not sent: the clock runs out, the answer is kept as late, the page moves on.
     page.fill("#q-answer", "时间到之前没来得及提交的回答")
-    expect(page.locator("#iv-n")).to_have_text("3", timeout=30_000)
+    expect(page.locator("#iv-n")).to_have_text("3", timeout=45_000)
     expect(page.locator("#iv-status")).to_contain_text("超时")
 
     # 3. Skipped.
@@ -122,7 +123,7 @@ def test_fifteen_minute_interview_end_to_end(page: Page, interview_server: str) 
     expect(page.locator("#iv-n")).to_have_text("5")
     expect(page.locator("#d-editor .cm-lineNumbers")).to_be_visible()
     drill = get_drill(state["items"][4]["drill_id"])
-    expect(page.locator("#iv-item-clock")).to_have_text(re.compile(r"^00:[0-4]\d$"))
+    expect(page.locator("#iv-item-clock")).to_have_text(re.compile(r"^0[01]:\d\d$"))
     shot(page, "interview-drill-desktop.png")
     page.click("#d-submit")  # the starter code fails
     expect(page.locator("#d-results .verdict-banner")).to_be_visible(timeout=30_000)
@@ -136,6 +137,7 @@ def test_fifteen_minute_interview_end_to_end(page: Page, interview_server: str) 
     page.wait_for_url(f"{base}/interview/*/report", timeout=30_000)
     expect(page.locator("#iv-score")).to_have_text(re.compile(r"^\d+$"))
     expect(page.locator(".iv-report-item")).to_have_count(5)
+    expect(page.locator("#item-0")).to_contain_text(f"要点：{n_points - 1}/{n_points}")
     expect(page.locator("#item-1")).to_contain_text("超时后作答")
     expect(page.locator("#item-2")).to_contain_text("已跳过")
     expect(page.locator("#item-4")).to_contain_text("通过")
