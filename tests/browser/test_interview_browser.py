@@ -67,8 +67,10 @@ def replace_code(page: Page, code: str) -> None:
     page.keyboard.insert_text(code)
 
 
-def start_interview(page: Page, base: str) -> dict:
+def start_interview(page: Page, base: str, shot_name: str | None = None) -> dict:
     page.goto(f"{base}/interview")
+    if shot_name:
+        shot(page, shot_name)
     page.check("input[name=minutes][value='15']")
     page.click("#start-btn")
     page.wait_for_url(f"{base}/interview/*")
@@ -81,7 +83,7 @@ def test_fifteen_minute_interview_end_to_end(page: Page, interview_server: str) 
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.set_viewport_size({"width": 1280, "height": 900})
     register_in_browser(page, base)
-    state = start_interview(page, base)
+    state = start_interview(page, base, "interview-start-desktop.png")
     kinds = [i["kind"] for i in state["items"]]
     assert kinds == ["question"] * 4 + ["drill"]
 
@@ -153,9 +155,12 @@ def test_fifteen_minute_interview_end_to_end(page: Page, interview_server: str) 
     page.goto(f"{base}/progress")
     expect(page.locator("#iv-count")).to_have_text("1")
     expect(page.locator("#interview-panel")).to_be_visible()
+    if os.environ.get("INTERVIEW_SHOTS"):
+        panel = Path(os.environ["INTERVIEW_SHOTS"]) / "progress-panel-phone.png"
+        page.locator("#interview-panel").screenshot(path=str(panel))
 
     # The session page at phone width, resumed after a reload.
-    state = start_interview(page, base)
+    state = start_interview(page, base, "interview-start-phone.png")
     expect(page.locator("#q-text")).not_to_be_empty()
     page.fill("#q-answer", "ReLU 缓解梯度消失")
     page.click("#q-reveal")
