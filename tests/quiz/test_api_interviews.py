@@ -315,3 +315,45 @@ def test_study_next_is_what_the_session_showed_weak(
     report2 = client.post(f"/api/v1/interviews/{second}/finish", headers=headers).get_json()
     assert [p["id"] for p in report2["previous"]] == [iid, second]
     assert report2["previous"][0]["score"] == report["score"]
+
+
+class FullSandbox:
+    """Stand-in for the runner pool when every slot is busy and the queue is full."""
+
+    def run(self, *args: Any, **kwargs: Any) -> Any:
+        from engine.sandbox import QueueFull
+
+        raise QueueFull(retry_after=7)
+
+
+def skip_to_drill(client: FlaskClient, headers: dict[str, str], clock: Clock) -> tuple[int, Any]:
+    body = start(client, headers, 15)
+    drill = next(i for i in body["items"] if i["kind"] == "drill")
+    for item in body["items"][: drill["index"]]:
+        clock.advance(1)
+        post_item(client, headers, body["id"], item["index"], skip=True)
+    return body["id"], drill
+
+
+def test_a_busy_grader_or_the_rate_limit_loses_no_code(
+    app: Flask, client: FlaskClient, headers: dict[str, str], clock: Clock
+) -> None:
+    iid, drill = skip_to_drill(client, headers, clock)
+    code = get_drill(drill["drill_id"]).solution_code
+    app.config["DRILL_SANDBOX"] = FullSandbox()
+    busy = post_item(client, headers, iid, drill["index"], code=code)
+    assert busy.status_code == 503 and busy.headers["Retry-After"] == "7"
+    assert "不会丢失" in busy.get_json()["error"]
+    kept = state(client, headers, iid)["items"][drill["index"]]
+    assert kept["code"] == code and kept["submits"] == 0 and kept["phase"] == "current"
+
+    app.config["DRILL_SANDBOX"] = None
+    app.config["SUBMISSION_RATE_PER_MINUTE"] = 1
+    first = post_item(client, headers, iid, drill["index"], code="def nope(:\n")
+    assert first.get_json()["submission"]["verdict"] == "syntax_error"
+    limited = post_item(client, headers, iid, drill["index"], code=code)
+    assert limited.status_code == 429 and limited.headers["Retry-After"]
+    assert state(client, headers, iid)["items"][drill["index"]]["code"] == code
+    clock.advance(420)  # the rate limit's minute has passed, and the drill's 7 minutes too
+    late = post_item(client, headers, iid, drill["index"], code=code).get_json()
+    assert late["submission"]["verdict"] == "accepted" and late["late"] is True

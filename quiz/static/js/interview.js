@@ -341,6 +341,12 @@
     }
 
     $("q-reveal").addEventListener("click", () => reveal(false));
+    $("q-answer").addEventListener("keydown", (event) => {
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        reveal(false);
+      }
+    });
     $("q-skip").addEventListener("click", skip);
     $("q-confirm").addEventListener("click", confirmPoints);
     $("d-submit").addEventListener("click", submitCode);
