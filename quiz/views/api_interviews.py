@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Response, current_app, jsonify, url_for
 
-from quiz import interviews
+from quiz import interview_report, interviews
 from quiz.db import db, utcnow
 from quiz.interview import keypoints
 from quiz.models import Interview
@@ -91,7 +91,7 @@ def start() -> tuple[Response, int]:
     warm_keypoints()
     body = {
         "id": interview.id,
-        "items": [interviews.item_brief(i) for i in interview.items],
+        "items": [interview_report.item_brief(i) for i in interview.items],
         "started_at": interview.started_at.isoformat(),
         "ends_at": interview.ends_at.isoformat(),
         "url": url_for("interview.session", interview_id=interview.id),
@@ -104,7 +104,7 @@ def start() -> tuple[Response, int]:
 @bp.get("/interviews")
 @login_required
 def history() -> Response:
-    rows = interviews.history(db.session, api_user().id)
+    rows = interview_report.history(db.session, api_user().id)
     return jsonify({"interviews": [history_json(i) for i in rows]})
 
 
@@ -125,7 +125,7 @@ def history_json(interview: Interview) -> dict[str, Any]:
 @login_required
 def detail(interview_id: int) -> Response:
     interview = interviews.get(db.session, api_user().id, interview_id)
-    return jsonify(interviews.state_json(interview, now=clock()))
+    return jsonify(interview_report.state_json(interview, now=clock()))
 
 
 @bp.post("/interviews/<int:interview_id>/items/<int:index>")
@@ -200,8 +200,10 @@ def _item_body(interview_id: int, index: int, done: Any) -> dict[str, Any]:
     interview = interviews.get(db.session, api_user().id, interview_id)
     now = clock()
     timeline = interviews.slots(interview, now)
-    body = interviews.item_state(done, timeline[index], finished=interview.finished_at is not None)
-    body["next"] = interviews.state_json(interview, now=now)["current"]
+    body = interview_report.item_state(
+        done, timeline[index], finished=interview.finished_at is not None
+    )
+    body["next"] = interview_report.state_json(interview, now=now)["current"]
     body["over"] = interviews.is_over(interview, now)
     return body
 
@@ -212,6 +214,6 @@ def finish(interview_id: int) -> Response:
     session = db.session
     interview = interviews.finish(session, api_user().id, interview_id, now=clock())
     _commit()
-    report = interviews.report_json(session, interview)
+    report = interview_report.report_json(session, interview)
     report["url"] = url_for("interview.report", interview_id=interview.id)
     return jsonify(with_links(report))

@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from quiz import drills, interviews
+from quiz import drills, interview_report, interviews
 from quiz.db import db
 from quiz.interview.plan import LENGTHS, SHAPES
 from quiz.models import Topic
@@ -46,7 +46,7 @@ def start_page() -> str:
         lengths=LENGTHS,
         shapes=SHAPES,
         topics=topics,
-        history=interviews.history(db.session, current_user.id),
+        history=interview_report.history(db.session, current_user.id),
     )
 
 
@@ -87,7 +87,7 @@ def session(interview_id: int) -> str | Response:
     if interview.finished_at is not None:
         return redirect(url_for("interview.report", interview_id=interview.id))
     warm_keypoints()
-    state = interviews.state_json(interview, now=clock())
+    state = interview_report.state_json(interview, now=clock())
     state.update(
         api=url_for("api_interviews.detail", interview_id=interview.id),
         report=url_for("interview.report", interview_id=interview.id),
@@ -108,7 +108,7 @@ def report(interview_id: int) -> str | Response:
     interview = _own(interview_id)
     if interview.finished_at is None:
         return redirect(url_for("interview.session", interview_id=interview.id))
-    data = with_links(interviews.report_json(db.session, interview))
+    data = with_links(interview_report.report_json(db.session, interview))
     previous = [
         {"label": _label(p["finished_at"], p["minutes"]), "score": p["score"], "id": p["id"]}
         for p in data["previous"]

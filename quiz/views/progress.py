@@ -21,7 +21,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from quiz import apkg, backup, interviews, progress
+from quiz import apkg, backup, interview_report, progress
 from quiz.db import db, utcnow
 from quiz.security import csrf
 
@@ -192,7 +192,7 @@ def dashboard() -> str:
 
 def interview_panel(user_id: int) -> dict[str, Any]:
     """The mock-interview panel's figures and its chart (progress.js draws it)."""
-    summary = interviews.summary(db.session, user_id)
+    summary = interview_report.summary(db.session, user_id)
     chart = {
         "type": "bar",
         "max": 100,
