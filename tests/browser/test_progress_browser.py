@@ -207,6 +207,20 @@ def shoot(page: Page, name: str) -> None:
         page.screenshot(path=str(Path(target) / name.replace(".png", "-top.png")))
 
 
+def wait_for_charts(page: Page, selector: str) -> None:
+    """Four canvases and Chart.js loaded.
+
+    Not `wait_for_function`: when it has to poll, it compiles its string with eval, which the
+    page's CSP refuses (a flaky failure under load). `evaluate` runs through the debugger protocol.
+    """
+    expect(page.locator(selector)).to_have_count(4)
+    for _ in range(100):
+        if page.evaluate("!!window.Chart"):
+            return
+        page.wait_for_timeout(50)
+    raise AssertionError("Chart.js never loaded")
+
+
 def test_dashboard_draws_every_chart_with_its_table(page: Page, studied: dict[str, Any]) -> None:
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -215,9 +229,7 @@ def test_dashboard_draws_every_chart_with_its_table(page: Page, studied: dict[st
     page.click("nav >> text=进度")
     expect(page.locator("h1")).to_have_text("学习进度")
     expect(page.locator(".heat.heat-4").first).to_be_attached()
-    page.wait_for_function(
-        "document.querySelectorAll('canvas[data-chart]').length === 4 && !!window.Chart"
-    )
+    wait_for_charts(page, "canvas[data-chart]")
     page.wait_for_timeout(600)  # the bars' entry animation
     assert charts_drawn(page) == 4
     # Each chart's numbers are one keyboard press away: focus a "查看数据" and open it.
@@ -236,7 +248,7 @@ def test_dashboard_at_phone_width_and_in_dark(page: Page, studied: dict[str, Any
     page.set_viewport_size({"width": 390, "height": 844})
     log_in(page, studied["url"])
     page.goto(f"{studied['url']}/progress")
-    page.wait_for_function("!!window.Chart && document.querySelectorAll('canvas').length === 4")
+    wait_for_charts(page, "canvas")
     page.wait_for_timeout(600)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"page scrolls sideways at phone width ({width}px)"
