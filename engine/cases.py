@@ -30,6 +30,9 @@ class Case:
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     hidden: bool = True
     expected: Any = None
+    # A stricter absolute tolerance than the dtype's default (0: purely relative), for cases
+    # that test accuracy where the true values are tiny.
+    atol: float | None = None
 
 
 def _v(name: str, *args: Any, **kwargs: Any) -> Case:
@@ -38,6 +41,10 @@ def _v(name: str, *args: Any, **kwargs: Any) -> Case:
 
 def _h(name: str, *args: Any, **kwargs: Any) -> Case:
     return Case(name, args, kwargs, hidden=True)
+
+
+def _strict(case: Case, atol: float) -> Case:
+    return Case(case.name, case.args, case.kwargs, case.hidden, atol=atol)
 
 
 def _a(values: Any, dtype: Any = np.float64) -> np.ndarray:
@@ -59,6 +66,8 @@ def _sigmoid() -> list[Case]:
         return _rng(1, k)
 
     saturated = r(7).uniform(10, 40, size=10) * r(8).choice([-1.0, 1.0], size=10)
+    # Tiny but normal float64 results (sigma(-700) ~ 1e-304): judged by relative error only.
+    tails = np.concatenate([-r(9).uniform(30, 700, size=8), [-36.5, -100.0, -700.0, 30.0, 700.0]])
     return [
         _v("基本示例", _a([-2.0, -1.0, 0.0, 1.0, 2.0])),
         _v("二维输入", _a([[0.0, 0.5], [-0.5, 3.0]])),
@@ -71,6 +80,7 @@ def _sigmoid() -> list[Case]:
         _h("接近饱和区的输入", saturated),
         _h("float32 输入", r(4).normal(0, 4, size=(5, 6)).astype(F32)),
         _h("较大的数组", r(5).normal(0, 5, size=(100, 100))),
+        _strict(_h("尾部的相对精度", tails), atol=0.0),
     ]
 
 
@@ -123,6 +133,16 @@ def _softmax() -> list[Case]:
 
     big = r(6).normal(1000, 5, size=(3, 4))
     mixed = np.stack([r(8).normal(0, 1, size=5), r(9).normal(1000, 1, size=5)])
+    # Each slice spans far more than exp's range in both directions, with its maximum in the
+    # middle: only the slice maximum works as the shift (not the min, mean, median, first or
+    # last element, nor a global constant).
+    wide = _a(
+        [
+            [-1000.0, 1000.0, -1000.0, -1000.0, 0.0],
+            [-1000.0, -500.0, 1000.0, 999.0, -1000.0],
+            [0.0, -1000.0, 3.0, 2.0, 1.0],
+        ]
+    )
     return [
         _v("一维向量", _a([1.0, 2.0, 3.0])),
         _v("二维输入（按最后一轴）", _a([[1.0, 2.0, 3.0], [1.0, 1.0, 1.0]])),
@@ -139,6 +159,8 @@ def _softmax() -> list[Case]:
         _h("全部相同的值", np.full((2, 5), 3.7)),
         _h("长度为 1 的轴", r(11).normal(size=(4, 1))),
         _h("float32 输入", r(12).normal(0, 3, size=(4, 6)).astype(F32)),
+        _h("每行跨越 ±1000", wide),
+        _h("每列跨越 ±1000（axis=0）", wide.T.copy(), axis=0),
     ]
 
 
@@ -361,7 +383,22 @@ def _batchnorm_forward() -> list[Case]:
         _h("较大的 batch", *_bn_inputs(10, 256, 8)),
         _h("均值远离 0 的输入", *_bn_inputs(11, 10, 4, offset=100.0)),
         _h("float32 输入", *(a.astype(F32) for a in _bn_inputs(12, 8, 4))),
+        _h("float32、均值大而方差小", *_small_var32(_bn_inputs(14, 16, 4), mean=8.0)),
     ]
+
+
+def _small_var32(
+    inputs: tuple[np.ndarray, ...], mean: float, axis: int = 0
+) -> tuple[np.ndarray, ...]:
+    """float32 inputs whose x has the given mean and a standard deviation of 0.1 along `axis`.
+
+    The one-pass variance E[x^2] - E[x]^2 then loses about (mean / std)^2 * 6e-8 of relative
+    accuracy (~10x the float32 tolerance); the two-pass variance (x - mean)^2 and PyTorch stay
+    within a third of it. A larger mean would push even float32 two-pass results past it.
+    """
+    x = inputs[0]
+    x = mean + 0.1 * (x - x.mean(axis=axis, keepdims=True)) / x.std(axis=axis, keepdims=True)
+    return tuple(a.astype(F32) for a in (x, *inputs[1:]))
 
 
 def _bn_grad_inputs(k: int, n: int, d: int, offset: float = 0.0) -> tuple[np.ndarray, ...]:
@@ -434,6 +471,7 @@ def _layernorm_forward() -> list[Case]:
         _h("方差很小的行", *_ln_inputs(8, (4, 6), scale=1e-3)),
         _h("数值尺度很大", *_ln_inputs(9, (3, 5), scale=1e3)),
         _h("float32 输入", *(a.astype(F32) for a in _ln_inputs(10, (4, 6)))),
+        _h("float32、均值大而方差小", *_small_var32(_ln_inputs(14, (4, 16)), mean=12.0, axis=-1)),
     ]
 
 
@@ -521,7 +559,7 @@ def get_cases(drill_id: str) -> tuple[Case, ...]:
             *(np.array(a) if isinstance(a, np.ndarray) else a for a in args),
             **{k: np.array(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()},
         )
-        prepared.append(Case(case.name, args, kwargs, case.hidden, _frozen(expected)))
+        prepared.append(Case(case.name, args, kwargs, case.hidden, _frozen(expected), case.atol))
     # Visible examples come first so that "run" mode is a prefix of "submit".
     prepared.sort(key=lambda c: c.hidden)
     return tuple(prepared)

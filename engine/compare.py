@@ -18,7 +18,7 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -41,12 +41,17 @@ class Comparison:
     detail: str = ""
     max_abs_error: float | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    label: str = ""  # the part of a tuple result the messages start with ("dw1 ")
+    kind: str = ""  # "nonfinite" for NaN/inf where the reference is finite
 
 
-def compare(expected: Any, got: Any, names: Sequence[str] = ()) -> Comparison:
+def compare(
+    expected: Any, got: Any, names: Sequence[str] = (), *, atol: float | None = None
+) -> Comparison:
     """Compare a decoded submission output with the reference output.
 
-    `names` label the elements of a tuple result (e.g. ("dx", "dw", "db")) in the messages.
+    `names` label the elements of a tuple result (e.g. ("dx", "dw", "db")) in the messages;
+    `atol` replaces the dtype's absolute tolerance (a case about accuracy in the tails).
     """
     if isinstance(expected, tuple):
         label = "返回值"
@@ -61,7 +66,7 @@ def compare(expected: Any, got: Any, names: Sequence[str] = ()) -> Comparison:
         if len(got) != len(expected):
             return _fail(f"{label}应为{want}，实际返回了 {len(got)} 个元素的元组")
         results = [
-            _compare_leaf(e, g, f"{names[i]} " if i < len(names) else f"返回值[{i}] ")
+            _compare_leaf(e, g, f"{names[i]} " if i < len(names) else f"返回值[{i}] ", atol)
             for i, (e, g) in enumerate(zip(expected, got, strict=True))
         ]
         errors = [r.max_abs_error for r in results if r.max_abs_error is not None]
@@ -71,12 +76,26 @@ def compare(expected: Any, got: Any, names: Sequence[str] = ()) -> Comparison:
             return Comparison(True, max_abs_error=max(errors, default=None), notes=notes)
         return Comparison(
             False,
-            summary="；".join(r.summary for r in failed),
-            detail="\n".join(r.detail for r in failed),
+            summary="；".join(_merge_labels(failed, [r.summary for r in failed])),
+            detail="\n".join(_merge_labels(failed, [r.detail for r in failed])),
             max_abs_error=max(errors, default=None),
             notes=notes,
         )
-    return _compare_leaf(expected, got, "返回值")
+    return _compare_leaf(expected, got, "返回值", atol)
+
+
+def _merge_labels(failed: Sequence[Comparison], texts: Sequence[str]) -> list[str]:
+    """One message per distinct problem: parts that fail the same way ("dw1 含 NaN…",
+    "db1 含 NaN…") become one message naming them all."""
+    groups: dict[str, tuple[list[str], str]] = {}
+    for result, text in zip(failed, texts, strict=True):
+        label = result.label
+        rest = text[len(label) :] if label and text.startswith(label) else text
+        # NaN details name a position each; the problem is the same, keep the first example.
+        key = "nonfinite" if result.kind == "nonfinite" else rest
+        labels, kept = groups.setdefault(key, ([], rest))
+        labels.append(label.strip())
+    return ["、".join(labels) + " " + rest for labels, rest in groups.values()]
 
 
 def _fail(
@@ -115,7 +134,11 @@ def _float_precision(value: Any) -> int | None:
     return None
 
 
-def _compare_leaf(expected: Any, got: Any, label: str) -> Comparison:
+def _compare_leaf(expected: Any, got: Any, label: str, atol: float | None = None) -> Comparison:
+    return replace(_leaf(expected, got, label, atol), label=label)
+
+
+def _leaf(expected: Any, got: Any, label: str, atol: float | None) -> Comparison:
     exp = np.asarray(expected)  # the reference's own value: trusted
     scalar = exp.ndim == 0
     if scalar:
@@ -155,12 +178,15 @@ def _compare_leaf(expected: Any, got: Any, label: str) -> Comparison:
             f"返回更高精度的 {got_dtype} 也接受，按 {FLOAT_NAMES[ref_size]} 的容差"
             f"（rtol={rtol:g}, atol={atol:g}）比较。",
         )
-    result = _compare_values(exp, np.asarray(got, dtype=np.float64), label, ref_size)
-    return Comparison(result.ok, result.summary, result.detail, result.max_abs_error, notes)
+    result = _compare_values(exp, np.asarray(got, dtype=np.float64), label, ref_size, atol)
+    return replace(result, notes=notes)
 
 
-def _compare_values(exp: np.ndarray, got: np.ndarray, label: str, ref_size: int) -> Comparison:
+def _compare_values(
+    exp: np.ndarray, got: np.ndarray, label: str, ref_size: int, atol_override: float | None
+) -> Comparison:
     rtol, atol = TOLERANCES[ref_size]
+    atol = atol if atol_override is None else atol_override
     e = exp.astype(np.float64)
     finite = np.isfinite(e)
     both = finite & np.isfinite(got)
@@ -175,20 +201,37 @@ def _compare_values(exp: np.ndarray, got: np.ndarray, label: str, ref_size: int)
     nonfinite = finite & ~np.isfinite(got)
     if nonfinite.any():
         at = _first(nonfinite)
-        return _fail(
-            f"{label}含 NaN 或 inf，而参考结果是有限值（常见原因：exp 溢出或 0/0，需要数值稳定的写法）",
-            f"{label}在{_where(at)}为 {_fmt(got[at])}，参考结果为有限值 {_fmt(e[at])}；"
-            "常见原因：exp 溢出或 0/0，需要数值稳定的写法",
-            max_abs,
+        count = int(nonfinite.sum())
+        every = "全部" if count == e.size else f"{e.size} 个元素中有 {count} 个"
+        return replace(
+            _fail(
+                f"{label}含 NaN 或 inf，而参考结果是有限值（常见原因：exp 溢出或 0/0，需要数值稳定的写法）",
+                f"{label}含 NaN 或 inf（{every}），而参考结果是有限值；例如{_where(at)}为 "
+                f"{_fmt(got[at])}，参考结果为 {_fmt(e[at])}。常见原因：exp 溢出或 0/0，需要数值稳定的写法",
+                max_abs,
+            ),
+            kind="nonfinite",
         )
 
     bad = ~close
     at = _first(bad)
-    rel = np.divide(diff, np.abs(e), out=np.zeros_like(diff), where=both & (e != 0))
     count = int(bad.sum())
+    allowed = atol + rtol * np.abs(e)
+    worst = 0.0
+    if np.all(allowed[bad] > 0):
+        with np.errstate(over="ignore"):  # a huge error over a tiny tolerance is just "huge"
+            worst = float(np.max(diff[bad] / allowed[bad], initial=0.0))
+    times = f"（容差的 {worst:.3g} 倍）" if worst > 1 else ""
+    # A relative error only means something where the expected value is not (nearly) 0.
+    meaningful = bad & both & (np.abs(e) > max(atol, 1e-300))
+    if meaningful.any():
+        rel = float((diff[meaningful] / np.abs(e[meaningful])).max())
+        relative = f"，最大相对误差 {rel:.3g}"
+    else:
+        relative = "；超出容差的位置期望值都是 0（或接近 0），只看绝对误差"
     detail = (
         f"{label}数值不符：{e.size} 个元素中有 {count} 个超出容差（rtol={rtol:g}, atol={atol:g}）；"
-        f"最大绝对误差 {max_abs:.3g}，最大相对误差 {float(rel.max(initial=0.0)):.3g}；"
+        f"最大绝对误差 {max_abs:.3g}{times}{relative}；"
         f"首个不符的{_where(at)}：期望 {_fmt(e[at])}，得到 {_fmt(got[at])}"
     )
     return _fail(f"{label}数值不符（超出容差 rtol={rtol:g}, atol={atol:g}）", detail, max_abs)
@@ -209,7 +252,8 @@ def _where(index: tuple[int, ...]) -> str:
 
 
 def _fmt(x: Any) -> str:
-    return f"{float(x):.8g}"
+    # Ten significant digits: a difference in the sixth digit must not look like rounding.
+    return f"{float(x):.10g}"
 
 
 # ---------------------------------------------------------------------------------------------

@@ -103,6 +103,7 @@ class GradeResult:
     message: str = ""  # one Chinese sentence summarising the verdict
     sandboxed: bool = True
     mode: Mode = "submit"
+    diagnosis: dict[str, Any] | None = None  # engine.diagnosis: the mistake, when it is known
 
     @property
     def accepted(self) -> bool:
@@ -120,6 +121,7 @@ class GradeResult:
             "message": self.message,
             "sandboxed": self.sandboxed,
             "mode": self.mode,
+            "diagnosis": self.diagnosis,
         }
 
 
@@ -168,6 +170,7 @@ def grade(
     ]
     verdict = _verdict(outcome, tests)
     passed = sum(t.status == "passed" for t in tests)
+    diagnosis = _diagnose(drill, cases, outcome, verdict)
     return GradeResult(
         drill=drill.id,
         verdict=verdict,
@@ -179,7 +182,23 @@ def grade(
         message=_summary(drill, verdict, outcome, tests, mode),
         sandboxed=outcome.sandboxed,
         mode=mode,
+        diagnosis=diagnosis,
     )
+
+
+def _diagnose(
+    drill: Drill, cases: list[Case], outcome: RunOutcome, verdict: Verdict
+) -> dict[str, Any] | None:
+    """Name the mistake behind a wrong answer (never an accepted one); None when unsure."""
+    if verdict != "wrong_answer":
+        return None
+    from engine.diagnosis import diagnose
+
+    try:
+        found = diagnose(drill, cases, outcome.calls)
+    except Exception:  # feedback is a bonus: it must never cost the learner the verdict
+        return None
+    return found.to_dict() if found else None
 
 
 def _call(case: Case) -> Call:
@@ -230,7 +249,7 @@ def _judge(drill: Drill, case: Case, call: CallOutcome, run: RunOutcome) -> Case
 
     if not hidden:
         result.got = _render_got(drill, call.value)
-    comparison = compare(case.expected, call.value, drill.returns)
+    comparison = compare(case.expected, call.value, drill.returns, atol=case.atol)
     result.max_abs_error = None if hidden else comparison.max_abs_error
     mutated = mutated_arguments(
         drill.params, case.args, case.kwargs, call.args_after, call.kwargs_after

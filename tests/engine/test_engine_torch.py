@@ -95,6 +95,7 @@ def test_reference_matches_torch(drill_id: str) -> None:
         for ours, theirs in zip(expected, got, strict=True):
             ours = np.asarray(ours)
             rtol, atol = TOLERANCES[ours.dtype.itemsize]
+            atol = atol if case.atol is None else case.atol
             theirs = theirs.detach().numpy() if hasattr(theirs, "detach") else theirs
             np.testing.assert_allclose(
                 ours, theirs, rtol=rtol, atol=atol, err_msg=f"{drill_id} / {case.name}"
