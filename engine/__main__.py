@@ -95,6 +95,9 @@ def _print_report(data: dict[str, Any]) -> None:
         f"{data['time_ms']:.0f} ms{'' if data['sandboxed'] else ', 未隔离运行'})"
     )
     print(data["message"])
+    if data.get("diagnosis"):
+        print(f"诊断：{data['diagnosis']['title']}")
+        print(f"  {data['diagnosis']['detail']}")
     for test in data["tests"]:
         mark = _STATUS_MARKS.get(test["status"], "?")
         tag = "（隐藏）" if test["hidden"] else ""

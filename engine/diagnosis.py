@@ -38,9 +38,7 @@ class Diagnosis:
         return {"id": self.id, "title": self.title, "detail": self.detail, "section": self.section}
 
 
-def diagnose(
-    drill: Drill, cases: Sequence[Case], calls: Sequence[CallOutcome]
-) -> Diagnosis | None:
+def diagnose(drill: Drill, cases: Sequence[Case], calls: Sequence[CallOutcome]) -> Diagnosis | None:
     """The diagnosis of a wrong answer whose every call returned a value; None when unsure."""
     if not cases or any(c.status != "ok" for c in calls):
         return None
@@ -61,26 +59,30 @@ def diagnose(
 # ---------------------------------------------------------------------------------------------
 
 _NO_OUTPUT = object()
-_OUTPUTS: dict[str, tuple[Any, ...]] = {}
+_OUTPUTS: dict[str, tuple[tuple[Any, ...], ...]] = {}
 
 
-def _outputs(mistake: Mistake) -> tuple[Any, ...]:
-    """The mistake's output on every case of its drill (cached: the cases never change)."""
+def _outputs(mistake: Mistake) -> tuple[tuple[Any, ...], ...]:
+    """Each spelling's output on every case of the drill (cached: the cases never change)."""
     cached = _OUTPUTS.get(mistake.id)
     if cached is None:
-        cached = tuple(_run(mistake, case) for case in get_cases(mistake.drill))
+        cases = get_cases(mistake.drill)
+        cached = tuple(
+            tuple(_run(function, case) for case in cases)
+            for function in (mistake.compute, *mistake.variants)
+        )
         _OUTPUTS[mistake.id] = cached
     return cached
 
 
-def _run(mistake: Mistake, case: Case) -> Any:
+def _run(function: Any, case: Case) -> Any:
     def copy(v: Any) -> Any:
         return np.array(v) if isinstance(v, np.ndarray) else v
 
     try:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return mistake.compute(
+            return function(
                 *(copy(a) for a in case.args), **{k: copy(v) for k, v in case.kwargs.items()}
             )
     except Exception:  # a mistaken formula may not even apply to some inputs (shapes)
@@ -98,25 +100,37 @@ def _catalogue_match(
         set(mutated_arguments(drill.params, c.args, c.kwargs, call.args_after, call.kwargs_after))
         for c, call in zip(cases, calls, strict=True)
     ]
-    found = []
-    for mistake in mistakes_for(drill.id):
-        outputs = _outputs(mistake)
-        produced = [outputs[p] for p in positions]  # type: ignore[index]
-        if any(o is _NO_OUTPUT for o in produced):
-            continue
-        if not all(
-            agree(o, call.value, c.expected, c.atol)
-            for o, call, c in zip(produced, calls, cases, strict=True)
-        ):
-            continue
-        if mistake.mutates:
-            changed = set().union(*mutated)
-            if not changed or not changed <= set(mistake.mutates):
-                continue
-        elif all(agree(o, c.expected, c.expected, c.atol) for o, c in zip(produced, cases)):
-            continue  # indistinguishable from the reference on these tests: not the cause
-        found.append(mistake)
+    found = [
+        mistake
+        for mistake in mistakes_for(drill.id)
+        if any(
+            _explains(mistake, [outputs[p] for p in positions], cases, calls, mutated)  # type: ignore[index]
+            for outputs in _outputs(mistake)
+        )
+    ]
     return found[0] if len(found) == 1 else None
+
+
+def _explains(
+    mistake: Mistake,
+    produced: list[Any],
+    cases: Sequence[Case],
+    calls: Sequence[CallOutcome],
+    mutated: list[set[str]],
+) -> bool:
+    """Whether this spelling of the mistake reproduces the submission on every test."""
+    if any(o is _NO_OUTPUT for o in produced):
+        return False
+    if not all(
+        agree(o, call.value, c.expected, c.atol)
+        for o, call, c in zip(produced, calls, cases, strict=True)
+    ):
+        return False
+    if mistake.mutates:
+        changed = set().union(*mutated)
+        return bool(changed) and changed <= set(mistake.mutates)
+    # Indistinguishable from the reference on these tests: then it is not the cause.
+    return not all(agree(o, c.expected, c.expected, c.atol) for o, c in zip(produced, cases))
 
 
 def agree(a: Any, b: Any, expected: Any, atol: float | None = None) -> bool:

@@ -47,7 +47,7 @@ def generic_diagnosis(
     leaves = [leaf for case, call in failing for leaf in _failing_leaves(drill, case, call.value)]
     if not leaves:
         return None
-    for check in (_structure, _nonfinite):
+    for check in (_structure, _nonfinite, _tiny):
         found = check(leaves)
         if found:
             return found
@@ -55,7 +55,7 @@ def generic_diagnosis(
         found = check(drill, [c for c, _ in failing], [c for c, _ in passing])
         if found:
             return found
-    for check in (_at_zero, _sign, _factor, _transposed, _tiny):
+    for check in (_at_zero, _sign, _factor, _transposed):
         found = check(leaves)
         if found:
             return found
@@ -87,8 +87,8 @@ def _array(value: Any) -> np.ndarray | None:
     return value if type(value) is np.ndarray else None
 
 
-def _visible(leaves: Sequence[_Leaf]) -> bool:
-    return all(not leaf.case.hidden for leaf in leaves)
+def _any_visible(leaves: Sequence[_Leaf]) -> bool:
+    return any(not leaf.case.hidden for leaf in leaves)
 
 
 # ---- structure -------------------------------------------------------------------------------
@@ -97,7 +97,11 @@ def _visible(leaves: Sequence[_Leaf]) -> bool:
 def _structure(leaves: Sequence[_Leaf]) -> Found | None:
     arrays = [(leaf, _array(leaf.got)) for leaf in leaves]
     if any(leaf.got is None for leaf in leaves):
-        return ("no_return", "函数没有返回结果", "至少有一个测试得到了 None：检查每条分支最后是否都 return 了结果。")
+        return (
+            "no_return",
+            "函数没有返回结果",
+            "至少有一个测试得到了 None：检查每条分支最后是否都 return 了结果。",
+        )
     if any(a is None for _, a in arrays):
         return None
     shapes = [(leaf, a) for leaf, a in arrays if a is not None and a.shape != leaf.expected.shape]
@@ -109,6 +113,17 @@ def _structure(leaves: Sequence[_Leaf]) -> Found | None:
                 f"{who}形状是期望形状的转置".strip(),
                 "梯度与对应的参数同形。按形状推导矩阵乘法的顺序：(D, N) 乘 (N, M) 得到 (D, M)，"
                 "哪个矩阵需要转置、放在左边还是右边，由形状唯一确定。",
+            )
+        if all(
+            a.size == leaf.expected.size
+            and [n for n in a.shape if n != 1] == [n for n in leaf.expected.shape if n != 1]
+            for leaf, a in shapes
+        ):
+            return (
+                "unit_dims",
+                f"{who}多了（或少了）长度为 1 的维度".strip(),
+                "数值的个数对，但形状里多了或少了长度为 1 的轴：归约时用了 keepdims=True 却直接返回，"
+                "或者返回前没有把结果整理成题目要求的形状。",
             )
         if all(a.ndim < leaf.expected.ndim for leaf, a in shapes):
             return (
@@ -136,7 +151,9 @@ def _structure(leaves: Sequence[_Leaf]) -> Found | None:
             "返回数值本身，并让 dtype 跟随输入。",
         )
     small = [
-        leaf for leaf, a in arrays if a is not None and a.dtype.itemsize < leaf.expected.dtype.itemsize
+        leaf
+        for leaf, a in arrays
+        if a is not None and a.dtype.itemsize < leaf.expected.dtype.itemsize
     ]
     if small and len(small) == len(leaves):
         return (
@@ -292,8 +309,11 @@ def _sign(leaves: Sequence[_Leaf]) -> Found | None:
 
 
 def _ratio(e: np.ndarray, g: np.ndarray) -> float | None:
-    denom = float(np.dot(e.ravel(), e.ravel()))
-    return float(np.dot(g.ravel(), e.ravel())) / denom if denom > 0 else None
+    scale = float(np.abs(e).max(initial=0.0))  # keeps the dot products finite (1e300 inputs)
+    if scale == 0:
+        return None
+    es, gs = e.ravel() / scale, g.ravel() / scale
+    return float(np.dot(gs, es) / np.dot(es, es))
 
 
 def _factor(leaves: Sequence[_Leaf]) -> Found | None:
@@ -326,7 +346,8 @@ def _factor(leaves: Sequence[_Leaf]) -> Found | None:
         )
     if max(ratios) - min(ratios) > 1e-6 * max(abs(r) for r in ratios):
         return None
-    shown = f"（约为 {ratios[0]:.6g} 倍）" if _visible(leaves) else ""
+    # The same factor on every test: quoting it is safe once a visible test shows it.
+    shown = f"（约为 {ratios[0]:.6g} 倍）" if _any_visible(leaves) else ""
     return (
         "constant_factor",
         f"{who}与期望值相差一个常数倍{shown}".strip(),
@@ -361,8 +382,9 @@ def _tiny(leaves: Sequence[_Leaf]) -> Found | None:
     return (
         "tiny_values",
         "只在真实值极小的位置相对误差过大：有效数字被相减抵消",
-        "结果极小（例如 1e−14 以下）的位置，答案只剩舍入误差甚至是 0。常见原因是“1 减去一个"
-        "非常接近 1 的数”。改用不做这种减法的等价公式，让小结果直接由小量计算出来。",
+        "结果极小（例如 1e−14 以下）的位置，答案只剩舍入误差甚至是 0，或者被截断成了别的小数。"
+        "常见原因：“1 减去一个非常接近 1 的数”，或把输入裁剪（clip）到了有限范围。改用不做这种减法、"
+        "也不截断输入的等价公式，让小结果直接由小量计算出来。",
     )
 
 

@@ -15,7 +15,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from textwrap import dedent
 from typing import Any
 
@@ -32,6 +32,7 @@ class Mistake:
     mutates: tuple[str, ...] = ()
     topic: str | None = None  # the notes section it links to; None: the drill's own
     section: str | None = None
+    variants: tuple[Callable[..., Any], ...] = ()  # other spellings of the same slip
 
     def anchor(self) -> str:
         """The notes anchor (section id on the topic page) this mistake links to."""
@@ -62,6 +63,19 @@ def mistake(
             Mistake(f"{drill}.{key}", drill, title, text, function, mutates, topic, section)
         )
         return function
+
+    return register
+
+
+def variant(mistake_id: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register the decorated function as another way of making an already listed mistake."""
+
+    def register(function: Callable[..., Any]) -> Callable[..., Any]:
+        for i, entry in enumerate(_REGISTRY):
+            if entry.id == mistake_id:
+                _REGISTRY[i] = replace(entry, variants=(*entry.variants, function))
+                return function
+        raise KeyError(mistake_id)
 
     return register
 

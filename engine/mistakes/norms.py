@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine import reference as ref
-from engine.mistakes import mistake
+from engine.mistakes import mistake, variant
 
 Array = np.ndarray
 
@@ -14,7 +14,9 @@ def _one_pass_var(x: Array, axis: int) -> Array:
     return np.mean(x**2, axis=axis, keepdims=True) - np.mean(x, axis=axis, keepdims=True) ** 2
 
 
-def _normalise(x: Array, axis: int, *, ddof: int = 0, eps: float = 1e-5, where: str = "in") -> Array:
+def _normalise(
+    x: Array, axis: int, *, ddof: int = 0, eps: float = 1e-5, where: str = "in"
+) -> Array:
     mean = x.mean(axis=axis, keepdims=True)
     if where == "one_pass":
         return (x - mean) / np.sqrt(_one_pass_var(x, axis) + eps)
@@ -45,7 +47,9 @@ def _bn(
     eval_batch: bool = False,
 ) -> tuple[Array, Array, Array]:
     if not training and not eval_batch:
-        return ref.batchnorm_forward(x, gamma, beta, running_mean, running_var, momentum, eps, False)
+        return ref.batchnorm_forward(
+            x, gamma, beta, running_mean, running_var, momentum, eps, False
+        )
     out = gamma * _normalise(x, axis, ddof=ddof, eps=eps, where=where) + beta
     if not training:
         return out, running_mean.copy(), running_var.copy()
@@ -94,6 +98,26 @@ _bn_entry(
     但它超出容差，而且方差很小时差别会变得明显。""",
     where="out",
 )
+
+
+@variant("batchnorm_forward.eps_outside_sqrt")
+def _bn_eps_outside_everywhere(
+    x: Array,
+    gamma: Array,
+    beta: Array,
+    running_mean: Array,
+    running_var: Array,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+    training: bool = True,
+) -> tuple[Array, Array, Array]:
+    """The same slip in the eval branch too."""
+    if training:
+        return _bn(x, gamma, beta, running_mean, running_var, momentum, eps, True, where="out")
+    out = gamma * (x - running_mean) / (np.sqrt(running_var) + eps) + beta
+    return out, running_mean.copy(), running_var.copy()
+
+
 _bn_entry(
     "eval_batch_stats",
     "eval 模式仍然用当前 batch 的统计量",
@@ -151,7 +175,9 @@ def _norm_backward(
     dxhat = dout * gamma if gamma_in_dx else dout
     m = x.shape[axis]
     mean_term = dxhat.sum(axis=axis, keepdims=True) if paths in ("both", "mean") else 0
-    var_term = xhat * (dxhat * xhat).sum(axis=axis, keepdims=True) if paths in ("both", "var") else 0
+    var_term = (
+        xhat * (dxhat * xhat).sum(axis=axis, keepdims=True) if paths in ("both", "var") else 0
+    )
     dx = inv_std / m * (m * dxhat - mean_term - var_term)
     return dx, (x if dgamma_from_x else xhat)
 
@@ -275,6 +301,13 @@ _ln_entry(
     """LN 对每个样本独立地在特征维（最后一轴）上求均值和方差，所以与 batch 大小无关；
     沿第 0 轴统计的是 BN。""",
     axis=0,
+)
+_ln_entry(
+    "axis_one",
+    "统计轴写死成第 1 轴：三维以上的输入错了",
+    """对 (N, D) 的输入，第 1 轴恰好是最后一轴；但 (B, T, D) 的特征维是第 2 轴。
+    LN 总是在最后一轴上统计，用负数下标表示它，才能处理任意秩的输入。""",
+    axis=1,
 )
 _ln_entry(
     "unbiased",

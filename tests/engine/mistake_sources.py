@@ -30,12 +30,14 @@ SOURCES: dict[str, str] = {
     "relu.np_max": H + "def relu(x):\n    return np.max(x, 0)\n",
     "relu.leaky": H + "def relu(x):\n    return np.where(x > 0, x, x * 0.01)\n",
     # ---- leaky_relu
-    "leaky_relu.max_form": H + "def leaky_relu(x, alpha=0.01):\n    return np.maximum(alpha * x, x)\n",
+    "leaky_relu.max_form": H
+    + "def leaky_relu(x, alpha=0.01):\n    return np.maximum(alpha * x, x)\n",
     "leaky_relu.fixed_alpha": H
     + "def leaky_relu(x, alpha=0.01):\n    out = x.copy()\n    out[x <= 0] *= 0.01\n    return out\n",
     "leaky_relu.plain_relu": H
     + "def leaky_relu(x, alpha=0.01):\n    return np.where(x > 0, x, 0.0 * x)\n",
-    "leaky_relu.swapped": H + "def leaky_relu(x, alpha=0.01):\n    return np.where(x > 0, alpha * x, x)\n",
+    "leaky_relu.swapped": H
+    + "def leaky_relu(x, alpha=0.01):\n    return np.where(x > 0, alpha * x, x)\n",
     "leaky_relu.in_place": "def leaky_relu(x, alpha=0.01):\n    x[x < 0] *= alpha\n    return x\n",
     # ---- softmax
     "softmax.no_shift": H
@@ -80,8 +82,10 @@ SOURCES: dict[str, str] = {
     # ---- relu_backward
     "relu_backward.ge_zero": "def relu_backward(dout, x):\n    return dout * (x >= 0)\n",
     "relu_backward.no_mask": "def relu_backward(dout, x):\n    return dout.copy()\n",
-    "relu_backward.mask_only": H + "def relu_backward(dout, x):\n    return (x > 0).astype(float)\n",
-    "relu_backward.mask_by_dout": H + "def relu_backward(dout, x):\n    return np.maximum(dout, 0)\n",
+    "relu_backward.mask_only": H
+    + "def relu_backward(dout, x):\n    return (x > 0).astype(float)\n",
+    "relu_backward.mask_by_dout": H
+    + "def relu_backward(dout, x):\n    return np.maximum(dout, 0)\n",
     "relu_backward.in_place": "def relu_backward(dout, x):\n    dout[x <= 0] = 0\n    return dout\n",
     # ---- linear_backward
     "linear_backward.db_mean": "def linear_backward(dout, x, w, b):\n"
@@ -386,3 +390,8 @@ SOURCES |= {
     + "    mu = x.mean(-1, keepdims=True)\n    var = (x * x).mean(-1, keepdims=True) - mu * mu\n"
     + "    return gamma * (x - mu) / np.sqrt(var + eps) + beta\n",
 }
+SOURCES["layernorm_forward.axis_one"] = (
+    _LN
+    + "    mu = x.mean(axis=1, keepdims=True)\n    var = x.var(axis=1, keepdims=True)\n"
+    + "    return gamma * (x - mu) / np.sqrt(var + eps) + beta\n"
+)

@@ -58,7 +58,8 @@ def test_grade_json_accepted_exits_0(answers: dict[str, Path]) -> None:
         "stdout",
         "sandboxed",
     } <= set(data)
-    assert data["verdict"] == "accepted" and data["passed"] == data["total"] == 15
+    assert data["verdict"] == "accepted" and data["passed"] == data["total"] == 17
+    assert data["diagnosis"] is None
     for test in data["tests"]:
         assert {"name", "status", "hidden", "message"} <= set(test)
 
@@ -67,6 +68,15 @@ def test_grade_wrong_answer_exits_1_with_a_readable_report(answers: dict[str, Pa
     result = engine("grade", "softmax", str(answers["bad"]))
     assert result.returncode == 1
     assert "wrong_answer" in result.stdout and "大输入数值稳定性" in result.stdout
+    assert "诊断：没有先减去最大值" in result.stdout
+
+
+def test_grade_json_names_the_mistake(answers: dict[str, Path]) -> None:
+    result = engine("grade", "softmax", str(answers["bad"]), "--json")
+    data = json.loads(result.stdout)
+    assert result.returncode == 1
+    assert set(data["diagnosis"]) == {"id", "title", "detail", "section"}
+    assert data["diagnosis"]["id"] == "softmax.no_shift"
 
 
 def test_grade_run_mode_uses_only_visible_examples(answers: dict[str, Path]) -> None:
