@@ -130,7 +130,8 @@ def _explains(
         changed = set().union(*mutated)
         return bool(changed) and changed <= set(mistake.mutates)
     # Indistinguishable from the reference on these tests: then it is not the cause.
-    return not all(agree(o, c.expected, c.expected, c.atol) for o, c in zip(produced, cases))
+    pairs = zip(produced, cases, strict=True)
+    return not all(agree(o, c.expected, c.expected, c.atol) for o, c in pairs)
 
 
 def agree(a: Any, b: Any, expected: Any, atol: float | None = None) -> bool:
