@@ -25,7 +25,9 @@ from quiz.models import (
     Draft,
     DrillProgress,
     ReviewLog,
+    Section,
     Submission,
+    Topic,
     UserSettings,
 )
 from quiz.rendering import render_markdown
@@ -153,6 +155,16 @@ def drill_cards(session: Session) -> dict[str, Card]:
     """The review card of each drill (content sync attaches it to the section it practises)."""
     cards = session.scalars(select(Card).where(Card.kind == "drill", Card.retired.is_(False)))
     return {c.drill_id: c for c in cards if c.drill_id}
+
+
+def section_topics(session: Session) -> dict[str, str]:
+    """Each live notes section's anchor and the slug of its topic page (to link diagnoses)."""
+    rows = session.execute(
+        select(Section.slug, Topic.slug)
+        .join(Topic, Section.topic_id == Topic.id)
+        .where(Section.retired.is_(False), Topic.retired.is_(False))
+    )
+    return {section: topic for section, topic in rows}
 
 
 def drill_card(session: Session, drill_id: str) -> Card | None:
@@ -568,6 +580,8 @@ def submission_json(submission: Submission) -> dict[str, Any]:
         **submission_summary(submission),
         "tests": result.get("tests", []),
         "stdout": result.get("stdout", ""),
+        # The grader's named mistake (engine.diagnosis), or None; older results have none.
+        "diagnosis": result.get("diagnosis"),
         "sandboxed": submission.sandboxed,
         "code": submission.code,
     }

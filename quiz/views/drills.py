@@ -50,6 +50,11 @@ def drill(drill_id: str) -> str:
         "progress": drills.progress_json(session, user_id, drill_id, now=now),
         "api": url_for("api_drills.drill_detail", drill_id=drill.id),
         "submissionApi": url_for("api_drills.submission_detail", submission_id=0)[:-1],
+        # Where a diagnosis's notes anchor points: {section anchor: topic page URL}.
+        "notes": {
+            section: url_for("notes.topic", slug=topic)
+            for section, topic in drills.section_topics(session).items()
+        },
     }
     return render_template(
         "drills/drill.html",

@@ -327,6 +327,60 @@
     runBtn.addEventListener("click", () => grade("run"));
     submitBtn.addEventListener("click", () => grade("submit"));
 
+    // The submission's line a traceback points at: visible tests give the frame, hidden ones
+    // only "（第 N 行）".
+    function errorLine(message) {
+      const frames = Array.from(String(message || "").matchAll(/File "<submission>", line (\d+)/g));
+      if (frames.length) return Number(frames[frames.length - 1][1]);
+      const hidden = String(message || "").match(/（第 (\d+) 行）/);
+      return hidden ? Number(hidden[1]) : null;
+    }
+
+    // Select the whole line in the editor (shown even when it is not focused) and scroll to it.
+    function markLine(n, focus) {
+      const view = editor.view;
+      if (!view || !n || n < 1 || n > view.state.doc.lines) return;
+      const line = view.state.doc.line(n);
+      view.dispatch({ selection: { anchor: line.from, head: line.to }, scrollIntoView: true });
+      if (focus) view.focus();
+    }
+
+    function diagnosisBox(d) {
+      if (!d || !d.title) return null;
+      const page = d.section && S.notes ? S.notes[d.section] : null;
+      return h(
+        "aside",
+        { class: "diagnosis", id: "diagnosis", "aria-labelledby": "diagnosis-title" },
+        h("p", { class: "diagnosis-kicker", text: "问题可能在这里" }),
+        h("p", { class: "diagnosis-title", id: "diagnosis-title" }, h("strong", { text: d.title })),
+        d.detail ? h("p", { class: "diagnosis-detail", text: d.detail }) : null,
+        page ? h("p", { class: "diagnosis-link" }, h("a", { href: `${page}#${d.section}`, text: "去笔记复习这一节 →" })) : null,
+      );
+    }
+
+    function messageCell(t) {
+      const cell = h("td", { class: "test-message", "data-label": "信息" });
+      if (t.status === "passed" && t.message === "通过") {
+        cell.append(h("span", { class: "muted", text: "通过" }));
+        return cell;
+      }
+      if (t.status === "error" && t.message) {
+        cell.append(h("pre", { class: "traceback" }, h("code", { text: t.message })));
+        const line = errorLine(t.message);
+        if (line) {
+          const go = h("button", { type: "button", class: "link-button goto-line", text: `在编辑器中定位第 ${line} 行` });
+          go.addEventListener("click", () => markLine(line, true));
+          cell.append(go);
+        }
+        return cell;
+      }
+      cell.append(h("div", { class: "message-text", text: t.message || "" }));
+      if (t.hidden && t.status !== "passed") {
+        cell.append(h("p", { class: "muted hidden-why", text: "隐藏测试：只显示失败的类别，不显示输入和输出。" }));
+      }
+      return cell;
+    }
+
     function renderResult(data) {
       const accepted = data.verdict === "accepted";
       let title = VERDICTS[data.verdict] || data.verdict;
@@ -339,17 +393,19 @@
         data.sandboxed === false ? h("p", { class: "muted", text: "注意：本次评测未在沙箱中运行（开发模式）。" }) : null,
       );
       const rows = [];
+      let firstErrorLine = null;
       for (const t of data.tests || []) {
         const status = TEST_STATUS[t.status] || t.status;
+        if (t.status === "error" && firstErrorLine === null) firstErrorLine = errorLine(t.message);
         rows.push(
           h(
             "tr",
-            { class: `test-${t.status}` },
-            h("th", { scope: "row" }, t.name, t.hidden ? h("span", { class: "badge hidden-badge", text: "隐藏" }) : null),
-            h("td", null, h("span", { class: `test-status status-${t.status}`, text: status })),
-            h("td", { class: "test-message" }, t.hidden ? h("span", { class: "muted", "aria-label": "不显示", text: "—" }) : t.message),
-            h("td", { class: "num" }, t.hidden ? "—" : formatError(t.max_abs_error)),
-            h("td", { class: "num" }, t.hidden ? "—" : formatMs(t.time_ms)),
+            { class: `test-row test-${t.status}${t.hidden ? " test-hidden" : ""}` },
+            h("th", { scope: "row", "data-label": "测试" }, t.name, t.hidden ? h("span", { class: "badge hidden-badge", text: "隐藏" }) : null),
+            h("td", { "data-label": "状态" }, h("span", { class: `test-status status-${t.status}`, text: status })),
+            messageCell(t),
+            h("td", { class: "num", "data-label": "最大误差" }, formatError(t.max_abs_error)),
+            h("td", { class: "num", "data-label": "耗时" }, formatMs(t.time_ms)),
           ),
         );
         if (!t.hidden && (t.input || t.expected || t.got || t.stdout)) {
@@ -367,10 +423,10 @@
                   h(
                     "div",
                     { class: "io-grid" },
-                    h("div", null, h("span", { class: "muted", text: "输入" }), h("pre", null, h("code", { text: t.input || "" }))),
-                    h("div", null, h("span", { class: "muted", text: "期望" }), h("pre", null, h("code", { text: t.expected || "" }))),
-                    h("div", null, h("span", { class: "muted", text: "实际" }), h("pre", null, h("code", { text: t.got === null || t.got === undefined ? "（无返回值）" : t.got }))),
-                    t.stdout ? h("div", null, h("span", { class: "muted", text: "打印输出" }), h("pre", null, h("code", { text: t.stdout }))) : null,
+                    h("div", null, h("span", { class: "muted", text: "输入" }), h("pre", { tabindex: "0" }, h("code", { text: t.input || "" }))),
+                    h("div", null, h("span", { class: "muted", text: "期望" }), h("pre", { tabindex: "0" }, h("code", { text: t.expected || "" }))),
+                    h("div", null, h("span", { class: "muted", text: "实际" }), h("pre", { tabindex: "0" }, h("code", { text: t.got === null || t.got === undefined ? "（无返回值）" : t.got }))),
+                    t.stdout ? h("div", null, h("span", { class: "muted", text: "打印输出" }), h("pre", { tabindex: "0" }, h("code", { text: t.stdout }))) : null,
                   ),
                 ),
               ),
@@ -398,8 +454,10 @@
         data.stdout ? h("pre", null, h("code", { text: data.stdout })) : h("p", { class: "muted", text: "（没有打印输出）" }),
       );
       const hasHidden = (data.tests || []).some((t) => t.hidden);
-      const note = hasHidden ? h("p", { class: "muted hidden-note", text: "标为“隐藏”的测试只显示名称和状态；输入、期望和实际输出只对可见示例显示。" }) : null;
-      results.replaceChildren(banner, note, table, output);
+      const note = hasHidden ? h("p", { class: "muted hidden-note", text: "标为“隐藏”的测试只显示名称、失败的类别和误差；输入、期望和实际输出只对可见示例显示。" }) : null;
+      // replaceChildren() would print a null as the text "null": pass only real nodes.
+      results.replaceChildren(...[banner, diagnosisBox(data.diagnosis), note, table, output].filter(Boolean));
+      if (firstErrorLine) markLine(firstErrorLine, false);
       banner.focus({ preventScroll: true });
       banner.scrollIntoView({ block: "nearest" });
     }
