@@ -81,6 +81,8 @@ def test_submit_fail_then_pass_then_fetch(client: FlaskClient, user: Any, sessio
     assert {"input", "expected", "got"} <= set(visible)
     assert body["review"] is None and body["progress"]["failed_submits"] == 1
     assert "solution" not in body
+    assert body["diagnosis"]["id"] == "softmax.no_shift"
+    assert set(body["diagnosis"]) == {"id", "title", "detail", "section"}
 
     passed = client.post(
         "/api/v1/drills/softmax/submissions",
@@ -88,6 +90,7 @@ def test_submit_fail_then_pass_then_fetch(client: FlaskClient, user: Any, sessio
         headers=headers,
     ).get_json()
     assert passed["verdict"] == "accepted" and passed["passed"] == passed["total"]
+    assert passed["diagnosis"] is None
     assert passed["first_solve"] and passed["progress"]["status"] == "solved"
     # One failure before the accept: the first solve is scheduled as Hard, overridable.
     assert passed["review"]["rating"] == drills.HARD and passed["review"]["scheduled"]
@@ -95,6 +98,7 @@ def test_submit_fail_then_pass_then_fetch(client: FlaskClient, user: Any, sessio
 
     fetched = client.get(f"/api/v1/submissions/{body['id']}", headers=headers).get_json()
     assert fetched["verdict"] == "wrong_answer" and fetched["tests"] == body["tests"]
+    assert fetched["diagnosis"] == body["diagnosis"]
     assert fetched["code"] == NAIVE and fetched["time_ms"] == body["time_ms"]
     history = client.get("/api/v1/drills/softmax/submissions", headers=headers).get_json()
     assert [s["id"] for s in history["submissions"]] == [passed["id"], body["id"]]

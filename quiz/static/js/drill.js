@@ -375,9 +375,6 @@
         return cell;
       }
       cell.append(h("div", { class: "message-text", text: t.message || "" }));
-      if (t.hidden && t.status !== "passed") {
-        cell.append(h("p", { class: "muted hidden-why", text: "隐藏测试：只显示失败的类别，不显示输入和输出。" }));
-      }
       return cell;
     }
 
