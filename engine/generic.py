@@ -55,6 +55,9 @@ def generic_diagnosis(
         found = check(drill, [c for c, _ in failing], [c for c, _ in passing])
         if found:
             return found
+    found = _wrong_axis(drill, [c for c, _ in failing], [call for _, call in failing])
+    if found:
+        return found
     for check in (_at_zero, _sign, _factor, _transposed):
         found = check(leaves)
         if found:
@@ -248,6 +251,34 @@ def _only_large(drill: Drill, failing: list[Case], passing: list[Case]) -> Found
         "普通大小的输入都通过了。e^x 在 x > 709 时溢出为 inf，在 x < −745 时下溢为 0，"
         "于是出现 inf/inf、0/0 或 log(0)。改写公式，让指数的参数不会是很大的正数"
         "（例如先减去最大值，或按符号分情况）。",
+    )
+
+
+def _wrong_axis(drill: Drill, failing: list[Case], calls: list[CallOutcome]) -> Found | None:
+    """For a drill with an `axis` argument: every failure equals the reference along one other
+    axis (the same axis number each time, as a hard-coded axis would give)."""
+    if "axis" not in drill.params:
+        return None
+    from engine import reference
+    from engine.diagnosis import agree
+
+    function = getattr(reference, drill.id)
+    chosen: set[int] = set()
+    for case, call in zip(failing, calls, strict=True):
+        x = case.args[0]
+        given = case.kwargs.get("axis", case.args[1] if len(case.args) > 1 else -1)
+        others = [a for a in range(x.ndim) if a != given % x.ndim]
+        hits = [a for a in others if agree(function(x, axis=a), call.value, case.expected)]
+        if not hits:
+            return None
+        chosen.update(hits)
+    if len(chosen) != 1:
+        return None
+    return (
+        "wrong_axis",
+        "沿错了轴归一化：结果等于沿另一个轴计算的正确答案",
+        "每个出错的测试都恰好等于在另一个轴上做同样计算的结果。检查求最大值、求和时用的是不是调用方"
+        "传入的 axis（并保留维度以便广播），而不是写死的某一轴。",
     )
 
 

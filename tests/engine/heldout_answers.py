@@ -308,4 +308,136 @@ HELDOUT: list[tuple[str, str, str]] = [
         + "    dx = (g - g.sum(-1, keepdims=True) / d) / sd\n"
         + "    return dx, (dout * xh).reshape(-1, d).sum(0), dout.reshape(-1, d).sum(0)\n",
     ),
+    # A second batch, written afterwards in other spellings and measured before any change.
+    (
+        "sigmoid",
+        "sigmoid.sign",
+        H
+        + "def sigmoid(x):\n    z = np.exp(-np.abs(x))\n    return np.where(x < 0, 1/(1+z), z/(1+z))\n",
+    ),
+    ("relu", "relu.mask", H + "def relu(x):\n    return np.where(x > 0, 1.0, 0.0)\n"),
+    ("relu", "relu.leaky", H + "def relu(x):\n    return np.maximum(x, 0.01 * x)\n"),
+    (
+        "leaky_relu",
+        "leaky_relu.swapped",
+        H
+        + "def leaky_relu(x, alpha=0.01):\n    y = x * alpha\n    y[x < 0] = x[x < 0]\n    return y\n",
+    ),
+    (
+        "leaky_relu",
+        "leaky_relu.plain_relu",
+        H + "def leaky_relu(x, alpha=0.01):\n    return x * (x > 0)\n",
+    ),
+    (
+        "softmax",
+        "softmax.whole_sum",
+        H
+        + "def softmax(x, axis=-1):\n    m = np.amax(x, axis=axis, keepdims=True)\n    e = np.exp(x - m)\n    return e / e.sum()\n",
+    ),
+    (
+        "softmax",
+        "softmax.last_axis",
+        H
+        + "def softmax(x, axis=-1):\n    out = np.exp(x - x.max(-1)[..., None])\n    return out / out.sum(-1)[..., None]\n",
+    ),
+    (
+        "sigmoid_backward",
+        "sigmoid_backward.no_dout",
+        H
+        + "def sigmoid_backward(dout, x):\n    s = 0.5 * (1 + np.tanh(0.5 * x))\n    return s * (1 - s)\n",
+    ),
+    (
+        "relu_backward",
+        "relu_backward.no_mask",
+        "def relu_backward(dout, x):\n    return dout + 0.0\n",
+    ),
+    (
+        "relu_backward",
+        "relu_backward.mask_only",
+        H + "def relu_backward(dout, x):\n    return np.greater(x, 0).astype(x.dtype)\n",
+    ),
+    (
+        "linear_backward",
+        "linear_backward.db_wrong_axis",
+        H
+        + "def linear_backward(dout, x, w, b):\n    return dout.dot(w.T), x.T.dot(dout), dout.sum(-1)\n",
+    ),
+    (
+        "linear_backward",
+        "linear_backward.extra_mean",
+        H
+        + "def linear_backward(dout, x, w, b):\n    N = len(x)\n    return dout @ w.T, np.dot(x.T, dout) / N, np.mean(dout, 0)\n",
+    ),
+    (
+        "softmax_cross_entropy",
+        "softmax_cross_entropy.sum_not_mean",
+        H
+        + "def softmax_cross_entropy(logits, labels):\n    z = logits - np.max(logits, axis=1, keepdims=True)\n    lse = np.log(np.sum(np.exp(z), axis=1))\n    idx = np.arange(len(labels))\n    loss = np.sum(lse - z[idx, labels])\n    g = np.exp(z - lse[:, None])\n    g[idx, labels] -= 1\n    return loss, g\n",
+    ),
+    (
+        "softmax_cross_entropy",
+        "softmax_cross_entropy.no_onehot",
+        H
+        + "def softmax_cross_entropy(logits, labels):\n    n = len(logits)\n    z = logits - logits.max(1, keepdims=True)\n    p = np.exp(z); p /= p.sum(1, keepdims=True)\n    loss = -np.mean(z[np.arange(n), labels] - np.log(np.exp(z).sum(1)))\n    return loss, p / n\n",
+    ),
+    (
+        "mlp_backward",
+        "mlp_backward.bias_mean",
+        H
+        + "def mlp_backward(x, labels, w1, b1, w2, b2):\n    n = x.shape[0]; i = np.arange(n)\n    hp = x @ w1 + b1; h = hp * (hp > 0)\n    z = h @ w2 + b2; z = z - z.max(1, keepdims=True)\n    lp = z - np.log(np.exp(z).sum(1, keepdims=True))\n    loss = -lp[i, labels].mean()\n    d = np.exp(lp); d[i, labels] -= 1; d = d / n\n    dh = (d @ w2.T) * (hp > 0)\n    return loss, x.T @ dh, dh.mean(0), h.T @ d, d.mean(0)\n",
+    ),
+    (
+        "mlp_backward",
+        "mlp_backward.no_relu_mask",
+        H
+        + "def mlp_backward(x, labels, w1, b1, w2, b2):\n    n = x.shape[0]; i = np.arange(n)\n    hp = x @ w1 + b1; h = np.maximum(hp, 0)\n    z = h @ w2 + b2; z = z - z.max(1, keepdims=True)\n    lp = z - np.log(np.exp(z).sum(1, keepdims=True))\n    loss = -lp[i, labels].mean()\n    d = np.exp(lp); d[i, labels] -= 1; d = d / n\n    dh = d @ w2.T\n    return loss, x.T @ dh, dh.sum(0), h.T @ d, d.sum(0)\n",
+    ),
+    (
+        "batchnorm_forward",
+        "batchnorm_forward.momentum_swapped",
+        H
+        + "def batchnorm_forward(x, gamma, beta, running_mean, running_var, momentum=0.1, eps=1e-5, training=True):\n    if not training:\n        return gamma*(x-running_mean)/np.sqrt(running_var+eps)+beta, running_mean.copy(), running_var.copy()\n    m = x.mean(0); v = x.var(0); n = x.shape[0]\n    out = gamma*(x-m)/np.sqrt(v+eps)+beta\n    return out, momentum*running_mean+(1-momentum)*m, momentum*running_var+(1-momentum)*x.var(0, ddof=1)\n",
+    ),
+    (
+        "batchnorm_forward",
+        "batchnorm_forward.unbiased_norm",
+        H
+        + "def batchnorm_forward(x, gamma, beta, running_mean, running_var, momentum=0.1, eps=1e-5, training=True):\n    if not training:\n        return gamma*(x-running_mean)/np.sqrt(running_var+eps)+beta, running_mean.copy(), running_var.copy()\n    m = x.mean(0); v = np.var(x, axis=0, ddof=1)\n    out = gamma*(x-m)/np.sqrt(v+eps)+beta\n    return out, (1-momentum)*running_mean+momentum*m, (1-momentum)*running_var+momentum*v\n",
+    ),
+    (
+        "batchnorm_backward",
+        "batchnorm_backward.no_mean_path",
+        H
+        + "def batchnorm_backward(dout, x, gamma, eps=1e-5):\n    mu = x.mean(0); var = x.var(0); s = np.sqrt(var+eps)\n    xh = (x-mu)/s; dxh = dout*gamma\n    dx = (dxh - xh*np.mean(dxh*xh, 0))/s\n    return dx, (dout*xh).sum(0), dout.sum(0)\n",
+    ),
+    (
+        "batchnorm_backward",
+        "batchnorm_backward.dgamma_uses_x",
+        H
+        + "def batchnorm_backward(dout, x, gamma, eps=1e-5):\n    n = x.shape[0]\n    mu = x.mean(0); var = x.var(0); s = np.sqrt(var+eps)\n    xh = (x-mu)/s; dxh = dout*gamma\n    dx = (n*dxh - dxh.sum(0) - xh*(dxh*xh).sum(0))/(n*s)\n    return dx, (dout*x).sum(0), dout.sum(0)\n",
+    ),
+    (
+        "layernorm_forward",
+        "layernorm_forward.no_affine",
+        H
+        + "def layernorm_forward(x, gamma, beta, eps=1e-5):\n    return (x - x.mean(-1)[..., None]) / np.sqrt(x.var(-1)[..., None] + eps)\n",
+    ),
+    (
+        "layernorm_forward",
+        "layernorm_forward.unbiased",
+        H
+        + "def layernorm_forward(x, gamma, beta, eps=1e-5):\n    d = x.shape[-1]\n    m = x.mean(-1, keepdims=True)\n    v = ((x - m)**2).sum(-1, keepdims=True) / (d - 1)\n    return gamma * (x - m) / np.sqrt(v + eps) + beta\n",
+    ),
+    (
+        "layernorm_backward",
+        "layernorm_backward.gamma_missing",
+        H
+        + "def layernorm_backward(dout, x, gamma, eps=1e-5):\n    d = x.shape[-1]\n    m = x.mean(-1, keepdims=True); s = np.sqrt(x.var(-1, keepdims=True)+eps)\n    xh = (x-m)/s\n    dx = (d*dout - dout.sum(-1, keepdims=True) - xh*(dout*xh).sum(-1, keepdims=True))/(d*s)\n    return dx, (dout*xh).reshape(-1, d).sum(0), dout.reshape(-1, d).sum(0)\n",
+    ),
+    (
+        "layernorm_backward",
+        "layernorm_backward.swapped_params",
+        H
+        + "def layernorm_backward(dout, x, gamma, eps=1e-5):\n    d = x.shape[-1]\n    m = x.mean(-1, keepdims=True); s = np.sqrt(x.var(-1, keepdims=True)+eps)\n    xh = (x-m)/s; g = dout*gamma\n    dx = (d*g - g.sum(-1, keepdims=True) - xh*(g*xh).sum(-1, keepdims=True))/(d*s)\n    return dx, dout.reshape(-1, d).sum(0), (dout*xh).reshape(-1, d).sum(0)\n",
+    ),
 ]

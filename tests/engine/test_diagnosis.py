@@ -138,3 +138,13 @@ def test_the_comparison_message_is_one_per_distinct_problem(run: Run) -> None:
     first = result.tests[0]
     assert first.message.count("NaN 或 inf") == 1
     assert "loss、dw1、db1、dw2、db2" in first.message
+
+
+def test_a_hard_coded_axis_is_named_as_the_wrong_axis(run: Run) -> None:
+    source = (
+        "import numpy as np\ndef softmax(x, axis=-1):\n"
+        "    e = np.exp(x - x.max(axis=0, keepdims=True))\n"
+        "    return e / e.sum(axis=0, keepdims=True)\n"
+    )
+    result = run("softmax", source)
+    assert result.diagnosis is not None and result.diagnosis["id"] == "generic.wrong_axis"
