@@ -148,3 +148,11 @@ def test_a_hard_coded_axis_is_named_as_the_wrong_axis(run: Run) -> None:
     )
     result = run("softmax", source)
     assert result.diagnosis is not None and result.diagnosis["id"] == "generic.wrong_axis"
+
+
+def test_run_mode_never_names_the_wrong_mistake(run: Run) -> None:
+    # Only two or three visible examples: fewer chances to tell mistakes apart, same rule.
+    for mistake_id, source in SOURCES.items():
+        result = run(mistake_id.split(".")[0], source, mode="run")
+        if result.diagnosis is not None:
+            assert result.diagnosis["id"] == mistake_id, (mistake_id, result.diagnosis["id"])
