@@ -116,3 +116,21 @@ def test_render_is_python_like_and_truncated() -> None:
     long = render(np.arange(50.0), limit=40)
     assert len(long) == 40 and long.endswith("…")
     assert render_named(("a", "b"), (1, 2.0)) == "a = 1\nb = 2"
+
+
+def test_relative_error_is_only_quoted_where_it_means_something() -> None:
+    at_zero = compare(np.array([0.0, 1.0, 0.0]), np.array([0.5, 1.0, -0.5]))
+    assert not at_zero.ok and "最大相对误差" not in at_zero.detail
+    assert "期望值都是 0" in at_zero.detail
+    small = compare(np.array([-1.3416394, 2.0]), np.array([-1.3416348, 2.0]))
+    assert "最大相对误差" in small.detail and "容差的" in small.detail
+    # Ten significant digits: the difference is visible, not hidden in rounding.
+    assert "-1.3416394" in small.detail and "-1.3416348" in small.detail
+
+
+def test_one_message_per_distinct_problem_in_a_tuple() -> None:
+    expected = (np.float64(0.5), np.ones(3), np.ones((2, 2)))
+    got = (np.float64(np.nan), np.full(3, np.nan), np.full((2, 2), np.nan))
+    result = compare(expected, got, ("loss", "dw", "db"))
+    assert result.summary.count("NaN 或 inf") == 1 and result.detail.count("NaN 或 inf") == 1
+    assert result.summary.startswith("loss、dw、db ")
