@@ -59,18 +59,34 @@ def diagnose(drill: Drill, cases: Sequence[Case], calls: Sequence[CallOutcome]) 
 # ---------------------------------------------------------------------------------------------
 
 _NO_OUTPUT = object()
-_OUTPUTS: dict[str, tuple[tuple[Any, ...], ...]] = {}
 
 
-def _outputs(mistake: Mistake) -> tuple[tuple[Any, ...], ...]:
-    """Each spelling's output on every case of the drill (cached: the cases never change)."""
+@dataclass(frozen=True)
+class _Spelling:
+    """One way of making a mistake: its output on every case of the drill, and on which cases
+    that output differs from the reference (checked first: they reject a mismatch soonest)."""
+
+    outputs: tuple[Any, ...]
+    differs: tuple[bool, ...]
+
+
+_OUTPUTS: dict[str, tuple[_Spelling, ...]] = {}
+
+
+def _outputs(mistake: Mistake) -> tuple[_Spelling, ...]:
+    """Each spelling of the mistake on every case of the drill (cached: cases never change)."""
     cached = _OUTPUTS.get(mistake.id)
     if cached is None:
         cases = get_cases(mistake.drill)
-        cached = tuple(
-            tuple(_run(function, case) for case in cases)
-            for function in (mistake.compute, *mistake.variants)
-        )
+        spellings = []
+        for function in (mistake.compute, *mistake.variants):
+            outputs = tuple(_run(function, case) for case in cases)
+            differs = tuple(
+                o is _NO_OUTPUT or not agree(o, c.expected, c.expected, c.atol)
+                for o, c in zip(outputs, cases, strict=True)
+            )
+            spellings.append(_Spelling(outputs, differs))
+        cached = tuple(spellings)
         _OUTPUTS[mistake.id] = cached
     return cached
 
@@ -104,8 +120,8 @@ def _catalogue_match(
         mistake
         for mistake in mistakes_for(drill.id)
         if any(
-            _explains(mistake, [outputs[p] for p in positions], cases, calls, mutated)  # type: ignore[index]
-            for outputs in _outputs(mistake)
+            _explains(mistake, spelling, positions, cases, calls, mutated)  # type: ignore[arg-type]
+            for spelling in _outputs(mistake)
         )
     ]
     return found[0] if len(found) == 1 else None
@@ -113,25 +129,28 @@ def _catalogue_match(
 
 def _explains(
     mistake: Mistake,
-    produced: list[Any],
+    spelling: _Spelling,
+    positions: list[int],
     cases: Sequence[Case],
     calls: Sequence[CallOutcome],
     mutated: list[set[str]],
 ) -> bool:
     """Whether this spelling of the mistake reproduces the submission on every test."""
-    if any(o is _NO_OUTPUT for o in produced):
+    if any(spelling.outputs[p] is _NO_OUTPUT for p in positions):
         return False
-    if not all(
-        agree(o, call.value, c.expected, c.atol)
-        for o, call, c in zip(produced, calls, cases, strict=True)
-    ):
-        return False
+    if not mistake.mutates and not any(spelling.differs[p] for p in positions):
+        return False  # the same as the reference on these tests: then it is not the cause
+    # Where the mistake differs from the reference first: a mismatch shows there soonest.
+    order = sorted(range(len(cases)), key=lambda i: not spelling.differs[positions[i]])
+    for i in order:
+        if not agree(
+            spelling.outputs[positions[i]], calls[i].value, cases[i].expected, cases[i].atol
+        ):
+            return False
     if mistake.mutates:
         changed = set().union(*mutated)
         return bool(changed) and changed <= set(mistake.mutates)
-    # Indistinguishable from the reference on these tests: then it is not the cause.
-    pairs = zip(produced, cases, strict=True)
-    return not all(agree(o, c.expected, c.expected, c.atol) for o, c in pairs)
+    return True
 
 
 def agree(a: Any, b: Any, expected: Any, atol: float | None = None) -> bool:

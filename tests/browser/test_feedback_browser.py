@@ -107,6 +107,7 @@ def test_traceback_is_monospace_and_marks_the_line(page: Page, live_server: str)
     page.locator(".goto-line").first.click()
     selected = page.evaluate("window.getSelection().toString()")
     assert "not_an_attribute" in selected
+    page.screenshot(path=str(SHOTS / "i12-traceback-desktop.png"), full_page=False)
 
 
 def test_phone_results_are_cards_and_the_editor_stays_in_view_on_desktop(
