@@ -365,7 +365,9 @@
         return cell;
       }
       if (t.status === "error" && t.message) {
-        cell.append(h("pre", { class: "traceback" }, h("code", { text: t.message })));
+        // The exception line here; the whole traceback gets a full-width row below.
+        const lines = t.message.trim().split("\n");
+        cell.append(h("div", { class: "message-text", text: lines[lines.length - 1] }));
         const line = errorLine(t.message);
         if (line) {
           const go = h("button", { type: "button", class: "link-button goto-line", text: `在编辑器中定位第 ${line} 行` });
@@ -405,6 +407,11 @@
             h("td", { class: "num", "data-label": "耗时" }, formatMs(t.time_ms)),
           ),
         );
+        if (t.status === "error" && t.message && t.message.includes("\n")) {
+          rows.push(
+            h("tr", { class: "test-trace" }, h("td", { colspan: "5" }, h("pre", { class: "traceback", tabindex: "0" }, h("code", { text: t.message })))),
+          );
+        }
         if (!t.hidden && (t.input || t.expected || t.got || t.stdout)) {
           rows.push(
             h(
