@@ -1,29 +1,33 @@
-"""Scheduling quality by simulation: FSRS (the app's own code) against SM-2 on the same learner.
+"""Scheduling quality by simulation: FSRS (the app's own code) against SM-2, like with like.
 
-    .venv/bin/python bench/srs_simulation.py            # 1,000 cards, 365 days (a few minutes)
-    .venv/bin/python bench/srs_simulation.py --quick    # 300 cards, 120 days
+    .venv/bin/python bench/srs_simulation.py            # 1,000 cards, 365 days, 10 seeds (minutes)
+    .venv/bin/python bench/srs_simulation.py --quick --check-queue   # 150 cards, 90 days, 5 seeds
 
-The learner's memory follows FSRS-6 with the default parameters: each card carries a true
-(stability, difficulty) that every answer updates by the FSRS-6 formulas, and a review at
-elapsed time t is recalled with probability R = (1 + F t/S)^-w20. Ratings: a new card's first
-rating from fsrs-rs's default first-rating mix; afterwards Again when forgotten, else Hard/Good/
-Easy in fsrs-rs's default review mix.
+Every arm studies by the app's queue rules (daily limits of 20 new / 200 reviews, the user's
+study day from 04:00 in Asia/Shanghai, learning cards first, learn-ahead) and the app's own
+scheduling code. The learner sits down at 09:00 every day and studies until the queue is empty,
+waiting for learning cards. By default the queue is kept in memory (bench/srs_queue.py), which is
+what makes 1,000 cards x 365 days x 10 seeds x 6 arms take minutes; `--queue app` runs it on a
+fresh migrated SQLite database through `quiz.study.study_queue` / `quiz.study.answer` instead, and
+`--check-queue` (part of bench-check) runs two arms both ways and requires the same answers, card
+for card. SM-2 is Anki's variant (bench/srs_models.py).
 
-Both schedulers are driven through the app's own queue (`quiz.study.study_queue`, on a fresh
-migrated SQLite database: daily limits of 20 new / 200 reviews, the default steps (10m; no relearning step), the
-user's study day from 04:00 in Asia/Shanghai, sibling and learn-ahead rules). The learner sits
-down at 09:00 every day and studies until the queue is empty, waiting for learning cards.
-- FSRS: answers go through `quiz.study.answer` exactly as the API's do (fuzz on).
-- SM-2 baseline: Anki's variant (ease 2.5, graduating 1 d, easy 4 d, hard x1.2, easy bonus
-  1.3, lapse: ease -0.2 and interval reset to 1 d after 10m relearning, overdue credit as in
-  Anki), implemented here; it writes the same CardState/ReviewLog rows so the queue works
-  unchanged.
+Arms (each seed is one learner, met by every arm, so comparisons are paired per seed):
+- SM-2 and FSRS with Anki's steps (learning 1m 10m, relearning 10m);
+- SM-2 and FSRS with ours, the app's defaults (learning 10m, no relearning step);
+- FSRS with our steps and parameters fitted after 60 days by the app's optimizer
+  (`quiz.optimizer`: fsrs-rs-python's `FSRS.compute_parameters` on the learner's own log,
+  adopted only when it predicts that log better, as on the settings page);
+- FSRS with our steps on the "model" learner, whose memory is FSRS-6 with default weights: the
+  case where retention holds by construction, kept as a sanity check.
+All other learners are the "population" (bench/srs_models.py): own FSRS-6 weights drawn around
+the defaults, and a hidden difficulty per card.
 
-Reported: retention at review (share of review-state cards recalled), minutes spent (8 s per
-review, 20 s per new card), cards memorised at the end (sum of true R over all cards) and
-memorised per minute; FSRS runs at the default desired retention 0.90 and, as a user could set
-it, at 0.85 and 0.80 (`--retention`). Targets: retention within +-2 points of the desired one,
-and memorised per minute >= 15% above SM-2; each FSRS run prints its own verdict.
+Reported per arm, mean +- sd over seeds: retention at review (share of review-state answers
+recalled) and its error against the desired retention, retention after the fitting day, minutes
+(8 s a review, 20 s a new card), cards memorised at the end (sum of true R over all cards) and
+memorised per minute; then paired gains in memorised per minute. Targets (checked, exit 1 when
+missed) are listed in bench/README.md.
 """
 
 from __future__ import annotations
@@ -31,12 +35,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import random
 import sys
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,198 +48,60 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
-from quiz import scheduling  # noqa: E402
-from quiz.scheduling import NEW, RELEARNING, REVIEW, MemoryState, SchedulerConfig  # noqa: E402
+from bench.srs_models import CARD_DIFFICULTY_SD, Learner, Sm2  # noqa: E402
+from bench.srs_queue import AppStudy, MemoryStudy, default_settings  # noqa: E402
+from bench.stats import Targets, mean_sd, pm  # noqa: E402
+from quiz import optimizer, study  # noqa: E402
+from quiz.models import UserSettings  # noqa: E402
+from quiz.scheduling import NEW, REVIEW  # noqa: E402
 
-FIRST_RATING = (0.24, 0.094, 0.495, 0.171)  # fsrs-rs default_simulator_config
-RECALL_RATING = (0.224, 0.631, 0.145)  # Hard, Good, Easy when recalled
 SECONDS_NEW, SECONDS_REVIEW = 20, 8
 START = datetime(2025, 1, 6, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
-# The learner's memory counts elapsed time in study days like FSRS does (same zone as the user).
-LEARNER = SchedulerConfig(
-    enable_fuzzing=False,
-    learning_steps=(),
-    relearning_steps=(),
-    timezone="Asia/Shanghai",
-    rollover_hour=4,
+DESIRED = 0.9  # the app's default desired retention
+FIT_DAY = 60
+# Steps as the settings page writes them. Ours are read from the model, so they follow the app.
+STEPS = {
+    "anki": ("1m 10m", "10m"),
+    "ours": (
+        UserSettings.__table__.c.learning_steps.default.arg,
+        UserSettings.__table__.c.relearning_steps.default.arg,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Arm:
+    key: str
+    label: str
+    scheduler: str  # "fsrs" | "sm2"
+    steps: str  # a key of STEPS
+    learner: str = "population"  # "population" | "model"
+    fit: bool = False  # fit parameters on day FIT_DAY
+
+
+ARMS = (
+    Arm("sm2_anki", "SM-2, Anki steps", "sm2", "anki"),
+    Arm("fsrs_anki", "FSRS, Anki steps", "fsrs", "anki"),
+    Arm("sm2_ours", "SM-2, our steps", "sm2", "ours"),
+    Arm("fsrs_ours", "FSRS, our steps", "fsrs", "ours"),
+    Arm("fsrs_fitted", "FSRS, ours, fitted", "fsrs", "ours", fit=True),
+    Arm("fsrs_model", "FSRS, model learner", "fsrs", "ours", learner="model"),
 )
 
 
-@dataclass
-class Learner:
-    """The simulated memory: true FSRS-6 state per card, and the dice."""
-
-    seed: int
-    truth: dict[int, MemoryState] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.rng = random.Random(self.seed)
-
-    def recall_probability(self, card_id: int, now: datetime) -> float:
-        state = self.truth.get(card_id)
-        if state is None:
-            return 0.0
-        return scheduling.retrievability(state, now=now, config=LEARNER)
-
-    def answer(self, card_id: int, now: datetime) -> tuple[int, bool | None]:
-        """(rating, recalled) — recalled is None for a card seen for the first time."""
-        if card_id not in self.truth:
-            rating = self.rng.choices((1, 2, 3, 4), FIRST_RATING)[0]
-            recalled = None
-        else:
-            recalled = self.rng.random() < self.recall_probability(card_id, now)
-            rating = self.rng.choices((2, 3, 4), RECALL_RATING)[0] if recalled else 1
-        # The memory itself moves by FSRS-6, whatever the scheduler did.
-        self.truth[card_id], _ = scheduling.review(
-            self.truth.get(card_id, MemoryState()), rating, now=now, config=LEARNER
-        )
-        return rating, recalled
+QUEUE_CHECK_ARMS = ("sm2_anki", "fsrs_fitted")  # both schedulers, both step sets, the fit
 
 
 @dataclass
 class Tally:
-    reviews: int = 0
+    answers: int = 0
     new: int = 0
-    review_state_seen: int = 0
-    review_state_recalled: int = 0
-    expected_recall: float = 0.0
+    seen: int = 0  # review-state answers
+    recalled: int = 0
+    seen_late: int = 0  # the same, from FIT_DAY on
+    recalled_late: int = 0
+    expected: float = 0.0  # sum of the learner's true R at those answers
     seconds: int = 0
-    max_day_reviews: int = 0
-
-
-# ---------------------------------------------------------------------------------------------
-# SM-2, Anki's variant, writing CardState/ReviewLog rows like the app's answers do
-
-
-@dataclass
-class Sm2Card:
-    ease: float = 2.5
-    interval: float = 0.0  # days
-
-
-class Sm2:
-    steps = (timedelta(minutes=1), timedelta(minutes=10))
-    relearn = (timedelta(minutes=10),)
-
-    def __init__(self) -> None:
-        self.cards: dict[int, Sm2Card] = {}
-
-    def schedule(
-        self, card_id: int, state: MemoryState, rating: int, now: datetime
-    ) -> tuple[MemoryState, timedelta]:
-        sm = self.cards.setdefault(card_id, Sm2Card())
-        phase = LEARNING_PHASE if state.state in (NEW, scheduling.LEARNING) else state.state
-        step = state.step or 0
-        lapses = state.lapses
-        if phase in (LEARNING_PHASE, RELEARNING):
-            steps = self.steps if phase == LEARNING_PHASE else self.relearn
-            graduate_days: float | None = None
-            if rating == 1:
-                step, delay = 0, steps[0]
-            elif rating == 2:
-                delay = (
-                    (steps[0] + steps[1]) / 2
-                    if step == 0 and len(steps) > 1
-                    else steps[step] * (1.5 if len(steps) == 1 else 1)
-                )
-            elif rating == 3:
-                step += 1
-                if step >= len(steps):
-                    graduate_days = 1.0 if phase == LEARNING_PHASE else max(1.0, sm.interval)
-                else:
-                    delay = steps[step]
-            else:
-                graduate_days = 4.0 if phase == LEARNING_PHASE else max(1.0, sm.interval) + 1
-            if graduate_days is None:
-                new_state = scheduling.LEARNING if phase == LEARNING_PHASE else RELEARNING
-                return self._state(state, new_state, step, now, delay, lapses), delay
-            sm.interval = graduate_days
-            return self._review(state, card_id, now, lapses)
-        # A review card.
-        elapsed = (
-            (now - state.last_review) / timedelta(days=1) if state.last_review else sm.interval
-        )
-        late = max(0.0, elapsed - sm.interval)
-        if rating == 1:
-            sm.ease = max(1.3, sm.ease - 0.2)
-            sm.interval = 1.0  # new interval multiplier 0, minimum 1 day, after relearning
-            delay = self.relearn[0]
-            return self._state(state, RELEARNING, 0, now, delay, lapses + 1), delay
-        hard = max(sm.interval + 1, sm.interval * 1.2)
-        good = max(hard + 1, (sm.interval + late / 2) * sm.ease)
-        if rating == 2:
-            sm.ease = max(1.3, sm.ease - 0.15)
-            sm.interval = hard
-        elif rating == 3:
-            sm.interval = good
-        else:
-            sm.interval = max(good + 1, (sm.interval + late) * sm.ease * 1.3)
-            sm.ease += 0.15
-        return self._review(state, card_id, now, lapses)
-
-    def _review(
-        self, state: MemoryState, card_id: int, now: datetime, lapses: int
-    ) -> tuple[MemoryState, timedelta]:
-        days = min(36500, round(self.cards[card_id].interval))
-        days = scheduling.fuzz_days(days, scheduling.fuzz_factor(card_id * 1_000_003 + state.reps))
-        delay = timedelta(days=days)
-        return self._state(state, REVIEW, None, now, delay, lapses), delay
-
-    @staticmethod
-    def _state(
-        state: MemoryState,
-        phase: int,
-        step: int | None,
-        now: datetime,
-        delay: timedelta,
-        lapses: int,
-    ) -> MemoryState:
-        return MemoryState(
-            state=phase,
-            step=step,
-            stability=None,
-            difficulty=None,
-            due=now + delay,
-            last_review=now,
-            reps=state.reps + 1,
-            lapses=lapses,
-        )
-
-
-LEARNING_PHASE = -1
-
-
-def sm2_answer(sm2: Sm2) -> Callable[..., None]:
-    """An answer function with study.answer's effects on the database, scheduled by SM-2."""
-    from quiz import study
-    from quiz.models import ReviewLog
-
-    def answer(session: Any, user_id: int, card_id: int, rating: int, *, now: datetime) -> None:
-        row = study._ensure_state(session, user_id, card_id, now=now)
-        before = study.memory_of(row)
-        after, _ = sm2.schedule(card_id, before, rating, now)
-        for name in ("state", "step", "due", "last_review", "reps", "lapses"):
-            setattr(row, name, getattr(after, name))
-        row.version = (row.version or 0) + 1
-        session.add(
-            ReviewLog(
-                user_id=user_id,
-                card_id=card_id,
-                rating=rating,
-                reviewed_at=now,
-                duration_ms=None,
-                state_before=before.state,
-                state_after=after.state,
-                before={},
-                after={},
-            )
-        )
-        session.flush()
-
-    return answer
-
-
-# ---------------------------------------------------------------------------------------------
 
 
 def build_database(directory: Path, cards: int) -> tuple[Any, int, list[int]]:
@@ -260,7 +125,6 @@ def build_database(directory: Path, cards: int) -> tuple[Any, int, list[int]]:
     topic = Topic(document_id=doc.id, slug="sim", title="模拟", position=0)
     db.session.add(topic)
     db.session.flush()
-    now = START
     db.session.execute(
         insert(Card),
         [
@@ -275,8 +139,8 @@ def build_database(directory: Path, cards: int) -> tuple[Any, int, list[int]]:
                 "front_html": "",
                 "back_html": "",
                 "short_html": "",
-                "created_at": now,
-                "updated_at": now,
+                "created_at": START,
+                "updated_at": START,
             }
             for i in range(cards)
         ],
@@ -286,148 +150,272 @@ def build_database(directory: Path, cards: int) -> tuple[Any, int, list[int]]:
     return context, user.id, ids
 
 
-def run(
-    name: str,
-    days: int,
-    cards: int,
-    answer_with: str,
-    seed: int,
-    desired: float = 0.9,
-    steps: tuple[str, str] | None = None,
-) -> dict[str, Any]:
-    from quiz import study
-    from quiz.db import db
+def run(arm: Arm, seed: int, cards: int, days: int, spread: float, queue: str) -> dict[str, Any]:
+    """One arm for one seed (one learner): the whole simulated study period."""
+    import logging
 
-    with tempfile.TemporaryDirectory(prefix=f"sim-{name}-") as tmp:
-        context, user_id, card_ids = build_database(Path(tmp), cards)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    started = time.perf_counter()
+    fit: dict[str, Any] | None = None
+    # As a user would set them on the settings page; everything else stays at the defaults.
+    learning_steps, relearning_steps = STEPS[arm.steps]
+    settings = default_settings(
+        desired_retention=DESIRED,
+        learning_steps=learning_steps,
+        relearning_steps=relearning_steps,
+    )
+    sm2 = arm.scheduler == "sm2"
+    with tempfile.TemporaryDirectory(prefix=f"sim-{arm.key}-") as tmp:
+        if queue == "app":
+            deck: AppStudy | MemoryStudy = AppStudy(Path(tmp), cards, settings, sm2)
+            card_ids = deck.card_ids
+        else:
+            card_ids = list(range(1, cards + 1))  # the ids a fresh database gives them
+            config = study.scheduler_config(settings)
+            scheduler = Sm2(config.learning_steps, config.relearning_steps) if sm2 else None
+            deck = MemoryStudy(card_ids, settings, scheduler)
         try:
-            # As a user would on the settings page; everything else stays at the defaults.
-            settings = study.user_settings(db.session, user_id)
-            settings.desired_retention = desired
-            if steps is not None:
-                settings.learning_steps, settings.relearning_steps = steps
-            db.session.commit()
-            learner = Learner(seed)
+            learner = Learner(seed, arm.learner, spread)
             tally = Tally()
-            sm2 = Sm2()
-            sm2_apply = sm2_answer(sm2) if answer_with == "sm2" else None
-            session = db.session
+            trace: list[tuple[int, int]] = []
             for day in range(days):
                 now = START + timedelta(days=day)
-                day_reviews = 0
+                if arm.fit and day == FIT_DAY:
+                    try:
+                        result = deck.fit(now)
+                    except optimizer.NotEnoughReviews as error:  # a tiny variant of --quick
+                        fit = {"adopted": False, "items": error.have}
+                        fit |= {"loss_before": math.nan, "loss_after": math.nan}
+                    else:
+                        fit = {
+                            "adopted": result.adopted,
+                            "items": result.items,
+                            "loss_before": result.loss_before,
+                            "loss_after": result.loss_after,
+                        }
                 while True:
-                    queue = study.study_queue(session, user_id, now=now)
-                    if queue.card is None:
-                        if queue.next_learning_due is None:
+                    pick = deck.pick(now)
+                    if pick.card_id is None:
+                        if pick.next_learning_due is None:
                             break
-                        now = max(now, queue.next_learning_due - study.LEARN_AHEAD)
+                        now = max(now, pick.next_learning_due - study.LEARN_AHEAD)
                         continue
-                    card_id = queue.card.card.id
-                    was = queue.card.state.state if queue.card.state else NEW
+                    card_id, was = pick.card_id, pick.state
                     if was == REVIEW:
-                        tally.expected_recall += learner.recall_probability(card_id, now)
+                        tally.expected += learner.recall_probability(card_id, now)
                     rating, recalled = learner.answer(card_id, now)
+                    trace.append((card_id, rating))
                     if was == REVIEW:
-                        tally.review_state_seen += 1
-                        tally.review_state_recalled += bool(recalled)
+                        tally.seen += 1
+                        tally.recalled += bool(recalled)
+                        if day >= FIT_DAY:
+                            tally.seen_late += 1
+                            tally.recalled_late += bool(recalled)
                     cost = SECONDS_NEW if was == NEW else SECONDS_REVIEW
                     tally.new += was == NEW
-                    tally.reviews += 1
-                    day_reviews += 1
+                    tally.answers += 1
                     tally.seconds += cost
-                    if sm2_apply is None:
-                        study.answer(
-                            session,
-                            user_id,
-                            card_id,
-                            rating,
-                            now=now,
-                            version=queue.card.version,
-                            duration_ms=cost * 1000,
-                        )
-                    else:
-                        sm2_apply(session, user_id, card_id, rating, now=now)
+                    deck.answer(card_id, rating, now, pick.version)
                     now += timedelta(seconds=cost)
-                session.commit()
-                tally.max_day_reviews = max(tally.max_day_reviews, day_reviews)
+                deck.end_of_day()
             end = START + timedelta(days=days)
             memorised = sum(learner.recall_probability(c, end) for c in card_ids)
         finally:
-            db.session.remove()
-            db.engine.dispose()
-            context.pop()
+            deck.close()
     minutes = tally.seconds / 60
+    retention = tally.recalled / tally.seen if tally.seen else math.nan
     return {
-        "scheduler": name,
-        "desired_retention": desired,
-        "answers": tally.reviews,
-        "new_cards": tally.new,
-        "review_state_answers": tally.review_state_seen,
-        "retention_at_review": tally.review_state_recalled / max(1, tally.review_state_seen),
-        "expected_retention_at_review": tally.expected_recall / max(1, tally.review_state_seen),
+        "arm": arm.key,
+        "seed": seed,
+        "queue": queue,
+        **asdict(tally),
+        "retention": retention,
+        "retention_error": retention - DESIRED,
+        "retention_late": tally.recalled_late / tally.seen_late if tally.seen_late else math.nan,
+        "expected_retention": tally.expected / tally.seen if tally.seen else math.nan,
         "minutes": minutes,
         "memorised": memorised,
         "memorised_per_minute": memorised / minutes if minutes else math.nan,
-        "busiest_day_answers": tally.max_day_reviews,
+        "fit": fit,
+        "trace_hash": hash(tuple(trace)),
+        "wall_seconds": time.perf_counter() - started,
     }
+
+
+def _run(job: tuple[Arm, int, int, int, float, str]) -> dict[str, Any]:
+    return run(*job)
+
+
+def column(results: list[dict[str, Any]], arm: str, key: str) -> list[float]:
+    """One metric of one arm, in seed order."""
+    rows = sorted((r for r in results if r["arm"] == arm), key=lambda r: r["seed"])
+    return [r[key] for r in rows]
+
+
+def gains(results: list[dict[str, Any]], arm: str, baseline: str) -> list[float]:
+    """Per-seed relative gain in memorised per minute (paired: same learner)."""
+    ours = column(results, arm, "memorised_per_minute")
+    base = column(results, baseline, "memorised_per_minute")
+    return [a / b - 1 for a, b in zip(ours, base, strict=True)]
+
+
+COMPARISONS = (
+    ("FSRS vs SM-2, equal steps (Anki's: 1m 10m / 10m)", "fsrs_anki", "sm2_anki"),
+    ("FSRS vs SM-2, equal steps (ours: 10m / none)", "fsrs_ours", "sm2_ours"),
+    (
+        "our defaults (FSRS, 10m / none) vs Anki's defaults (SM-2, 1m 10m / 10m)",
+        "fsrs_ours",
+        "sm2_anki",
+    ),
+    ("FSRS: our steps vs Anki's steps", "fsrs_ours", "fsrs_anki"),
+    ("FSRS ours: fitted on day 60 vs default weights", "fsrs_fitted", "fsrs_ours"),
+)
+
+
+def report(results: list[dict[str, Any]], arms: tuple[Arm, ...], targets: Targets) -> dict:
+    rows = [
+        ("retention at review", "retention", "{:.3f}"),
+        ("  error vs 0.90", "retention_error", "{:+.3f}"),
+        (f"  from day {FIT_DAY}", "retention_late", "{:.3f}"),
+        ("  learner's mean R", "expected_retention", "{:.3f}"),
+        ("answers", "answers", "{:.0f}"),
+        ("minutes", "minutes", "{:.0f}"),
+        ("memorised (cards)", "memorised", "{:.1f}"),
+        ("memorised per minute", "memorised_per_minute", "{:.3f}"),
+    ]
+    width = 22
+    print(f"{'':24}" + "".join(f"{arm.label:>{width}}" for arm in arms))
+    for title, key, fmt in rows:
+        cells = [pm(column(results, arm.key, key), fmt) for arm in arms]
+        print(f"{title:24}" + "".join(f"{c:>{width}}" for c in cells))
+    summary: dict[str, Any] = {"arms": {}, "comparisons": {}}
+    for arm in arms:
+        summary["arms"][arm.key] = {
+            key: mean_sd(column(results, arm.key, key))
+            for _, key, _ in rows
+            if not any(math.isnan(v) for v in column(results, arm.key, key))
+        }
+    fits = [r["fit"] for r in results if r["fit"]]
+    if fits:
+        adopted = sum(f["adopted"] for f in fits)
+        print(
+            f"fitted on day {FIT_DAY}: adopted for {adopted} of {len(fits)} learners; log loss "
+            f"{pm([f['loss_before'] for f in fits])} with default weights -> "
+            f"{pm([f['loss_after'] for f in fits])} fitted ({pm([f['items'] for f in fits], '{:.0f}')} items)"
+        )
+    print("memorised per minute, paired gain per seed (mean ± sd):")
+    for title, arm, baseline in COMPARISONS:
+        if {arm, baseline} <= {a.key for a in arms}:
+            values = gains(results, arm, baseline)
+            summary["comparisons"][f"{arm}/{baseline}"] = {"title": title, "gain": mean_sd(values)}
+            print(f"  {pm(values, '{:+.1%}'):>18}  {title}")
+    keys = {a.key for a in arms}
+    if "fsrs_model" in keys:
+        error = mean_sd(column(results, "fsrs_model", "retention_error"))[0]
+        targets.within("model learner: retention error (by construction)", error, -0.02, 0.02)
+    if fits:
+        targets.holds(
+            f"fitted weights adopted for every learner ({adopted} of {len(fits)}: they predict "
+            f"the learner's own log better than the defaults)",
+            adopted == len(fits),
+        )
+    if {"fsrs_ours", "sm2_ours"} <= keys:
+        gain = mean_sd(gains(results, "fsrs_ours", "sm2_ours"))[0]
+        targets.at_least("FSRS vs SM-2 at our steps: memorised/min gain", gain, 0.0)
+    return summary
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--quick", action="store_true", help="300 cards, 120 days")
-    parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--quick", action="store_true", help="150 cards, 90 days, 5 seeds")
+    parser.add_argument("--seeds", type=int, help="number of seeds (learners); default 10, quick 5")
+    parser.add_argument("--first-seed", type=int, default=2024)
+    parser.add_argument("--jobs", type=int, default=2, help="runs in parallel (processes)")
     parser.add_argument(
-        "--retention",
-        type=float,
-        nargs="+",
-        default=[0.90, 0.85, 0.80],
-        help="desired retentions to run FSRS at (the first is the app's default, 0.90)",
+        "--card-spread", type=float, default=CARD_DIFFICULTY_SD, help="sd of per-card difficulty"
     )
+    parser.add_argument(
+        "--learner",
+        choices=("population", "model"),
+        help="give every arm this learner (default: population, and model for the last arm)",
+    )
+    parser.add_argument("--days", type=int, help="override the study period")
+    parser.add_argument("--cards", type=int, help="override the number of cards")
+    parser.add_argument(
+        "--queue",
+        choices=("memory", "app"),
+        default="memory",
+        help="the queue's rules in memory (default), or the app's database queue (slow)",
+    )
+    parser.add_argument(
+        "--check-queue",
+        action="store_true",
+        help="also run one arm per scheduler through the app's queue: answers must match",
+    )
+    parser.add_argument("--report", type=Path, help="report a saved JSON output again, no runs")
+    parser.add_argument("--arms", nargs="+", choices=[a.key for a in ARMS], help="a subset")
     args = parser.parse_args()
-    cards, days = (300, 120) if args.quick else (1000, 365)
-
-    runs: list[tuple[str, dict[str, Any]]] = []
-    for label, scheduler, desired in [
-        ("SM-2 baseline", "sm2", 0.9),
-        *((f"FSRS @ {r:.2f}", "fsrs", r) for r in args.retention),
-    ]:
-        t = time.perf_counter()
-        result = run(scheduler, days, cards, scheduler, args.seed, desired)
-        result["wall_seconds"] = time.perf_counter() - t
-        runs.append((label, result))
-    baseline = runs[0][1]
-    print(
-        f"{cards} cards, {days} days; learner: FSRS-6 default memory; app defaults otherwise "
-        f"(20 new / 200 reviews a day, learning step 10m, no relearning step, fuzz on)"
-    )
-    print(f"{'':24}" + "".join(f"{label:>15}" for label, _ in runs))
-    rows = [
-        ("retention at review", "retention_at_review", "{:.3f}"),
-        ("  expected (mean R)", "expected_retention_at_review", "{:.3f}"),
-        ("answers", "answers", "{:d}"),
-        ("minutes spent", "minutes", "{:.0f}"),
-        ("cards memorised", "memorised", "{:.1f}"),
-        ("memorised per minute", "memorised_per_minute", "{:.3f}"),
-        ("busiest day (answers)", "busiest_day_answers", "{:d}"),
-        ("wall time (s)", "wall_seconds", "{:.0f}"),
+    if args.report:  # the figures of an earlier run, with this version's report and targets
+        saved = json.loads(args.report.read_text())
+        keys = {r["arm"] for r in saved["runs"]}
+        print(f"{saved['cards']} cards, {saved['days']} days, {saved['seeds']} seeds (saved run)")
+        targets = Targets()
+        report(saved["runs"], tuple(a for a in ARMS if a.key in keys), targets)
+        targets.finish("srs_simulation")
+        return
+    cards, days, seeds = (150, 90, 5) if args.quick else (1000, 365, 10)
+    cards, seeds = args.cards or cards, args.seeds or seeds
+    days = args.days or days
+    arms = tuple(a for a in ARMS if not args.arms or a.key in args.arms)
+    if args.learner:  # one learner kind for all: the model arm would repeat "FSRS, our steps"
+        arms = tuple(replace(a, learner=args.learner) for a in arms if a.key != "fsrs_model")
+    jobs = [
+        (arm, args.first_seed + s, cards, days, args.card_spread, args.queue)
+        for s in range(seeds)
+        for arm in arms
     ]
-    for title, key, fmt in rows:
-        print(f"{title:24}" + "".join(f"{fmt.format(r[key]):>15}" for _, r in runs))
-    for label, result in runs[1:]:
-        gain = result["memorised_per_minute"] / baseline["memorised_per_minute"] - 1
-        retention_ok = abs(result["retention_at_review"] - result["desired_retention"]) <= 0.02
-        result["gain_vs_sm2"] = gain
-        result["targets_met"] = retention_ok and gain >= 0.15
-        print(
-            f"{label}: retention {result['retention_at_review']:.3f} vs desired "
-            f"{result['desired_retention']:.2f} ({'within' if retention_ok else 'OUTSIDE'} "
-            f"+-0.02); memorised per minute {gain:+.1%} vs SM-2 "
-            f"({'meets' if gain >= 0.15 else 'below'} the +15% target)"
+    print(
+        f"{cards} cards, {days} days, {seeds} seeds x {len(arms)} arms; desired retention "
+        f"{DESIRED}; daily limits 20 new / 200 reviews; fuzz on; our steps "
+        f"{STEPS['ours'][0] or 'none'} / {STEPS['ours'][1] or 'none'}; learners: "
+        + (
+            "every arm the MODEL learner (memory = FSRS-6 defaults, cards alike)"
+            if args.learner == "model"
+            else "a population unlike the scheduler (own weights, card difficulty spread) "
+            "unless marked 'model'"
+        ),
+        flush=True,
+    )
+    started = time.perf_counter()
+    checks = [
+        (arm, args.first_seed, cards, days, args.card_spread, "app")
+        for arm in arms
+        if args.check_queue and args.queue == "memory" and arm.key in QUEUE_CHECK_ARMS
+    ]
+    with ProcessPoolExecutor(max_workers=args.jobs) as pool:
+        results = list(pool.map(_run, jobs + checks))
+    print(f"wall time {time.perf_counter() - started:.0f} s ({args.jobs} processes)")
+    targets = Targets()
+    for app_run in results[len(jobs) :]:
+        same = next(
+            r for r in results if r["arm"] == app_run["arm"] and r["seed"] == app_run["seed"]
         )
+        keys = ("trace_hash", "answers", "seen", "recalled", "memorised", "fit")
+        targets.holds(
+            f"{app_run['arm']}, seed {app_run['seed']}: the in-memory queue answered the same cards "
+            f"with the same ratings as the app's queue ({app_run['answers']} answers, "
+            f"{same['wall_seconds']:.0f} s vs {app_run['wall_seconds']:.0f} s)",
+            all(same[k] == app_run[k] for k in keys),
+        )
+    results = results[: len(jobs)]
+    summary = report(results, arms, targets)
     out = ROOT / "bench" / "out"
     out.mkdir(exist_ok=True)
-    payload = {"cards": cards, "days": days, "runs": {label: r for label, r in runs}}
-    (out / "srs_simulation.json").write_text(json.dumps(payload, indent=2))
+    payload = {"cards": cards, "days": days, "seeds": seeds, "summary": summary, "runs": results}
+    name = "srs_simulation" + ("_quick" if args.quick else "")
+    name += f"_{args.learner}.json" if args.learner else ".json"
+    (out / name).write_text(json.dumps(payload, indent=2, default=str))
+    targets.finish("srs_simulation")
 
 
 if __name__ == "__main__":

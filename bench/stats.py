@@ -12,6 +12,9 @@ the largest one. So `tail()` gives p99 only from MIN_P99_SAMPLES samples and oth
     'p50 2.50, max 4.00 (n=4)'
     >>> mean_sd([1.0, 2.0, 3.0])
     (2.0, 1.0)
+    >>> pm([0.01, 0.03], "{:+.1%}")
+    '+2.0% ± 1.4%'
+
     >>> check = Targets()
     >>> check.at_most("p50", 4.0, 5.0, "ms")
     True
@@ -72,7 +75,7 @@ def mean_sd(values: Sequence[float]) -> tuple[float, float]:
 def pm(values: Sequence[float], fmt: str = "{:.3f}") -> str:
     """ "0.912 ± 0.004" over seeds."""
     mean, sd = mean_sd(values)
-    return f"{fmt.format(mean)} ± {fmt.format(sd)}"
+    return f"{fmt.format(mean)} ± {fmt.replace('+', '').format(sd)}"
 
 
 @dataclass
