@@ -5,9 +5,11 @@
 Figures:
 1. jieba's cold load in a fresh process (median of 3): what `warm_keypoints` moves off the
    learner's first answer;
-2. p50/p99 of building the checklist of one model answer (every conceptual card of content/),
-   beside the baseline of splitting the same answer into sentences without segmentation;
-3. p50/p99 of pre-ticking one typed answer against its checklist.
+2. p50 and tail of building the checklist of one model answer (every conceptual card of
+   content/), beside the baseline of splitting the same answer into sentences without
+   segmentation;
+3. p50 and tail of pre-ticking one typed answer against its checklist.
+Tails: p99 only from 1,000 samples or more, otherwise the maximum (bench/stats.py).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.stats import describe  # noqa: E402
 from quiz import notes  # noqa: E402
 from quiz.interview import keypoints  # noqa: E402
 
@@ -47,14 +50,8 @@ def answers() -> list[tuple[str, str]]:
     return out
 
 
-def pct(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
 def line(name: str, samples: list[float]) -> str:
-    ms = [s * 1000 for s in samples]
-    return f"{name:<42} p50 {statistics.median(ms):8.3f} ms   p99 {pct(ms, 0.99):8.3f} ms"
+    return f"{name:<42} {describe([s * 1000 for s in samples], 'ms', 3)}"
 
 
 def main() -> None:
