@@ -28,7 +28,9 @@ def _secret_key(instance_path: Path) -> str:
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then instance/config.py, then environment, then test_config."""
-    app = Flask(
+    from quiz.transaction import TransactionalFlask
+
+    app = TransactionalFlask(
         "quiz",
         root_path=str(ROOT / "quiz"),
         instance_path=str(ROOT / "instance"),

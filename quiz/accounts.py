@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from quiz.errors import ServiceError
 from quiz.models import ApiToken, AuthFailure, User, UserSettings
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_\-.\u4e00-\u9fff]{3,40}$")
@@ -23,13 +24,8 @@ MAX_PASSWORD = 200
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
 
 
-class AccountError(ValueError):
+class AccountError(ServiceError):
     """A user-facing problem with account input; the message is in Chinese."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 def validate_credentials(username: object, password: object) -> tuple[str, str]:
@@ -86,7 +82,9 @@ def issue_token(session: Session, user: User) -> str:
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
 
 
-def user_for_token(session: Session, token: str, *, now: datetime) -> User | None:
+def user_for_token(
+    session: Session, token: str, *, now: datetime, touch: bool = True
+) -> User | None:
     row = session.execute(
         select(ApiToken, User)
         .join(User, User.id == ApiToken.user_id)
@@ -95,7 +93,9 @@ def user_for_token(session: Session, token: str, *, now: datetime) -> User | Non
     if row is None:
         return None
     api_token, user = row
-    if api_token.last_used_at is None or now - api_token.last_used_at >= TOKEN_TOUCH_INTERVAL:
+    if touch and (
+        api_token.last_used_at is None or now - api_token.last_used_at >= TOKEN_TOUCH_INTERVAL
+    ):
         api_token.last_used_at = now
     return user
 

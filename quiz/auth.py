@@ -6,7 +6,7 @@ from flask import Flask, g, request
 from flask_login import LoginManager, current_user
 
 from quiz import accounts
-from quiz.db import db, utcnow
+from quiz.db import SAFE_METHODS, db, utcnow
 from quiz.models import User
 
 login_manager = LoginManager()
@@ -39,7 +39,10 @@ def current_api_user() -> User | None:
     if "api_user" not in g:
         token = bearer_token()
         if token is not None:
-            g.api_user = accounts.user_for_token(db.session, token, now=utcnow())
+            # Reading requests never write: last_used_at is refreshed by writing ones only.
+            g.api_user = accounts.user_for_token(
+                db.session, token, now=utcnow(), touch=request.method not in SAFE_METHODS
+            )
         else:
             g.api_user = current_user if current_user.is_authenticated else None
     return g.api_user

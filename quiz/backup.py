@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import exists, insert, select
 from sqlalchemy.orm import Session
 
+from quiz.errors import ServiceError
 from quiz.models import (
     Card,
     CardState,
@@ -48,13 +49,8 @@ RATING_NAMES = {1: "重来", 2: "困难", 3: "良好", 4: "简单"}
 STATE_NAMES = {0: "新卡", 1: "学习中", 2: "复习", 3: "重新学习"}
 
 
-class BackupError(ValueError):
+class BackupError(ServiceError):
     """A problem with a backup file; the message is Chinese and says how to fix it."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 # --- review log as CSV ---------------------------------------------------------------------

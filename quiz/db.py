@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g, has_request_context, request
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event
@@ -48,16 +48,42 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 
 
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     """WAL for concurrent readers, enforced foreign keys, and waiting instead of 'locked'."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
+        # pysqlite's own transaction handling (BEGIN only before DML, COMMIT before DDL) breaks
+        # SAVEPOINT and lets reads run outside the transaction: turn it off and BEGIN ourselves
+        # (the recipe in SQLAlchemy's SQLite dialect documentation).
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection: Any) -> None:
+    """Every transaction starts with an explicit BEGIN; a writing request's with IMMEDIATE.
+
+    A deferred transaction that read first and writes later fails at once with SQLITE_BUSY
+    when another connection committed in between (WAL snapshots cannot be upgraded, and the
+    busy timeout does not apply): a request that may write takes the write lock up front and
+    waits its turn instead. Reads (GET) never block anyone.
+    """
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _may_write() else "BEGIN")
+
+
+def _may_write() -> bool:
+    if not has_request_context():
+        return False  # CLI, migrations, tests: one writer
+    return request.method not in SAFE_METHODS and not g.get("deferred_transaction", False)
 
 
 def init_app(app: Flask) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from quiz import studyday
+from quiz.errors import ServiceError
 from quiz.models import (
     STATE_NEW,
     Card,
@@ -55,12 +56,13 @@ REVEAL_AFTER_FAILURES = 3
 REVIEW_SUFFIX = "@review"
 
 
-class DrillError(Exception):
+class DrillError(ServiceError):
     """A request the drill services refuse; `status` maps onto HTTP, `message` is for the user."""
 
     def __init__(self, status: int, message: str, *, retry_after: int | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.retry_after = status, message, retry_after
+        extra = {} if retry_after is None else {"retry_after": retry_after}
+        super().__init__(message, status, **extra)
+        self.retry_after = retry_after
 
 
 # ---------------------------------------------------------------------------------------------

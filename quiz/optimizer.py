@@ -115,7 +115,7 @@ def optimize_user(
     have = review_count(session, user_id)
     if have < min_reviews:
         raise NotEnoughReviews(have, min_reviews)
-    settings = user_settings(session, user_id)
+    settings = user_settings(session, user_id, create=True)
     rows = session.execute(
         select(
             ReviewLog.card_id, ReviewLog.reviewed_at, ReviewLog.rating, ReviewLog.state_before

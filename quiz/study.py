@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from quiz import scheduling, studyday
 from quiz.db import UTCDateTime
+from quiz.errors import ServiceError
 from quiz.models import (
     STATE_LEARNING,
     STATE_NEW,
@@ -55,14 +56,10 @@ LEARN_AHEAD = timedelta(minutes=20)
 MAX_REQUEST_ID = 64
 
 
-class StudyError(Exception):
+class StudyError(ServiceError):
     """A refusal with an HTTP-like status and a Chinese message for the user."""
 
     status = 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class InvalidAnswer(StudyError):
@@ -81,14 +78,26 @@ class Conflict(StudyError):
 # Settings
 
 
-def user_settings(session: Session, user_id: int) -> UserSettings:
-    """The user's settings row, created with the defaults if it is missing."""
+def user_settings(session: Session, user_id: int, *, create: bool = False) -> UserSettings:
+    """The user's settings row; when it is missing, the defaults (added only with `create`,
+    so that reading pages never write)."""
     settings = session.get(UserSettings, user_id)
     if settings is None:
-        settings = UserSettings(user_id=user_id)  # the model's defaults
-        session.add(settings)
-        session.flush()
+        settings = default_settings(user_id)
+        if create:
+            session.add(settings)
+            session.flush()
     return settings
+
+
+def default_settings(user_id: int) -> UserSettings:
+    """A settings row with the model's column defaults filled in (not added to any session)."""
+    values = {
+        column.key: column.default.arg
+        for column in UserSettings.__table__.columns
+        if column.default is not None and not callable(column.default.arg)
+    }
+    return UserSettings(user_id=user_id, **values)
 
 
 def _steps(text: str | None, default: tuple[timedelta, ...]) -> tuple[timedelta, ...]:

@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from quiz import accounts, catalog
 from quiz.auth import bearer_token, current_api_user
 from quiz.db import db, utcnow
+from quiz.errors import ServiceError
 from quiz.models import User
 from quiz.security import csrf
 
@@ -39,14 +40,11 @@ def error_response(status: int, message: str | None = None, **extra: Any) -> Res
     return response
 
 
-class ApiError(Exception):
+class ApiError(ServiceError):
+    """A refusal raised by an API view itself (status first, message optional)."""
+
     def __init__(self, status: int, message: str | None = None, **extra: Any) -> None:
-        super().__init__(message)
-        self.status, self.message, self.extra = status, message, extra
-
-
-def handle_api_error(error: ApiError) -> Response:
-    return error_response(error.status, error.message, **error.extra)
+        super().__init__(message or ERROR_MESSAGES.get(status, "请求失败。"), status, **extra)
 
 
 def _csrf_for_cookie_sessions() -> None:
@@ -102,11 +100,7 @@ def api_user() -> User:
 @bp.post("/users")
 def create_user() -> tuple[Response, int]:
     data = json_body()
-    try:
-        user = accounts.create_user(db.session, data.get("username"), data.get("password"))
-    except accounts.AccountError as error:
-        raise ApiError(error.status, error.message) from error
-    db.session.commit()
+    user = accounts.create_user(db.session, data.get("username"), data.get("password"))
     return jsonify({"id": user.id, "username": user.username}), 201
 
 
@@ -127,11 +121,9 @@ def create_token() -> tuple[Response, int]:
     user = accounts.authenticate(db.session, username, data.get("password"))
     if user is None:
         accounts.record_failure(db.session, keys, now=now, window=window)
-        db.session.commit()
         raise ApiError(401, "用户名或密码错误。")
     accounts.clear_failures(db.session, keys)
     token = accounts.issue_token(db.session, user)
-    db.session.commit()
     return jsonify({"token": token}), 201
 
 
@@ -143,7 +135,6 @@ def revoke_current_token() -> tuple[str, int]:
     if token is None:
         raise ApiError(400, "只能撤销请求所带的令牌（Authorization: Bearer …）。")
     accounts.revoke_token(db.session, token)
-    db.session.commit()
     return "", 204
 
 

@@ -8,7 +8,7 @@ from flask import Response, jsonify, request
 
 from quiz import backup, progress
 from quiz.db import db, utcnow
-from quiz.views.api import ApiError, api_blueprint, api_user, login_required
+from quiz.views.api import api_blueprint, api_user, login_required
 
 bp = api_blueprint("api_progress")
 
@@ -64,11 +64,6 @@ def export_backup() -> Response:
 def import_backup() -> tuple[Response, int]:
     """Body: a backup file as exported (JSON, or gzip-compressed JSON)."""
     request.max_content_length = backup.MAX_BACKUP_BYTES
-    try:
-        data = backup.load_backup(request.get_data(cache=False))
-        report = backup.import_backup(db.session, api_user().id, data)
-    except backup.BackupError as error:
-        db.session.rollback()
-        raise ApiError(error.status, error.message) from error
-    db.session.commit()
+    data = backup.load_backup(request.get_data(cache=False))
+    report = backup.import_backup(db.session, api_user().id, data)
     return jsonify({"imported": report.__dict__, "message": report.summary()}), 201

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, NoReturn
+from typing import Any
 
 from flask import Response, current_app, jsonify, request, url_for
 from sqlalchemy.exc import IntegrityError
@@ -12,6 +12,7 @@ from quiz import study
 from quiz.db import db, utcnow
 from quiz.models import UserSettings
 from quiz.scheduling import RATING_NAMES, STATE_NAMES, interval_label
+from quiz.transaction import attempt
 from quiz.views.api import ApiError, api_blueprint, api_user, json_body, login_required
 
 bp = api_blueprint("api_reviews")
@@ -72,24 +73,11 @@ def counts_json(counts: study.Counts) -> dict[str, int]:
 
 
 def _user_id() -> int:
-    """The caller's id, with any token bookkeeping (last_used_at) committed on its own so that
-    an occasional write does not hold SQLite's write lock through this whole request."""
-    user_id = api_user().id
-    if db.session.dirty:
-        db.session.commit()
-    return user_id
-
-
-def _raise(error: study.StudyError) -> NoReturn:
-    db.session.rollback()
-    raise ApiError(error.status, error.message) from error
+    return api_user().id
 
 
 def _topic_id() -> int | None:
-    try:
-        return study.topic_id_for(db.session, request.args.get("topic") or None)
-    except study.StudyError as error:
-        _raise(error)
+    return study.topic_id_for(db.session, request.args.get("topic") or None)
 
 
 def _next_payload(user_id: int, *, now: datetime, topic_id: int | None) -> dict[str, Any] | None:
@@ -107,7 +95,6 @@ def _next_payload(user_id: int, *, now: datetime, topic_id: int | None) -> dict[
 @login_required
 def next_card() -> Response | tuple[str, int]:
     payload = _next_payload(_user_id(), now=utcnow(), topic_id=_topic_id())
-    db.session.commit()  # the settings row may have just been created
     if payload is None:
         return "", 204
     return jsonify(payload)
@@ -122,7 +109,6 @@ def summary() -> Response:
     topic_id = _topic_id()
     queue = study.study_queue(db.session, user_id, now=now, topic_id=topic_id)
     day = study.day_summary(db.session, user_id, now=now, topic_id=topic_id)
-    db.session.commit()
     counts = queue.counts
     return jsonify(
         {
@@ -182,31 +168,27 @@ def answer() -> tuple[Response, int]:
     assert card_id is not None
     now = utcnow()
     try:
-        result = study.answer(
-            db.session,
-            user_id,
-            card_id,
-            rating,
-            now=now,
-            duration_ms=duration,
-            request_id=request_id,
-            version=version,
-            fuzz=_fuzz(),
-        )
-        db.session.commit()  # the write lock is released before the next card is looked up
+        with attempt():  # a refused answer leaves nothing behind, the replay lookup follows
+            result = study.answer(
+                db.session,
+                user_id,
+                card_id,
+                rating,
+                now=now,
+                duration_ms=duration,
+                request_id=request_id,
+                version=version,
+                fuzz=_fuzz(),
+            )
     except (study.Conflict, IntegrityError) as error:
         # A retry that raced its own first attempt: answer what that attempt recorded.
-        db.session.rollback()
         result = study.find_replay(db.session, user_id, request_id) if request_id else None
         if result is None or result.card_id != card_id:
             message = error.message if isinstance(error, study.Conflict) else None
             raise ApiError(409, message) from error
-    except study.StudyError as error:
-        _raise(error)
     body = result.to_json()
     if want_next:
         body["next"] = _next_payload(user_id, now=now, topic_id=topic_id)
-        db.session.commit()
     return jsonify(body), 201
 
 
@@ -228,21 +210,16 @@ def undo() -> Response:
     user_id = _user_id()
     now = utcnow()
     topic_id = _topic_id()  # a bad topic is refused before anything is undone
-    try:
-        if action is None:
-            state = study.undo_last(db.session, user_id, now=now)
-        else:
-            assert card_id is not None and version is not None
-            state = study.undo_card_action(db.session, user_id, card_id, action, version=version)
-        # In the same transaction: if the card cannot be shown again, nothing is undone.
-        item = study.queue_card(db.session, user_id, state.card_id)
-        db.session.commit()
-    except study.StudyError as error:
-        _raise(error)
+    if action is None:
+        state = study.undo_last(db.session, user_id, now=now)
+    else:
+        assert card_id is not None and version is not None
+        state = study.undo_card_action(db.session, user_id, card_id, action, version=version)
+    # In the same transaction: if the card cannot be shown again, nothing is undone.
+    item = study.queue_card(db.session, user_id, state.card_id)
     queue = study.study_queue(db.session, user_id, now=now, topic_id=topic_id)
     payload = card_payload(item, queue.counts, user_id=user_id, now=now)
     payload["done_today"] = queue.done_today
-    db.session.commit()
     return jsonify(payload)
 
 
@@ -256,11 +233,7 @@ def _card_id_from_body() -> int:
 @login_required
 def bury() -> Response:
     """Hide a card until the next study day."""
-    try:
-        state = study.bury(db.session, _user_id(), _card_id_from_body(), now=utcnow())
-        db.session.commit()
-    except study.StudyError as error:
-        _raise(error)
+    state = study.bury(db.session, _user_id(), _card_id_from_body(), now=utcnow())
     return jsonify(
         {
             "card_id": state.card_id,
@@ -274,13 +247,7 @@ def bury() -> Response:
 @login_required
 def suspend() -> Response:
     """Take a card out of studying until it is unsuspended in the card browser."""
-    try:
-        state = study.set_suspended(
-            db.session, _user_id(), _card_id_from_body(), True, now=utcnow()
-        )
-        db.session.commit()
-    except study.StudyError as error:
-        _raise(error)
+    state = study.set_suspended(db.session, _user_id(), _card_id_from_body(), True, now=utcnow())
     return jsonify(
         {"card_id": state.card_id, "suspended": state.suspended, "version": state.version}
     )

@@ -28,7 +28,6 @@ def register() -> str | Response:
         except accounts.AccountError as error:
             form.username.errors = [*form.username.errors, error.message]
         else:
-            db.session.commit()
             login_user(user)
             flash("注册成功，欢迎！", "success")
             return redirect(url_for("notes.home"))
@@ -51,11 +50,9 @@ def login() -> str | Response:
         user = accounts.authenticate(db.session, form.username.data, form.password.data)
         if user is None:
             accounts.record_failure(db.session, keys, now=now, window=window)
-            db.session.commit()
             form.password.errors = ["用户名或密码错误。"]
             return render_template("auth/login.html", form=form), 401  # type: ignore[return-value]
         accounts.clear_failures(db.session, keys)
-        db.session.commit()
         login_user(user)
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form), 400 if form.errors else 200  # type: ignore[return-value]
@@ -74,7 +71,6 @@ def logout() -> Response:
 def logout_everywhere() -> Response:
     """End every session of this account (other browsers too) and revoke its API tokens."""
     accounts.end_all_sessions(db.session, current_user)
-    db.session.commit()
     logout_user()
     flash("已在所有设备上退出登录，API 令牌也已全部作废。", "info")
     return redirect(url_for("auth.login"))

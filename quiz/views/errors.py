@@ -1,4 +1,4 @@
-"""Error pages: JSON under /api/, a Chinese HTML page elsewhere."""
+"""Error pages: JSON under /api/, a Chinese HTML page elsewhere. One handler per error family."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from quiz.views.api import ApiError, api_http_error, handle_api_error
+from quiz.errors import ServiceError
+from quiz.views.api import api_http_error, error_response
 
 TITLES = {
     400: "请求无效",
@@ -15,9 +16,12 @@ TITLES = {
     403: "没有权限",
     404: "页面不存在",
     405: "不支持的请求",
+    409: "操作冲突",
     413: "内容过大",
+    422: "内容无法处理",
     429: "请求过于频繁",
     500: "服务器出错了",
+    503: "服务繁忙",
 }
 
 
@@ -33,6 +37,24 @@ def _handle(error: HTTPException) -> Response | tuple[str, int]:
     ), code
 
 
+def handle_service_error(error: ServiceError) -> Response | tuple[str, int]:
+    """Every refusal of a service: the transaction is already rolled back (TransactionalFlask)."""
+    retry_after = error.extra.get("retry_after")
+    if request.path.startswith("/api/"):
+        response = error_response(error.status, error.message, **error.extra)
+    else:
+        page = render_template(
+            "error.html",
+            code=error.status,
+            title=TITLES.get(error.status, "出错了"),
+            message=error.message,
+        )
+        response = Response(page, status=error.status, mimetype="text/html")
+    if isinstance(retry_after, int):
+        response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _handle)
-    app.register_error_handler(ApiError, handle_api_error)
+    app.register_error_handler(ServiceError, handle_service_error)

@@ -24,6 +24,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from quiz import apkg, backup, interview_report, progress
 from quiz.db import db, utcnow
 from quiz.security import csrf
+from quiz.transaction import attempt
 
 bp = Blueprint("progress", __name__)
 
@@ -260,12 +261,11 @@ def import_backup() -> Response:
         flash("请选择要导入的备份文件。", "error")
         return target
     try:
-        data = backup.load_backup(upload.stream.read(backup.MAX_BACKUP_BYTES + 1))
-        report = backup.import_backup(db.session, current_user.id, data)
+        with attempt():
+            data = backup.load_backup(upload.stream.read(backup.MAX_BACKUP_BYTES + 1))
+            report = backup.import_backup(db.session, current_user.id, data)
     except backup.BackupError as error:
-        db.session.rollback()
         flash(error.message, "error")
         return target
-    db.session.commit()
     flash(report.summary(), "success")
     return redirect(url_for(".dashboard"))

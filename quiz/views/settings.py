@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -14,6 +14,7 @@ from wtforms.validators import InputRequired, NumberRange, ValidationError
 
 from quiz import optimizer, scheduling, study
 from quiz.db import db, utcnow
+from quiz.transaction import attempt
 
 bp = Blueprint("settings", __name__)
 
@@ -86,7 +87,7 @@ class ActionForm(FlaskForm):
 @bp.route("/settings", methods=["GET", "POST"])
 @login_required
 def settings() -> str | Response | tuple[str, int]:
-    row = study.user_settings(db.session, current_user.id)
+    row = study.user_settings(db.session, current_user.id, create=request.method == "POST")
     form = SettingsForm(obj=row)
     if form.validate_on_submit():
         row.desired_retention = float(form.desired_retention.data)  # type: ignore[arg-type]
@@ -101,11 +102,9 @@ def settings() -> str | Response | tuple[str, int]:
             scheduling.parse_steps(form.relearning_steps.data or "")
         )
         row.reveal_all = bool(form.reveal_all.data)
-        db.session.commit()
         flash("设置已保存。", "success")
         return redirect(url_for("settings.settings"))
     reviews = optimizer.review_count(db.session, current_user.id)
-    db.session.commit()  # the settings row may have just been created
     page = render_template(
         "settings.html",
         form=form,
@@ -125,12 +124,11 @@ def optimize() -> Response:
         flash("表单已过期，请重试。", "error")
         return redirect(url_for("settings.settings"))
     try:
-        result = optimizer.optimize_user(db.session, current_user.id, now=utcnow())
+        with attempt():
+            result = optimizer.optimize_user(db.session, current_user.id, now=utcnow())
     except optimizer.NotEnoughReviews as error:
-        db.session.rollback()
         flash(error.message, "warning")
         return redirect(url_for("settings.settings"))
-    db.session.commit()
     if result.adopted:
         flash(
             f"参数已优化：对数损失 {result.loss_before:.4f} → {result.loss_after:.4f}（越低越准）。之后的复习会使用新参数。",
@@ -150,8 +148,7 @@ def reset_parameters() -> Response:
     if not ActionForm().validate_on_submit():
         flash("表单已过期，请重试。", "error")
         return redirect(url_for("settings.settings"))
-    row = study.user_settings(db.session, current_user.id)
+    row = study.user_settings(db.session, current_user.id, create=True)
     row.fsrs_parameters = None
-    db.session.commit()
     flash("已恢复 FSRS 默认参数。", "success")
     return redirect(url_for("settings.settings"))

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from quiz import catalog, study, studyday
 from quiz.db import db, utcnow
+from quiz.transaction import attempt
 from quiz.urls import is_local_path
 from quiz.views.api_reviews import card_payload, counts_json
 
@@ -41,7 +42,6 @@ def study_page() -> str:
     else:
         summary = study.day_summary(db.session, user_id, now=now, topic_id=topic_id)
     topics = catalog.topic_summaries(db.session, user_id, now=now)
-    db.session.commit()
     return render_template(
         "study/study.html",
         topics=topics,
@@ -76,28 +76,30 @@ def _back(default: str) -> Response:
     return redirect(target if is_local_path(target) else default)
 
 
+def _apply_card_action(user_id: int, card_id: int, action: str) -> str:
+    if action == "suspend":
+        study.set_suspended(db.session, user_id, card_id, True, now=utcnow())
+        return "已暂停这张卡片：它不会再出现在学习中，直到你恢复它。"
+    if action == "unsuspend":
+        study.set_suspended(db.session, user_id, card_id, False, now=utcnow())
+        return "已恢复这张卡片。"
+    if action == "bury":
+        study.bury(db.session, user_id, card_id, now=utcnow())
+        return "已搁置到明天。"
+    study.unbury(db.session, user_id, card_id)
+    return "已取消搁置。"
+
+
 def _card_action(card_id: int, action: str) -> Response:
     user_id = current_user.id
     try:
-        if action == "suspend":
-            study.set_suspended(db.session, user_id, card_id, True, now=utcnow())
-            message = "已暂停这张卡片：它不会再出现在学习中，直到你恢复它。"
-        elif action == "unsuspend":
-            study.set_suspended(db.session, user_id, card_id, False, now=utcnow())
-            message = "已恢复这张卡片。"
-        elif action == "bury":
-            study.bury(db.session, user_id, card_id, now=utcnow())
-            message = "已搁置到明天。"
-        else:
-            study.unbury(db.session, user_id, card_id)
-            message = "已取消搁置。"
+        with attempt():
+            message = _apply_card_action(user_id, card_id, action)
     except study.StudyError as error:
-        db.session.rollback()
         if error.status == 404:
             abort(404)
         flash(error.message, "error")
         return _back(url_for("notes.cards"))
-    db.session.commit()
     flash(message, "success")
     return _back(url_for("notes.cards") + f"#card-{card_id}")
 
