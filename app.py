@@ -38,6 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     instance = Path(app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
+    secure_cookies = os.environ.get("SESSION_COOKIE_SECURE", "").lower() in ("1", "true", "yes")
     app.config.from_mapping(
         SQLALCHEMY_DATABASE_URI=f"sqlite:///{instance / 'quiz.sqlite3'}",
         CONTENT_DIR=str(ROOT / "content"),
@@ -47,8 +48,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         REMEMBER_COOKIE_SAMESITE="Lax",
         MAX_CONTENT_LENGTH=256 * 1024,
         WTF_CSRF_TIME_LIMIT=None,
-        LOGIN_FAILURE_LIMIT=5,
-        LOGIN_FAILURE_WINDOW_SECONDS=300,
+        # Flask-Limiter: memory:// for one process; a shared store (redis://host:6379) when
+        # several workers or hosts must count together. See README "Configuration".
+        RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        LOGIN_RATE_LIMIT="5 per 5 minutes",  # per account and address
+        LOGIN_ADDRESS_RATE_LIMIT="100 per 15 minutes",  # failures per address, any account
+        SIGNUP_RATE_LIMIT="10 per hour",  # per address
+        API_TOKEN_DAYS=90,
+        # Behind HTTPS set SESSION_COOKIE_SECURE=1: the browser then never sends the cookies
+        # over plain HTTP (README "Configuration").
+        SESSION_COOKIE_SECURE=secure_cookies,
+        REMEMBER_COOKIE_SECURE=secure_cookies,
         SUBMISSION_RATE_PER_MINUTE=30,
         JSON_AS_ASCII=False,
     )
@@ -59,13 +69,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(instance)
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    from quiz import auth, cli, db, edge, ratelimit, security
 
-    from quiz import auth, cli, db, security
+    edge.init_app(app)  # before the blueprints: their URL rules use the bounded int converter
     from quiz.views import register_blueprints
 
     db.init_app(app)
     auth.init_app(app)
+    ratelimit.init_app(app)
     security.init_app(app)
     cli.init_app(app)
     register_blueprints(app)

@@ -1,4 +1,4 @@
-"""Accounts: registration, password checks, API tokens and failed-login throttling.
+"""Accounts: registration, password checks, API tokens and sessions.
 
 Services take the session first and flush; the request (or CLI command) commits.
 """
@@ -10,12 +10,16 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from pydantic import ValidationError
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from quiz.errors import ServiceError
-from quiz.models import ApiToken, AuthFailure, User, UserSettings
+from quiz.inputs import clean_text
+from quiz.models import ApiToken, User, UserSettings
+from quiz.schemas import CredentialsIn
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_\-.\u4e00-\u9fff]{3,40}$")
 MIN_PASSWORD = 8
@@ -29,9 +33,11 @@ class AccountError(ServiceError):
 
 
 def validate_credentials(username: object, password: object) -> tuple[str, str]:
-    if not isinstance(username, str) or not isinstance(password, str):
-        raise AccountError("需要用户名和密码（字符串）。")
-    username = username.strip()
+    try:
+        creds = CredentialsIn(username=username, password=password)  # type: ignore[arg-type]
+    except ValidationError:
+        raise AccountError("需要用户名和密码（不含无效字符的字符串）。") from None
+    username, password = creds.username.strip(), creds.password
     if not USERNAME_RE.match(username):
         raise AccountError("用户名需 3–40 个字符，只能包含字母、数字、汉字、下划线、连字符或点。")
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
@@ -39,18 +45,31 @@ def validate_credentials(username: object, password: object) -> tuple[str, str]:
     return username, password
 
 
+def username_key(username: str) -> str:
+    """The case-insensitive identity of a name (unique in the schema)."""
+    return username.strip().lower()
+
+
 def find_user(session: Session, username: str) -> User | None:
-    return session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+    return session.scalar(select(User).where(User.username_key == username_key(username)))
+
+
+TAKEN = "该用户名已被注册（用户名不区分大小写）。"
 
 
 def create_user(session: Session, username: object, password: object) -> User:
+    """A new account; 409 when the name, in any case, is taken (even by a concurrent sign-up)."""
     name, pw = validate_credentials(username, password)
     if find_user(session, name) is not None:
-        raise AccountError("该用户名已被注册。", status=409)
-    user = User(username=name, password_hash=generate_password_hash(pw, method="scrypt"))
+        raise AccountError(TAKEN, status=409)
+    password_hash = generate_password_hash(pw, method="scrypt")
+    user = User(username=name, username_key=username_key(name), password_hash=password_hash)
     user.settings = UserSettings()
-    session.add(user)
-    session.flush()
+    try:
+        with session.begin_nested():  # the unique key decides between simultaneous sign-ups
+            session.add(user)
+    except IntegrityError:
+        raise AccountError(TAKEN, status=409) from None
     return user
 
 
@@ -58,7 +77,9 @@ def authenticate(session: Session, username: object, password: object) -> User |
     """The user when the password matches, else None (same cost whether or not the user exists)."""
     if not isinstance(username, str) or not isinstance(password, str):
         return None
-    user = find_user(session, username.strip())
+    if not clean_text(username) or not clean_text(password) or len(password) > MAX_PASSWORD:
+        return None  # cannot be anyone's password (and would not encode for the hash)
+    user = find_user(session, username.strip()[:100])
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
         return None
@@ -69,12 +90,35 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(session: Session, user: User) -> str:
-    """A new bearer token; only its hash is stored."""
+def issue_token(session: Session, user: User, *, now: datetime, days: int = 90) -> str:
+    """A new bearer token valid for `days`; only its hash is stored."""
     token = secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_hash=_token_hash(token)))
+    session.add(
+        ApiToken(
+            user_id=user.id,
+            token_hash=_token_hash(token),
+            created_at=now,
+            expires_at=now + timedelta(days=days),
+        )
+    )
     session.flush()
     return token
+
+
+def list_tokens(session: Session, user_id: int) -> list[ApiToken]:
+    return list(
+        session.scalars(
+            select(ApiToken).where(ApiToken.user_id == user_id).order_by(ApiToken.created_at)
+        )
+    )
+
+
+def revoke_token_id(session: Session, user_id: int, token_id: int) -> bool:
+    """Revoke one of the user's own tokens by id (the token list page); True when it existed."""
+    deleted = session.execute(
+        delete(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id)
+    )
+    return deleted.rowcount > 0
 
 
 # last_used_at is informational: writing it on every request would take SQLite's write lock
@@ -93,6 +137,8 @@ def user_for_token(
     if row is None:
         return None
     api_token, user = row
+    if api_token.expires_at <= now:
+        return None
     if touch and (
         api_token.last_used_at is None or now - api_token.last_used_at >= TOKEN_TOUCH_INTERVAL
     ):
@@ -108,37 +154,18 @@ def revoke_token(session: Session, token: str) -> bool:
     )
 
 
+def end_sessions(session: Session, user: User) -> None:
+    """Logging out: every session cookie of this account stops working (a copy included).
+
+    The cookie carries the account's session version and every request checks it; bumping
+    it is what makes a logged-out cookie worthless. API tokens stay (see end_all_sessions).
+    """
+    user.session_version += 1
+    session.flush()
+
+
 def end_all_sessions(session: Session, user: User) -> None:
     """Log the user out everywhere: every session cookie and every API token stop working."""
     user.session_version += 1
     session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
     session.flush()
-
-
-def throttle_keys(username: str, ip: str | None) -> list[str]:
-    return [f"user:{username.strip().lower()[:100]}", f"ip:{ip or '?'}"]
-
-
-def login_blocked(
-    session: Session, keys: list[str], *, now: datetime, limit: int, window: int
-) -> bool:
-    """True when any key has `limit` failures within the last `window` seconds."""
-    since = now - timedelta(seconds=window)
-    for key in keys:
-        count = session.scalar(
-            select(func.count()).where(AuthFailure.key == key, AuthFailure.at >= since)
-        )
-        if (count or 0) >= limit:
-            return True
-    return False
-
-
-def record_failure(session: Session, keys: list[str], *, now: datetime, window: int) -> None:
-    session.execute(delete(AuthFailure).where(AuthFailure.at < now - timedelta(seconds=window)))
-    session.add_all(AuthFailure(key=key, at=now) for key in keys)
-    session.flush()
-
-
-def clear_failures(session: Session, keys: list[str]) -> None:
-    """After a good login, forget that user's failures; the address's stay (keys[0] is the user)."""
-    session.execute(delete(AuthFailure).where(AuthFailure.key == keys[0]))

@@ -28,10 +28,12 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(40), unique=True)
+    # username.lower(): names are unique regardless of case (Alice and alice are one account).
+    username_key: Mapped[str] = mapped_column(String(40), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # Part of the login cookie's user id: bumping it invalidates every existing session cookie
-    # (nothing bumps it yet; a "log out everywhere" action would).
+    # Part of the login cookie's user id, checked on every request: logging out (here or
+    # everywhere) bumps it, so a copy of an old cookie no longer logs anyone in.
     session_version: Mapped[int] = mapped_column(Integer, default=0)
 
     settings: Mapped[UserSettings | None] = relationship(back_populates="user", uselist=False)
@@ -50,16 +52,7 @@ class ApiToken(db.Model):  # type: ignore[name-defined,misc]
     )  # sha256 hex; the token itself is never stored
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-
-class AuthFailure(db.Model):  # type: ignore[name-defined,misc]
-    """One failed login, kept briefly to rate-limit guessing (shared by all worker processes)."""
-
-    __tablename__ = "auth_failures"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(120), index=True)  # "user:<name>" or "ip:<addr>"
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class UserSettings(db.Model):  # type: ignore[name-defined,misc]

@@ -8,13 +8,17 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 from flask_login import current_user
+from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from quiz import accounts, catalog
+from quiz import accounts, catalog, ratelimit
 from quiz.auth import bearer_token, current_api_user
 from quiz.db import db, utcnow
 from quiz.errors import ServiceError
+from quiz.inputs import MAX_PAGE, bounded_int
 from quiz.models import User
+from quiz.ratelimit import limiter, signup_limit
+from quiz.schemas import CredentialsIn, first_error
 from quiz.security import csrf
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -80,6 +84,18 @@ def json_body() -> dict[str, Any]:
     return data
 
 
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_body(model: type[M], data: dict[str, Any] | None = None) -> M:
+    """The JSON body checked against its schema; a 400 names the first wrong field."""
+    try:
+        return model.model_validate(json_body() if data is None else data)
+    except ValidationError as error:
+        field, reason = first_error(error)
+        raise ApiError(400, f"{field} {reason}。") from None
+
+
 def login_required(view: F) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -98,33 +114,25 @@ def api_user() -> User:
 
 
 @bp.post("/users")
+@limiter.limit(signup_limit)
 def create_user() -> tuple[Response, int]:
-    data = json_body()
-    user = accounts.create_user(db.session, data.get("username"), data.get("password"))
+    body = parse_body(CredentialsIn)
+    user = accounts.create_user(db.session, body.username, body.password)
     return jsonify({"id": user.id, "username": user.username}), 201
 
 
 @bp.post("/tokens")
 def create_token() -> tuple[Response, int]:
-
-    data = json_body()
-    username = data.get("username")
-    config = current_app.config
-    keys = accounts.throttle_keys(
-        username if isinstance(username, str) else "", request.remote_addr
-    )
-    window, now = config["LOGIN_FAILURE_WINDOW_SECONDS"], utcnow()
-    if accounts.login_blocked(
-        db.session, keys, now=now, limit=config["LOGIN_FAILURE_LIMIT"], window=window
-    ):
-        raise ApiError(429, "登录失败次数过多，请 5 分钟后再试。")
-    user = accounts.authenticate(db.session, username, data.get("password"))
+    body = parse_body(CredentialsIn)
+    ratelimit.begin_login(body.username)
+    user = accounts.authenticate(db.session, body.username, body.password)
     if user is None:
-        accounts.record_failure(db.session, keys, now=now, window=window)
+        ratelimit.login_failed()
         raise ApiError(401, "用户名或密码错误。")
-    accounts.clear_failures(db.session, keys)
-    token = accounts.issue_token(db.session, user)
-    return jsonify({"token": token}), 201
+    ratelimit.login_succeeded(body.username)
+    days = int(current_app.config["API_TOKEN_DAYS"])
+    token = accounts.issue_token(db.session, user, now=utcnow(), days=days)
+    return jsonify({"token": token, "expires_in_days": days}), 201
 
 
 @bp.delete("/tokens/current")
@@ -160,8 +168,8 @@ def cards() -> Response:
         api_user().id,
         query=request.args.get("q", ""),
         topic_slug=request.args.get("topic"),
-        page=request.args.get("page", 1, type=int),
-        per_page=min(request.args.get("per_page", 100, type=int), 500),
+        page=bounded_int(request.args.get("page"), 1, low=1, high=MAX_PAGE),
+        per_page=bounded_int(request.args.get("per_page"), 100, low=1, high=500),
     )
     return jsonify({"cards": [catalog.card_json(c) for c in page.cards], "total": page.total})
 

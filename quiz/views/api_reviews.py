@@ -12,12 +12,11 @@ from quiz import study
 from quiz.db import db, utcnow
 from quiz.models import UserSettings
 from quiz.scheduling import RATING_NAMES, STATE_NAMES, interval_label
+from quiz.schemas import AnswerIn, CardIdIn
 from quiz.transaction import attempt
-from quiz.views.api import ApiError, api_blueprint, api_user, json_body, login_required
+from quiz.views.api import ApiError, api_blueprint, api_user, login_required, parse_body
 
 bp = api_blueprint("api_reviews")
-
-MAX_DURATION_MS = 24 * 3600 * 1000
 
 
 def _fuzz() -> bool:
@@ -123,49 +122,18 @@ def summary() -> Response:
     )
 
 
-def _int_field(
-    data: dict[str, Any], name: str, *, required: bool, low: int, high: int
-) -> int | None:
-    value = data.get(name)
-    if value is None and not required:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise ApiError(400, f"{name} 必须是 {low}–{high} 之间的整数。")
-    return value
-
-
-def _request_id(data: dict[str, Any]) -> str | None:
-    value = data.get("request_id")
-    if value is None:
-        return None
-    if (
-        not isinstance(value, str)
-        or not 1 <= len(value) <= study.MAX_REQUEST_ID
-        or not value.isprintable()
-    ):
-        raise ApiError(400, f"request_id 必须是 1–{study.MAX_REQUEST_ID} 个可打印字符的字符串。")
-    return value
-
-
 @bp.post("/reviews")
 @login_required
 def answer() -> tuple[Response, int]:
     """Record an answer. With `"next": true` the response also carries the next card (as
     /reviews/next would answer, null when nothing is left), saving the page a round trip."""
-    data = json_body()
-    card_id = _int_field(data, "card_id", required=True, low=1, high=2**62)
-    rating = data.get("rating")
-    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 4:
-        raise ApiError(400, "rating 必须是 1–4 的整数（1 重来、2 困难、3 良好、4 简单）。")
-    duration = _int_field(data, "duration_ms", required=False, low=0, high=MAX_DURATION_MS)
-    version = _int_field(data, "version", required=False, low=0, high=2**62)
-    request_id = _request_id(data)
-    want_next = data.get("next", False)
-    if not isinstance(want_next, bool):
-        raise ApiError(400, "next 必须是 true 或 false。")
+    body = parse_body(AnswerIn)
+    card_id, rating, want_next, request_id = body.card_id, body.rating, body.next, body.request_id
+    duration, version = body.duration_ms, body.version
+    if request_id is not None and not request_id.isprintable():
+        raise ApiError(400, f"request_id 必须是 1–{study.MAX_REQUEST_ID} 个可打印字符的字符串。")
     user_id = _user_id()
     topic_id = _topic_id() if want_next else None
-    assert card_id is not None
     now = utcnow()
     try:
         with attempt():  # a refused answer leaves nothing behind, the replay lookup follows
@@ -224,9 +192,7 @@ def undo() -> Response:
 
 
 def _card_id_from_body() -> int:
-    card_id = _int_field(json_body(), "card_id", required=True, low=1, high=2**62)
-    assert card_id is not None
-    return card_id
+    return parse_body(CardIdIn).card_id
 
 
 @bp.post("/reviews/bury")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from quiz import accounts
-from quiz.db import db, utcnow
+from quiz import accounts, ratelimit
+from quiz.db import db
+from quiz.errors import TooManyRequests
 from quiz.forms import LoginForm, RegisterForm
+from quiz.ratelimit import limiter, signup_limit
+from quiz.transaction import use_deferred_transaction
 from quiz.urls import is_local_path
 
 bp = Blueprint("auth", __name__)
@@ -20,6 +23,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(signup_limit, methods=["POST"])
 def register() -> str | Response:
     form = RegisterForm()
     if form.validate_on_submit():
@@ -36,23 +40,22 @@ def register() -> str | Response:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> str | Response:
+    use_deferred_transaction()  # a login only reads: no write lock while the hash is checked
     form = LoginForm()
     if form.validate_on_submit():
-        config = current_app.config
-        keys = accounts.throttle_keys(form.username.data or "", request.remote_addr)
-        window = config["LOGIN_FAILURE_WINDOW_SECONDS"]
-        now = utcnow()
-        if accounts.login_blocked(
-            db.session, keys, now=now, limit=config["LOGIN_FAILURE_LIMIT"], window=window
-        ):
-            form.password.errors = ["登录失败次数过多，请 5 分钟后再试。"]
-            return render_template("auth/login.html", form=form), 429  # type: ignore[return-value]
-        user = accounts.authenticate(db.session, form.username.data, form.password.data)
+        username = form.username.data or ""
+        try:
+            ratelimit.begin_login(username)
+        except TooManyRequests as error:
+            form.password.errors = [error.message]
+            page = render_template("auth/login.html", form=form)
+            return page, 429, {"Retry-After": str(error.extra["retry_after"])}  # type: ignore[return-value]
+        user = accounts.authenticate(db.session, username, form.password.data)
         if user is None:
-            accounts.record_failure(db.session, keys, now=now, window=window)
+            ratelimit.login_failed()
             form.password.errors = ["用户名或密码错误。"]
             return render_template("auth/login.html", form=form), 401  # type: ignore[return-value]
-        accounts.clear_failures(db.session, keys)
+        ratelimit.login_succeeded(username)
         login_user(user)
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form), 400 if form.errors else 200  # type: ignore[return-value]
@@ -61,6 +64,8 @@ def login() -> str | Response:
 @bp.post("/logout")
 @login_required
 def logout() -> Response:
+    """Log out: this cookie (and any copy of it) stops working on the server, not just here."""
+    accounts.end_sessions(db.session, current_user)
     logout_user()
     flash("已退出登录。", "info")
     return redirect(url_for("auth.login"))

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from quiz import catalog
 from quiz.db import db, utcnow
+from quiz.inputs import MAX_PAGE, bounded_int
 from quiz.models import Card, Section, Topic
 
 bp = Blueprint("notes", __name__)
@@ -57,7 +58,7 @@ def cards() -> str:
         query=request.args.get("q", "").strip(),
         topic_slug=request.args.get("topic") or None,
         state_filter=request.args.get("state") or None,
-        page=request.args.get("page", 1, type=int),
+        page=bounded_int(request.args.get("page"), 1, low=1, high=MAX_PAGE),
     )
     return render_template("notes/cards.html", result=result, topics=topics, args=request.args)
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import BooleanField, DecimalField, IntegerField, StringField
 from wtforms.validators import InputRequired, NumberRange, ValidationError
 
-from quiz import optimizer, scheduling, study
+from quiz import accounts, optimizer, scheduling, study
 from quiz.db import db, utcnow
 from quiz.transaction import attempt
 
@@ -113,6 +113,9 @@ def settings() -> str | Response | tuple[str, int]:
         reviews=reviews,
         min_reviews=optimizer.MIN_REVIEWS,
         timezones=timezone_names(),
+        tokens=accounts.list_tokens(db.session, current_user.id),
+        token_days=current_app.config["API_TOKEN_DAYS"],
+        now=utcnow(),
     )
     return (page, 400) if form.errors else page
 
@@ -152,3 +155,15 @@ def reset_parameters() -> Response:
     row.fsrs_parameters = None
     flash("已恢复 FSRS 默认参数。", "success")
     return redirect(url_for("settings.settings"))
+
+
+@bp.post("/settings/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int) -> Response:
+    if not ActionForm().validate_on_submit():
+        flash("表单已过期，请重试。", "error")
+    elif accounts.revoke_token_id(db.session, current_user.id, token_id):
+        flash("令牌已撤销：使用它的脚本需要重新申请。", "success")
+    else:
+        flash("找不到这个令牌（可能已经撤销）。", "warning")
+    return redirect(url_for("settings.settings", _anchor="tokens"))

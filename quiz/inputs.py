@@ -1,0 +1,89 @@
+"""Hostile input stops at the edge: JSON shape limits, string hygiene, 64-bit integers.
+
+Pure: no Flask, no database. Every JSON body (Flask's `get_json`, through the app's JSON
+provider) and the backup file go through `load_json`, so one definition of "well-formed" holds
+before any schema (quiz.schemas) looks at the fields.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+from quiz.errors import InvalidInput, TooLarge
+
+INT64_MAX = 2**63 - 1
+INT64_MIN = -(2**63)
+MAX_DEPTH = 32  # API bodies are two or three levels deep; a backup five or six
+_BAD_CHARS = re.compile("[\x00\ud800-\udfff]")  # NUL and lone surrogates (never valid text)
+MAX_PAGE = 1_000_000
+
+
+def _reject_constant(name: str) -> Any:
+    raise InvalidInput(f"JSON 中不允许 {name}：数值必须是有限的数字。")
+
+
+def load_json(
+    raw: str | bytes, *, max_depth: int = MAX_DEPTH, max_values: int | None = None
+) -> Any:
+    """Parse JSON and check its whole tree; InvalidInput/TooLarge say in Chinese what is wrong."""
+    try:
+        data = json.loads(raw, parse_constant=_reject_constant)
+    except RecursionError as error:
+        raise InvalidInput(f"JSON 嵌套过深（最多 {max_depth} 层）。") from error
+    except UnicodeDecodeError as error:
+        raise InvalidInput("内容不是有效的 UTF-8 文本。") from error
+    except json.JSONDecodeError as error:
+        raise InvalidInput(f"内容不是有效的 JSON（第 {error.lineno} 行附近）。") from error
+    check_tree(data, max_depth=max_depth, max_values=max_values)
+    return data
+
+
+def check_tree(data: Any, *, max_depth: int = MAX_DEPTH, max_values: int | None = None) -> None:
+    """Depth, value count, strings and numbers of a parsed JSON value (iterative: no recursion)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    seen = 0
+    while stack:
+        value, depth = stack.pop()
+        seen += 1
+        if max_values is not None and seen > max_values:
+            raise TooLarge(f"内容包含的条目过多（上限 {max_values:,} 个）。")
+        if isinstance(value, dict):
+            if depth > max_depth:
+                raise InvalidInput(f"JSON 嵌套过深（最多 {max_depth} 层）。")
+            for key, item in value.items():
+                check_text(key)
+                stack.append((item, depth + 1))
+        elif isinstance(value, list):
+            if depth > max_depth:
+                raise InvalidInput(f"JSON 嵌套过深（最多 {max_depth} 层）。")
+            stack.extend((item, depth + 1) for item in value)
+        elif isinstance(value, str):
+            check_text(value)
+        elif isinstance(value, bool) or value is None:
+            continue
+        elif isinstance(value, int):
+            if not INT64_MIN <= value <= INT64_MAX:
+                raise InvalidInput("整数超出 64 位范围。")
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise InvalidInput("数值必须是有限的数字。")
+
+
+def check_text(text: str) -> str:
+    """Refuse NUL and lone surrogates: they cannot be stored or encoded as UTF-8."""
+    if _BAD_CHARS.search(text):
+        raise InvalidInput("文本包含无法编码的字符（NUL 或孤立的代理字符），请删除后重试。")
+    return text
+
+
+def clean_text(text: str) -> bool:
+    return _BAD_CHARS.search(text) is None
+
+
+def bounded_int(raw: str | None, default: int, *, low: int, high: int) -> int:
+    """A query-string integer clamped into [low, high]; anything unparsable is the default."""
+    if raw is None or not raw.strip().lstrip("+-").isdigit() or len(raw) > 24:
+        return default
+    return max(low, min(high, int(raw)))
