@@ -13,17 +13,21 @@ import csv
 import gzip
 import io
 import json
-import math
+import re
+import threading
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import exists, insert, select
 from sqlalchemy.orm import Session
 
-from quiz.errors import ServiceError
+from quiz.errors import InvalidInput, ServiceError, TooLarge
+from quiz.inputs import load_json
 from quiz.models import (
     Card,
     CardState,
@@ -35,14 +39,21 @@ from quiz.models import (
     User,
     UserSettings,
 )
+from quiz.schemas import RECORDS, BackupSettings, StateSnapshot, first_error
 from quiz.study import SNAPSHOT_FIELDS
 from quiz.studyday import study_day, zone
 
 BACKUP_FORMAT = "mlquiz-progress-backup"
 BACKUP_VERSION = 1
 MAX_BACKUP_BYTES = 20 * 1024 * 1024  # the uploaded file (plain or gzip)
-# After decompression: a few years of heavy use fit (~1 KB per review), a zip bomb does not.
-MAX_JSON_BYTES = 200 * 1024 * 1024
+# After decompression (~1 KB per review: tens of thousands of reviews fit), and what parsing
+# may build: a bomb of any shape is refused before it costs a worker more than ~256 MB.
+MAX_JSON_BYTES = 50 * 1024 * 1024
+MAX_TEXT_BYTES = 64 * 1024 * 1024  # the decoded text in memory
+MAX_JSON_VALUES = 1_000_000
+_STEP = 1024 * 1024
+_WIDE = re.compile(rb"[\xf0-\xf4]")  # lead bytes of characters beyond the BMP (4 bytes each)
+_MEDIUM = re.compile(rb"[\xc4-\xef]")  # lead bytes of characters from U+0100 (2 bytes each)
 _CHUNK = 500  # ids per IN (...) list, well under every database's parameter limit
 
 RATING_NAMES = {1: "重来", 2: "困难", 3: "良好", 4: "简单"}
@@ -237,32 +248,74 @@ def dump_backup(data: dict[str, Any], *, compress: bool = False) -> bytes:
 # --- full backup: reading and validation ---------------------------------------------------
 
 
-def _reject_constant(name: str) -> float:
-    raise BackupError(f"备份文件包含无效数值 {name}。")
+def _decompress(raw: bytes) -> bytes:
+    """Gunzip in bounded steps: a bomb is refused once it passes the limit, before the memory."""
+    decompressor = zlib.decompressobj(wbits=31)
+    parts: list[bytes] = []
+    size = 0
+    data = raw
+    try:
+        while data and not decompressor.eof:
+            chunk = decompressor.decompress(data, _STEP)
+            size += len(chunk)
+            if size > MAX_JSON_BYTES:
+                raise BackupError(_too_big(), status=413)
+            parts.append(chunk)
+            data = decompressor.unconsumed_tail
+    except zlib.error as error:
+        raise BackupError("压缩的备份文件已损坏，无法解压。") from error
+    if not decompressor.eof:
+        raise BackupError("压缩的备份文件不完整或已损坏，无法解压。")
+    return b"".join(parts)
+
+
+def _too_big() -> str:
+    return (
+        f"备份文件解压后过大或条目过多（上限 {MAX_JSON_BYTES / 1048576:g} MB、"
+        f"{MAX_JSON_VALUES:,} 个条目），无法导入。"
+    )
+
+
+_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
+
+
+def _count_values(raw: bytes) -> int:
+    """An upper bound of the JSON values in `raw`, counted outside strings, without parsing."""
+    bare = _STRINGS.sub(b'""', raw)
+    return bare.count(b",") + bare.count(b"[") + bare.count(b"{") + 1
 
 
 def load_backup(raw: bytes) -> dict[str, Any]:
-    """Parse an uploaded backup (JSON, optionally gzip-compressed) and check its header."""
+    """Parse an uploaded backup (JSON, optionally gzip-compressed) and check its header.
+
+    Bounded before the memory is spent: the file size, the decompressed size (gunzipped in
+    steps), the decoded text's width and the number of JSON values are checked before parsing.
+    """
     if not raw:
         raise BackupError("没有收到文件，请选择一个备份文件。")
     if len(raw) > MAX_BACKUP_BYTES:
-        raise BackupError(f"备份文件过大（上限 {MAX_BACKUP_BYTES // (1024 * 1024)} MB）。")
+        raise BackupError(
+            f"备份文件过大（上限 {MAX_BACKUP_BYTES // (1024 * 1024)} MB）。", status=413
+        )
     if raw[:2] == b"\x1f\x8b":
-        decompressor = zlib.decompressobj(wbits=31)
-        try:
-            raw = decompressor.decompress(raw, MAX_JSON_BYTES + 1)
-        except zlib.error as error:
-            raise BackupError("压缩的备份文件已损坏，无法解压。") from error
-        if len(raw) > MAX_JSON_BYTES or decompressor.unconsumed_tail:
-            raise BackupError("备份文件解压后过大。")
-        if not decompressor.eof:
-            raise BackupError("压缩的备份文件不完整或已损坏，无法解压。")
+        raw = _decompress(raw)
+    if len(raw) > MAX_JSON_BYTES:
+        raise BackupError(_too_big(), status=413)
+    # Python keeps text 1, 2 or 4 bytes per character (the widest character decides): bound
+    # the decoded copy too, or one emoji turns 50 MB of JSON into 200 MB of text.
+    width = 4 if _WIDE.search(raw) else 2 if _MEDIUM.search(raw) else 1
+    if len(raw) * width > MAX_TEXT_BYTES:
+        raise BackupError(_too_big(), status=413)
+    if _count_values(raw) > MAX_JSON_VALUES:
+        raise BackupError(_too_big(), status=413)
     try:
-        data = json.loads(raw.decode("utf-8-sig"), parse_constant=_reject_constant)
+        data = load_json(raw.decode("utf-8-sig"), max_depth=16, max_values=MAX_JSON_VALUES)
     except UnicodeDecodeError as error:
         raise BackupError("备份文件不是 UTF-8 编码的文本。") from error
-    except json.JSONDecodeError as error:
-        raise BackupError(f"备份文件不是有效的 JSON（第 {error.lineno} 行附近）。") from error
+    except InvalidInput as error:
+        raise BackupError(f"备份文件有误：{error.message}") from error
+    except TooLarge as error:
+        raise BackupError(_too_big(), status=413) from error
     if not isinstance(data, dict) or data.get("format") != BACKUP_FORMAT:
         raise BackupError("这不是本站导出的进度备份文件。")
     version = data.get("version")
@@ -271,177 +324,6 @@ def load_backup(raw: bytes) -> dict[str, Any]:
     return data
 
 
-Check = Callable[[Any], Any]
-
-
-class _Invalid(Exception):
-    """One field's problem, turned into a BackupError with its location."""
-
-
-def _int(low: int | None = None, high: int | None = None, *, null: bool = False) -> Check:
-    def check(value: Any) -> int | None:
-        if value is None and null:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise _Invalid("必须是整数")
-        if (low is not None and value < low) or (high is not None and value > high):
-            raise _Invalid(f"超出范围 {low}–{high if high is not None else '∞'}")
-        return value
-
-    return check
-
-
-def _float(*, null: bool = False, low: float | None = None, high: float | None = None) -> Check:
-    def check(value: Any) -> float | None:
-        if value is None and null:
-            return None
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
-            raise _Invalid("必须是数字")
-        if (low is not None and value < low) or (high is not None and value > high):
-            raise _Invalid(f"超出范围 {low}–{high}")
-        return float(value)
-
-    return check
-
-
-def _bool(value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise _Invalid("必须是 true 或 false")
-    return value
-
-
-def _str(limit: int, *, null: bool = False, choices: tuple[str, ...] = ()) -> Check:
-    def check(value: Any) -> str | None:
-        if value is None and null:
-            return None
-        if not isinstance(value, str):
-            raise _Invalid("必须是字符串")
-        if len(value) > limit:
-            raise _Invalid(f"超过 {limit} 个字符")
-        if choices and value not in choices:
-            raise _Invalid(f"必须是 {' / '.join(choices)} 之一")
-        return value
-
-    return check
-
-
-def _datetime(*, null: bool = False) -> Check:
-    def check(value: Any) -> datetime | None:
-        if value is None and null:
-            return None
-        if not isinstance(value, str):
-            raise _Invalid("必须是 ISO 8601 时间字符串")
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError as error:
-            raise _Invalid("不是有效的 ISO 8601 时间") from error
-        if parsed.tzinfo is None:
-            raise _Invalid("缺少时区（应为 UTC，如 +00:00）")
-        return parsed.astimezone(UTC)
-
-    return check
-
-
-def _date(*, null: bool = False) -> Check:
-    def check(value: Any) -> date | None:
-        if value is None and null:
-            return None
-        try:
-            return date.fromisoformat(value)
-        except (TypeError, ValueError) as error:
-            raise _Invalid("不是有效的日期（YYYY-MM-DD）") from error
-
-    return check
-
-
-def _object(value: Any) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise _Invalid("必须是 JSON 对象")
-    return value
-
-
-def _timezone(value: Any) -> str:
-    name = _str(64)(value)
-    if zone(name).key != name:  # zone() falls back to UTC for unknown names
-        raise _Invalid("不是有效的时区名称")
-    return name
-
-
-def _parameters(value: Any) -> list[float] | None:
-    if value is None:
-        return None
-    if not isinstance(value, list) or len(value) > 64:
-        raise _Invalid("必须是数字列表")
-    return [_float()(v) for v in value]  # type: ignore[misc]
-
-
-SCHEMAS: dict[str, dict[str, Check]] = {
-    "settings": {
-        "desired_retention": _float(low=0.5, high=0.999),
-        "new_per_day": _int(0, 10_000),
-        "reviews_per_day": _int(0, 100_000),
-        "timezone": _timezone,
-        "rollover_hour": _int(0, 23),
-        "learning_steps": _str(100),
-        "relearning_steps": _str(100),
-        "reveal_all": _bool,
-        "fsrs_parameters": _parameters,
-        "fsrs_optimized_at": _datetime(null=True),
-        "fsrs_loss_before": _float(null=True),
-        "fsrs_loss_after": _float(null=True),
-    },
-    "card_states": {
-        "card": _str(255),
-        "state": _int(0, 3),
-        "step": _int(0, null=True),
-        "stability": _float(null=True, low=0),
-        "difficulty": _float(null=True),
-        "due": _datetime(),
-        "last_review": _datetime(null=True),
-        "reps": _int(0),
-        "lapses": _int(0),
-        "suspended": _bool,
-        "leech": _bool,
-        "buried_until": _date(null=True),
-        "version": _int(0),
-    },
-    "review_logs": {
-        "card": _str(255),
-        "rating": _int(1, 4),
-        "reviewed_at": _datetime(),
-        "duration_ms": _int(0, null=True),
-        "state_before": _int(0, 3),
-        "state_after": _int(0, 3),
-        "before": _object,
-        "after": _object,
-        "request_id": _str(64, null=True),
-    },
-    "drafts": {"drill_id": _str(64), "code": _str(1_000_000), "updated_at": _datetime()},
-    "submissions": {
-        "drill_id": _str(64),
-        "mode": _str(8, choices=("run", "submit")),
-        "code": _str(1_000_000),
-        "verdict": _str(32),
-        "passed": _int(0),
-        "total": _int(0),
-        "time_ms": _float(low=0),
-        "sandboxed": _bool,
-        "result": _object,
-        "created_at": _datetime(),
-    },
-    "drill_progress": {
-        "drill_id": _str(64),
-        "submits": _int(0),
-        "failed_submits": _int(0),
-        "attempts_to_first_accept": _int(0, null=True),
-        "solved_at": _datetime(null=True),
-        "revealed_at": _datetime(null=True),
-    },
-}
 SECTION_NAMES = {
     "settings": "设置",
     "card_states": "卡片状态",
@@ -459,21 +341,29 @@ UNIQUE_BY = {
 }
 
 
-def _validate_record(section: str, index: int | None, value: Any) -> dict[str, Any]:
+def _validate_record(
+    section: str, index: int | None, value: Any, model: type[BaseModel]
+) -> dict[str, Any]:
     where = SECTION_NAMES[section] + ("" if index is None else f"第 {index + 1} 条")
     if not isinstance(value, dict):
         raise BackupError(f"备份文件有误：{where}必须是 JSON 对象。")
-    schema = SCHEMAS[section]
-    missing = [name for name in schema if name not in value]
-    if missing:
-        raise BackupError(f"备份文件有误：{where}缺少字段 {', '.join(missing)}。")
-    out = {}
-    for name, check in schema.items():
-        try:
-            out[name] = check(value[name])
-        except _Invalid as problem:
-            raise BackupError(f"备份文件有误：{where}的 {name} {problem}。") from None
-    return out
+    try:
+        return model.model_validate(value).model_dump()
+    except ValidationError as error:
+        field, reason = first_error(error)
+        if reason == "缺少该字段":
+            raise BackupError(f"备份文件有误：{where}缺少字段 {field}。") from None
+        raise BackupError(f"备份文件有误：{where}的 {field} {reason}。") from None
+
+
+def _snapshot(section: str, index: int, name: str, value: dict[str, Any]) -> None:
+    # Undo restores these snapshots: an incomplete or impossible one would break the account.
+    try:
+        StateSnapshot.model_validate(value)
+    except ValidationError as error:
+        field, reason = first_error(error)
+        where = f"{SECTION_NAMES[section]}第 {index + 1} 条"
+        raise BackupError(f"备份文件有误：{where}的 {name}.{field} {reason}。") from None
 
 
 @dataclass
@@ -483,18 +373,21 @@ class ValidBackup:
 
 
 def validate_backup(data: dict[str, Any]) -> ValidBackup:
-    """Check every record's fields and types; returns them with dates parsed."""
+    """Check every record with the app's own schemas (quiz.schemas); dates come back parsed."""
     if "settings" not in data:
         raise BackupError("备份文件有误：缺少 settings。")
     settings = data["settings"]
     sections: dict[str, list[dict[str, Any]]] = {}
-    for section in UNIQUE_BY.keys() | {"submissions"}:
+    for section, model in RECORDS.items():
         records = data.get(section)
         if not isinstance(records, list):
             raise BackupError(
                 f"备份文件有误：{SECTION_NAMES[section]}（{section}）缺失或不是列表。"
             )
-        sections[section] = [_validate_record(section, i, r) for i, r in enumerate(records)]
+        sections[section] = [_validate_record(section, i, r, model) for i, r in enumerate(records)]
+    for i, record in enumerate(sections["review_logs"]):
+        _snapshot("review_logs", i, "before", record["before"])
+        _snapshot("review_logs", i, "after", record["after"])
     for section, fields in UNIQUE_BY.items():
         seen: set[tuple[Any, ...]] = set()
         for i, record in enumerate(sections[section]):
@@ -507,7 +400,9 @@ def validate_backup(data: dict[str, Any]) -> ValidBackup:
                 )
             seen.add(value)
     return ValidBackup(
-        settings=None if settings is None else _validate_record("settings", None, settings),
+        settings=None
+        if settings is None
+        else _validate_record("settings", None, settings, BackupSettings),
         sections=sections,
     )
 
@@ -558,6 +453,28 @@ class ImportReport:
             f"已恢复 {self.card_states} 张卡片的状态、{self.review_logs} 条复习记录、"
             f"{self.drafts} 份草稿、{self.submissions} 次提交和 {self.drill_progress} 项练习进度。"
         )
+
+
+_importing: set[int] = set()
+_importing_lock = threading.Lock()
+
+
+@contextmanager
+def one_import_per_user(user_id: int) -> Iterator[None]:
+    """Refuse (409) a second import of the same account while one is running in this process.
+
+    Across processes the request's write transaction serializes imports and the second one
+    finds the history the first wrote.
+    """
+    with _importing_lock:
+        if user_id in _importing:
+            raise BackupError("这个账号正在导入另一个备份，请等它完成后刷新页面查看。", status=409)
+        _importing.add(user_id)
+    try:
+        yield
+    finally:
+        with _importing_lock:
+            _importing.discard(user_id)
 
 
 def import_backup(session: Session, user_id: int, data: dict[str, Any]) -> ImportReport:

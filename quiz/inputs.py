@@ -22,7 +22,7 @@ MAX_PAGE = 1_000_000
 
 
 def _reject_constant(name: str) -> Any:
-    raise InvalidInput(f"JSON 中不允许 {name}：数值必须是有限的数字。")
+    raise InvalidInput(f"包含无效数值 {name}（数值必须是有限的数字）。")
 
 
 def load_json(

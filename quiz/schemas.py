@@ -259,7 +259,7 @@ def first_error(error: ValidationError, labels: dict[str, str] | None = None) ->
     if kind == "extra_forbidden":
         return field, "是未知字段"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        return field, f"超出允许的范围（{_bound_text(ctx)}）"
+        return field, f"超出范围（{_bound_text(ctx)}）"
     if kind in ("string_too_long", "too_long"):
         return field, f"过长（最多 {ctx.get('max_length')}）"
     if kind in ("string_too_short", "too_short"):
@@ -279,7 +279,7 @@ def first_error(error: ValidationError, labels: dict[str, str] | None = None) ->
         "model_type": "必须是 JSON 对象",
         "datetime_type": "必须是 ISO 8601 时间",
         "date_type": "必须是日期（YYYY-MM-DD）",
-        "string_pattern_mismatch": "取值无效",
+        "string_pattern_mismatch": "必须是 run / submit 之一",
     }
     return field, expected.get(kind, "无效")
 

@@ -64,6 +64,8 @@ def export_backup() -> Response:
 def import_backup() -> tuple[Response, int]:
     """Body: a backup file as exported (JSON, or gzip-compressed JSON)."""
     request.max_content_length = backup.MAX_BACKUP_BYTES
-    data = backup.load_backup(request.get_data(cache=False))
-    report = backup.import_backup(db.session, api_user().id, data)
+    user_id = api_user().id
+    with backup.one_import_per_user(user_id):
+        data = backup.load_backup(request.get_data(cache=False))
+        report = backup.import_backup(db.session, user_id, data)
     return jsonify({"imported": report.__dict__, "message": report.summary()}), 201

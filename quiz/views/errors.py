@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -55,6 +56,16 @@ def handle_service_error(error: ServiceError) -> Response | tuple[str, int]:
     return response
 
 
+def handle_database_busy(error: OperationalError) -> Response | tuple[str, int]:
+    """SQLite still locked after the busy timeout: ask to retry, never a bare 500."""
+    if "locked" not in str(error) and "busy" not in str(error):
+        raise error
+    return handle_service_error(
+        ServiceError("服务繁忙，没有保存任何更改，请稍后重试。", 503, retry_after=2)
+    )
+
+
 def init_app(app: Flask) -> None:
     app.register_error_handler(HTTPException, _handle)
     app.register_error_handler(ServiceError, handle_service_error)
+    app.register_error_handler(OperationalError, handle_database_busy)

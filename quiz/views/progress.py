@@ -261,7 +261,7 @@ def import_backup() -> Response:
         flash("请选择要导入的备份文件。", "error")
         return target
     try:
-        with attempt():
+        with backup.one_import_per_user(current_user.id), attempt():
             data = backup.load_backup(upload.stream.read(backup.MAX_BACKUP_BYTES + 1))
             report = backup.import_backup(db.session, current_user.id, data)
     except backup.BackupError as error:

@@ -126,6 +126,26 @@ def state(
     return row
 
 
+def _snap(card_id: int, state: int, **values: Any) -> dict[str, Any]:
+    """A complete card-state snapshot, as answers record them (undo restores these)."""
+    snapshot = {
+        "card_id": card_id,
+        "state": state,
+        "step": None,
+        "stability": None,
+        "difficulty": None,
+        "due": None,
+        "last_review": None,
+        "reps": 0,
+        "lapses": 0,
+        "suspended": False,
+        "leech": False,
+        "buried_until": None,
+        "version": 0,
+    }
+    return {**snapshot, **values}
+
+
 def log(
     session: Any,
     user_id: int,
@@ -145,8 +165,8 @@ def log(
             duration_ms=1000 + n[0],
             state_before=state_before,
             state_after=2 if rating > 1 else 3,
-            before={"card_id": card.id, "state": state_before, "due": at.isoformat()},
-            after={"card_id": card.id, "state": 2, "stability": 3.5 + n[0] / 7},
+            before=_snap(card.id, state_before, due=at.isoformat()),
+            after=_snap(card.id, 2, due=at.isoformat(), stability=3.5 + n[0] / 7),
             request_id=f"req-{user_id}-{n[0]}",
         )
     )
