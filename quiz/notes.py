@@ -226,8 +226,10 @@ _HEADER_GLUED_RE = re.compile(
 _ITEM_RE = re.compile(
     r"^(?P<indent>[ \t]*)(?P<marker>[-*+]|\d{1,9}[.)、])(?:(?P<space>[ \t]+)(?P<text>.*)|[ \t]*$)"
 )
+# The lookbehind starts a match only at the beginning of a whitespace run: a search then costs
+# linear time on long runs of spaces (without it, every start inside the run rescans it).
 _NOTE_RE = re.compile(
-    rf"[ \t]*👉[ \t]*{_BOLD}?(?P<kind>注意|辨析){_BOLD}?[ \t]*[:：][ \t]*(?P<text>.*?)[ \t]*$"
+    rf"(?<![ \t])[ \t]*👉[ \t]*{_BOLD}?(?P<kind>注意|辨析){_BOLD}?[ \t]*[:：][ \t]*(?P<text>.*?)[ \t]*$"
 )
 _LABEL_RE = re.compile(
     rf"^[ \t]*(?:[-*+][ \t]+)?{_BOLD}?(?P<label>一句话答案|深入回答){_BOLD}?[ \t]*[:：]"
@@ -297,8 +299,9 @@ def _split_glued_headers(lines: list[_Line]) -> list[_Line]:
     """Move a block header glued to the end of a line onto its own logical line."""
     out: list[_Line] = []
     for line in lines:
-        m = None if line.fence else _HEADER_GLUED_RE.match(line.text)
-        if m and not _HEADER_OWN_RE.match(line.text):
+        text = line.text if line.fence else _fold_blanks(line.text)
+        m = None if line.fence else _HEADER_GLUED_RE.match(text)
+        if m and not _own_header(text):
             out.append(_Line(line.no, m["before"].rstrip()))
             out.append(_Line(line.no, m.group(0)[len(m["before"]) :].strip()))
         else:
@@ -306,10 +309,32 @@ def _split_glued_headers(lines: list[_Line]) -> list[_Line]:
     return out
 
 
+_LONG_BLANKS_RE = re.compile(r"(?<=\S)[ \t]{16,}")
+
+
+def _fold_blanks(text: str) -> str:
+    """The line with each long run of blanks after text folded to one space.
+
+    The header patterns have several optional parts each followed by `[ \t]*`: on a long run
+    of blanks the regex engine tries every way of splitting it (polynomial time; a 12 KB line
+    took seconds). Folding first keeps matching linear. Markdown renders a run of blanks inside
+    a line as one space, so the folded text shows the same; indentation is kept.
+    """
+    return _LONG_BLANKS_RE.sub(" ", text)
+
+
+_BLANKS_RE = re.compile(r"[ \t]+")
+
+
+def _own_header(text: str) -> re.Match[str] | None:
+    # A header line is a header however far it is indented: fold every run, leading included.
+    return _HEADER_OWN_RE.match(_BLANKS_RE.sub(" ", text))
+
+
 def _header_name(line: _Line) -> str | None:
     if line.fence:
         return None
-    m = _HEADER_OWN_RE.match(line.text)
+    m = _own_header(line.text)
     return m["name"] if m else None
 
 
@@ -607,7 +632,7 @@ def parse_document(text: str, *, source: str = "<string>") -> Document:
         elif section_lines is not None:
             section_lines.append(line)
         elif not line.fence and (
-            _HEADER_OWN_RE.match(line.text) or _HEADER_GLUED_RE.match(line.text)
+            _own_header(line.text) or _HEADER_GLUED_RE.match(_fold_blanks(line.text))
         ):
             # Questions or points outside a section would silently vanish from the deck.
             raise NotesParseError(source, line.no, "内容块标题必须位于 #### 小节之内")
