@@ -637,6 +637,7 @@ def _answer_context() -> Select[Any]:
         select(
             Card.kind.label("kind"),
             Card.retired.label("retired"),
+            Card.topic_id.label("topic_id"),
             CardState.id.label("state_id"),
             *(getattr(CardState, name).label(name) for name in SNAPSHOT_FIELDS),
             UserSettings.user_id.label("settings_user"),
@@ -660,6 +661,35 @@ def _answerable_now(kind: str, state: Any, settings: Any, now: datetime) -> bool
     if state.state == STATE_REVIEW:
         return state.due < _day(settings, now).end
     return state.due <= now
+
+
+def _handed_out_early(
+    session: Session,
+    user_id: int,
+    card_id: int,
+    topic_id: int,
+    state: Any,
+    *,
+    now: datetime,
+    request_id: str | None,
+) -> bool:
+    """A learning card the queue shows now although it is due only within LEARN_AHEAD.
+
+    Without a version, the only way to tell it from a second tab's stale answer is to ask the
+    queue: it hands such a card out only when nothing else is left (for all topics or the
+    card's own). A retry of an answer already recorded is a replay, never early.
+    """
+    if state is None or state.state not in (STATE_LEARNING, STATE_RELEARNING):
+        return False
+    if state.suspended or state.due > now + LEARN_AHEAD:
+        return False
+    if request_id is not None and find_replay(session, user_id, request_id) is not None:
+        return False
+    for scope in (None, topic_id):
+        head = study_queue(session, user_id, now=now, topic_id=scope).card
+        if head is not None and head.card.id == card_id:
+            return True
+    return False
 
 
 def _buried(state: Any, settings: Any, now: datetime) -> bool:
@@ -703,7 +733,9 @@ def answer(
             stale = "这张卡片在显示后已被回答或修改，请刷新后再答。"
         elif state is not None and state.suspended:
             stale = "这张卡片已暂停。"
-    elif not _answerable_now(row.kind, state, settings, now):
+    elif not _answerable_now(row.kind, state, settings, now) and not _handed_out_early(
+        session, user_id, card_id, row.topic_id, state, now=now, request_id=request_id
+    ):
         stale = "这张卡片现在不需要复习（可能已在别处回答过），请刷新。"
     if stale is not None:
         # Looked up only now: the common answer costs no extra query for idempotency.

@@ -276,6 +276,22 @@ def test_learn_ahead_shows_a_learning_card_early_when_nothing_else_is_left(sessi
     assert summary.due_tomorrow == 0  # reported once, as later today, not also as tomorrow's
 
 
+def test_a_learning_card_shown_early_can_be_answered_without_a_version(session, user) -> None:
+    topic_id, cards = make_topic(session, [("question", "a")])
+    study.answer(session, user.id, cards[0].id, 3, now=T0, fuzz=False)  # learning, due in 10 min
+    session.commit()
+    early = T0 + MINUTE
+    assert next_id(session, user, early, topic_id) == cards[0].id  # handed out 9 minutes early
+    result = study.answer(session, user.id, cards[0].id, 3, now=early, fuzz=False)
+    session.commit()
+    assert result.card_id == cards[0].id and logs(session, user.id) == 2
+    # Beyond the learn-ahead window it is still stale without a version.
+    state = session.scalars(select(CardState).where(CardState.card_id == cards[0].id)).one()
+    if state.state != STATE_REVIEW:
+        with pytest.raises(study.Conflict):
+            study.answer(session, user.id, cards[0].id, 3, now=state.due - 2 * study.LEARN_AHEAD)
+
+
 def test_day_summary_counts_cards_due_tomorrow(session, user) -> None:
     topic_id, cards = make_topic(session, [("question", f"s{i}") for i in range(3)])
     review_state(session, user, cards[0], due=T0 + DAY)
