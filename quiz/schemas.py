@@ -251,23 +251,28 @@ def first_error(error: ValidationError, labels: dict[str, str] | None = None) ->
     """(field, Chinese reason) of the first problem, for a message that says how to fix it."""
     problem = error.errors(include_url=False)[0]
     field = ".".join(str(p) for p in problem["loc"]) or "（整体）"
-    kind, ctx = problem["type"], problem.get("ctx") or {}
     if labels and field in labels:
         field = labels[field]
+    return field, describe(problem)
+
+
+def describe(problem: Any) -> str:
+    """One pydantic error (an item of `ValidationError.errors()`) as a Chinese reason."""
+    kind, ctx = problem["type"], problem.get("ctx") or {}
     if kind == "missing":
-        return field, "缺少该字段"
+        return "缺少该字段"
     if kind == "extra_forbidden":
-        return field, "是未知字段"
+        return "是未知字段"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        return field, f"超出范围（{_bound_text(ctx)}）"
+        return f"超出范围（{_bound_text(ctx)}）"
     if kind in ("string_too_long", "too_long"):
-        return field, f"过长（最多 {ctx.get('max_length')}）"
+        return f"过长（最多 {ctx.get('max_length')}）"
     if kind in ("string_too_short", "too_short"):
-        return field, "过短或为空"
+        return "过短或为空"
     if kind == "finite_number":
-        return field, "必须是有限的数字"
+        return "必须是有限的数字"
     if kind == "value_error":
-        return field, str(ctx.get("error", "无效"))
+        return str(ctx.get("error", "无效"))
     expected = {
         "int_type": "必须是整数",
         "int_from_float": "必须是整数",
@@ -281,7 +286,7 @@ def first_error(error: ValidationError, labels: dict[str, str] | None = None) ->
         "date_type": "必须是日期（YYYY-MM-DD）",
         "string_pattern_mismatch": "必须是 run / submit 之一",
     }
-    return field, expected.get(kind, "无效")
+    return expected.get(kind, "无效")
 
 
 def _bound_text(ctx: dict[str, Any]) -> str:

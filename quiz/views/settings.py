@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from pydantic import ValidationError as SchemaError
 from werkzeug.wrappers import Response
-from wtforms import BooleanField, DecimalField, IntegerField, StringField
+from wtforms import BooleanField, FloatField, IntegerField, StringField
 from wtforms.validators import InputRequired, NumberRange, ValidationError
 
 from quiz import accounts, optimizer, scheduling, study
 from quiz.db import db, utcnow
+from quiz.schemas import SettingsIn, describe
 from quiz.transaction import attempt
 
 bp = Blueprint("settings", __name__)
@@ -42,10 +46,29 @@ def _valid_steps(form: FlaskForm, field: StringField) -> None:
         raise ValidationError(str(error)) from error
 
 
+class NumberField(FloatField):
+    """A decimal number; anything float() refuses gets a Chinese message (not WTForms' English).
+
+    Unlike DecimalField it never holds a Decimal NaN, whose comparisons raise (sNaN was a 500).
+    """
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError("请填写一个数字，例如 0.90。") from error
+
+    def _value(self) -> str:
+        return (
+            f"{self.data:.2f}"
+            if isinstance(self.data, float) and math.isfinite(self.data)
+            else super()._value()
+        )
+
+
 class SettingsForm(FlaskForm):
-    desired_retention = DecimalField(
+    desired_retention = NumberField(
         "目标记忆保持率",
-        places=2,
         validators=[
             InputRequired("请填写目标记忆保持率。"),
             NumberRange(
@@ -79,6 +102,32 @@ class SettingsForm(FlaskForm):
     relearning_steps = StringField("重学步长", validators=[_valid_steps])
     reveal_all = BooleanField("按一次空格同时显示一句话答案和深入回答")
 
+    def validate(self, extra_validators: Any = None) -> bool:
+        """WTForms for the page's messages, then the shared schema (quiz.schemas.SettingsIn),
+        the same definition of valid settings as the backup import's."""
+        if not super().validate(extra_validators):
+            return False
+        try:
+            self.valid = SettingsIn.model_validate(
+                {
+                    "desired_retention": self.desired_retention.data,
+                    "new_per_day": self.new_per_day.data,
+                    "reviews_per_day": self.reviews_per_day.data,
+                    "timezone": self.timezone.data or "",
+                    "rollover_hour": self.rollover_hour.data,
+                    "learning_steps": self.learning_steps.data or "",
+                    "relearning_steps": self.relearning_steps.data or "",
+                    "reveal_all": bool(self.reveal_all.data),
+                }
+            )
+        except SchemaError as error:
+            for problem in error.errors(include_url=False):
+                name = str(problem["loc"][0]) if problem["loc"] else "desired_retention"
+                field = getattr(self, name, self.desired_retention)
+                field.errors = [*field.errors, f"{describe(problem)}。"]
+            return False
+        return True
+
 
 class ActionForm(FlaskForm):
     """Only the CSRF token: for the optimize and reset buttons."""
@@ -90,18 +139,17 @@ def settings() -> str | Response | tuple[str, int]:
     row = study.user_settings(db.session, current_user.id, create=request.method == "POST")
     form = SettingsForm(obj=row)
     if form.validate_on_submit():
-        row.desired_retention = float(form.desired_retention.data)  # type: ignore[arg-type]
-        row.new_per_day = form.new_per_day.data  # type: ignore[assignment]
-        row.reviews_per_day = form.reviews_per_day.data  # type: ignore[assignment]
-        row.timezone = form.timezone.data  # type: ignore[assignment]
-        row.rollover_hour = form.rollover_hour.data  # type: ignore[assignment]
-        row.learning_steps = scheduling.format_steps(
-            scheduling.parse_steps(form.learning_steps.data or "")
-        )
+        valid = form.valid
+        row.desired_retention = valid.desired_retention
+        row.new_per_day = valid.new_per_day
+        row.reviews_per_day = valid.reviews_per_day
+        row.timezone = valid.timezone
+        row.rollover_hour = valid.rollover_hour
+        row.learning_steps = scheduling.format_steps(scheduling.parse_steps(valid.learning_steps))
         row.relearning_steps = scheduling.format_steps(
-            scheduling.parse_steps(form.relearning_steps.data or "")
+            scheduling.parse_steps(valid.relearning_steps)
         )
-        row.reveal_all = bool(form.reveal_all.data)
+        row.reveal_all = valid.reveal_all
         flash("设置已保存。", "success")
         return redirect(url_for("settings.settings"))
     reviews = optimizer.review_count(db.session, current_user.id)

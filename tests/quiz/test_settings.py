@@ -62,7 +62,12 @@ def test_valid_settings_are_saved(auth_client: FlaskClient, session: Any, user: 
     [
         ("desired_retention", "0.5", "0.70 到 0.97"),
         ("desired_retention", "0.98", "0.70 到 0.97"),
-        ("desired_retention", "abc", ""),
+        ("desired_retention", "abc", "请填写一个数字"),
+        ("desired_retention", "sNaN", "请填写一个数字"),
+        ("desired_retention", "nan", "0.70 到 0.97"),
+        ("desired_retention", "inf", ""),
+        ("desired_retention", "1e999", ""),
+        ("new_per_day", "99999999999999999999999", "0 到 9999"),
         ("new_per_day", "-1", "0 到 9999"),
         ("reviews_per_day", "", "请填写每天复习上限"),
         ("timezone", "Mars/Olympus", "未知的时区"),
