@@ -50,3 +50,52 @@ def test_sqlite_pragmas(empty_app: Flask) -> None:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+
+
+def test_username_migration_resolves_case_duplicates_safely(tmp_path: Path) -> None:
+    """Accounts differing only by case: the oldest keeps its name, later ones are renamed
+    (never deleted or merged), and the unique key then holds; tokens get a 90-day expiry."""
+    import sqlite3
+
+    from flask_migrate import downgrade, upgrade
+
+    from app import create_app
+    from quiz.db import db
+
+    path = tmp_path / "old.sqlite3"
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"}
+    )
+    with app.app_context():
+        upgrade(revision="5c1e0a7d9b21")
+        db.engine.dispose()
+    with sqlite3.connect(path) as raw:
+        for name in ("Alice", "alice", "ALICE", "bob", "a" * 40, "A" * 40):
+            raw.execute(
+                "INSERT INTO users (username, password_hash, created_at, session_version)"
+                " VALUES (?, 'h', '2026-01-01 00:00:00.000000', 0)",
+                (name,),
+            )
+        raw.execute(
+            "INSERT INTO api_tokens (user_id, token_hash, created_at)"
+            " VALUES (1, 'f', '2026-01-01 00:00:00.000000')"
+        )
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    with sqlite3.connect(path) as raw:
+        names = raw.execute("SELECT id, username, username_key FROM users ORDER BY id").fetchall()
+        expires = raw.execute("SELECT expires_at FROM api_tokens").fetchone()[0]
+    assert [n for _, n, _ in names] == [
+        "Alice",
+        "alice-2",
+        "ALICE-3",
+        "bob",
+        "a" * 40,
+        "A" * 38 + "-6",
+    ]
+    assert all(key == name.lower() for _, name, key in names)
+    assert expires.startswith("2026-04-01")
+    with app.app_context():  # and back down, for a rollback of the release
+        downgrade(revision="5c1e0a7d9b21")
+        db.engine.dispose()
