@@ -37,6 +37,8 @@ def load_json(
         raise InvalidInput("内容不是有效的 UTF-8 文本。") from error
     except json.JSONDecodeError as error:
         raise InvalidInput(f"内容不是有效的 JSON（第 {error.lineno} 行附近）。") from error
+    except ValueError as error:  # e.g. an integer literal of thousands of digits
+        raise InvalidInput("内容包含无法读取的数值（整数位数过多）。") from error
     check_tree(data, max_depth=max_depth, max_values=max_values)
     return data
 
