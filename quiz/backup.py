@@ -51,6 +51,9 @@ MAX_BACKUP_BYTES = 20 * 1024 * 1024  # the uploaded file (plain or gzip)
 MAX_JSON_BYTES = 50 * 1024 * 1024
 MAX_TEXT_BYTES = 64 * 1024 * 1024  # the decoded text in memory
 MAX_JSON_VALUES = 1_000_000
+# What parsing may cost, estimated from the bytes before parsing (see _parse_cost): with a
+# worker's ~130 MB at rest this keeps a bomb of any shape under 256 MB (test_import_memory).
+MAX_PARSE_COST = 90 * 1024 * 1024
 _STEP = 1024 * 1024
 _WIDE = re.compile(rb"[\xf0-\xf4]")  # lead bytes of characters beyond the BMP (4 bytes each)
 _MEDIUM = re.compile(rb"[\xc4-\xef]")  # lead bytes of characters from U+0100 (2 bytes each)
@@ -248,25 +251,22 @@ def dump_backup(data: dict[str, Any], *, compress: bool = False) -> bytes:
 # --- full backup: reading and validation ---------------------------------------------------
 
 
-def _decompress(raw: bytes) -> bytes:
+def _decompress(raw: bytes) -> bytearray:
     """Gunzip in bounded steps: a bomb is refused once it passes the limit, before the memory."""
     decompressor = zlib.decompressobj(wbits=31)
-    parts: list[bytes] = []
-    size = 0
+    out = bytearray()  # grown in place: no list of parts joined into a second copy
     data = raw
     try:
         while data and not decompressor.eof:
-            chunk = decompressor.decompress(data, _STEP)
-            size += len(chunk)
-            if size > MAX_JSON_BYTES:
+            out += decompressor.decompress(data, _STEP)
+            if len(out) > MAX_JSON_BYTES:
                 raise BackupError(_too_big(), status=413)
-            parts.append(chunk)
             data = decompressor.unconsumed_tail
     except zlib.error as error:
         raise BackupError("压缩的备份文件已损坏，无法解压。") from error
     if not decompressor.eof:
         raise BackupError("压缩的备份文件不完整或已损坏，无法解压。")
-    return b"".join(parts)
+    return out
 
 
 def _too_big() -> str:
@@ -276,16 +276,40 @@ def _too_big() -> str:
     )
 
 
-_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
+# Unrolled and possessive: a group repeated per character would make the regex engine keep
+# one backtracking entry per character (gigabytes on a 50 MB string).
+_STRINGS = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"')
 
 
-def _count_values(raw: bytes) -> int:
-    """An upper bound of the JSON values in `raw`, counted outside strings, without parsing."""
-    bare = _STRINGS.sub(b'""', raw)
-    return bare.count(b",") + bare.count(b"[") + bare.count(b"{") + 1
+@dataclass(frozen=True)
+class _Shape:
+    values: int  # an upper bound of the JSON values
+    parse_cost: int  # bytes that decoding and parsing may hold at once
 
 
-def load_backup(raw: bytes) -> dict[str, Any]:
+def _measure(raw: bytes | bytearray, width: int) -> _Shape:
+    """Count what parsing `raw` would build, without parsing and without copying it.
+
+    Punctuation inside strings is subtracted per string (bytes.count on a span copies
+    nothing). The cost: the decoded text and the string values copied out of it (each at
+    `width` bytes per character), plus CPython's per-object overhead: ~49 bytes a string,
+    ~100 an object or array, ~32 any other value, and 8 for each slot in its container.
+    """
+    strings = inner_commas = inner_open = 0
+    for match in _STRINGS.finditer(raw):
+        start, end = match.span()
+        strings += 1
+        inner_commas += raw.count(b",", start, end)
+        inner_open += raw.count(b"[", start, end) + raw.count(b"{", start, end)
+    commas = raw.count(b",") - inner_commas
+    containers = raw.count(b"[") + raw.count(b"{") - inner_open
+    values = commas + containers + 1
+    others = max(0, values - strings - containers)
+    cost = 2 * len(raw) * width + 57 * strings + 100 * containers + 40 * others
+    return _Shape(values, cost)
+
+
+def load_backup(raw: bytes | bytearray) -> dict[str, Any]:
     """Parse an uploaded backup (JSON, optionally gzip-compressed) and check its header.
 
     Bounded before the memory is spent: the file size, the decompressed size (gunzipped in
@@ -306,12 +330,16 @@ def load_backup(raw: bytes) -> dict[str, Any]:
     width = 4 if _WIDE.search(raw) else 2 if _MEDIUM.search(raw) else 1
     if len(raw) * width > MAX_TEXT_BYTES:
         raise BackupError(_too_big(), status=413)
-    if _count_values(raw) > MAX_JSON_VALUES:
+    shape = _measure(raw, width)
+    if shape.values > MAX_JSON_VALUES or shape.parse_cost > MAX_PARSE_COST:
         raise BackupError(_too_big(), status=413)
     try:
-        data = load_json(raw.decode("utf-8-sig"), max_depth=16, max_values=MAX_JSON_VALUES)
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise BackupError("备份文件不是 UTF-8 编码的文本。") from error
+    del raw  # the decompressed bytes are not needed once decoded: never hold both and the tree
+    try:
+        data = load_json(text, max_depth=16, max_values=MAX_JSON_VALUES)
     except InvalidInput as error:
         raise BackupError(f"备份文件有误：{error.message}") from error
     except TooLarge as error:

@@ -44,33 +44,43 @@ def load_json(
 
 
 def check_tree(data: Any, *, max_depth: int = MAX_DEPTH, max_values: int | None = None) -> None:
-    """Depth, value count, strings and numbers of a parsed JSON value (iterative: no recursion)."""
-    stack: list[tuple[Any, int]] = [(data, 1)]
-    seen = 0
+    """Depth, value count, strings and numbers of a parsed JSON value (iterative: no recursion).
+
+    Only containers go on the stack: a list of a million strings costs no extra memory here.
+    """
+    _check_scalar(data)
+    stack: list[tuple[Any, int]] = [(data, 1)] if isinstance(data, dict | list) else []
+    seen = 1
     while stack:
         value, depth = stack.pop()
-        seen += 1
+        if depth > max_depth:
+            raise InvalidInput(f"JSON 嵌套过深（最多 {max_depth} 层）。")
+        if isinstance(value, dict):
+            for key in value:
+                check_text(key)
+            items: Any = value.values()
+        else:
+            items = value
+        seen += len(items)
         if max_values is not None and seen > max_values:
             raise TooLarge(f"内容包含的条目过多（上限 {max_values:,} 个）。")
-        if isinstance(value, dict):
-            if depth > max_depth:
-                raise InvalidInput(f"JSON 嵌套过深（最多 {max_depth} 层）。")
-            for key, item in value.items():
-                check_text(key)
+        for item in items:
+            if isinstance(item, dict | list):
                 stack.append((item, depth + 1))
-        elif isinstance(value, list):
-            if depth > max_depth:
-                raise InvalidInput(f"JSON 嵌套过深（最多 {max_depth} 层）。")
-            stack.extend((item, depth + 1) for item in value)
-        elif isinstance(value, str):
-            check_text(value)
-        elif isinstance(value, bool) or value is None:
-            continue
-        elif isinstance(value, int):
-            if not INT64_MIN <= value <= INT64_MAX:
-                raise InvalidInput("整数超出 64 位范围。")
-        elif isinstance(value, float) and not math.isfinite(value):
-            raise InvalidInput("数值必须是有限的数字。")
+            else:
+                _check_scalar(item)
+
+
+def _check_scalar(value: Any) -> None:
+    if isinstance(value, str):
+        check_text(value)
+    elif isinstance(value, bool) or value is None:
+        return
+    elif isinstance(value, int):
+        if not INT64_MIN <= value <= INT64_MAX:
+            raise InvalidInput("整数超出 64 位范围。")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise InvalidInput("数值必须是有限的数字。")
 
 
 def check_text(text: str) -> str:
