@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from quiz import drills, scheduling, study
+from quiz.errors import ServiceError
 from quiz.interview import keypoints, plan, scoring
 from quiz.models import (
     STATE_NEW,
@@ -32,12 +33,13 @@ from quiz.models import (
 MAX_ANSWER_CHARS = 20_000
 
 
-class InterviewError(Exception):
+class InterviewError(ServiceError):
     """A refusal; `status` maps onto HTTP, `message` is for the user (Chinese)."""
 
     def __init__(self, status: int, message: str, *, retry_after: int | None = None) -> None:
-        super().__init__(message)
-        self.status, self.message, self.retry_after = status, message, retry_after
+        extra = {} if retry_after is None else {"retry_after": retry_after}
+        super().__init__(message, status, **extra)
+        self.retry_after = retry_after
 
 
 # ---------------------------------------------------------------------------------------------

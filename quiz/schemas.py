@@ -174,6 +174,10 @@ class CardIdIn(Lenient):
     card_id: Id
 
 
+class CardVersionIn(CardIdIn):
+    version: Annotated[int, Field(ge=0, le=INT64_MAX)]
+
+
 # --- the backup file: every record, every field ------------------------------------------------
 
 

@@ -1,7 +1,7 @@
 """case-insensitive usernames, token expiry; login throttling moves to Flask-Limiter
 
 Revision ID: 9904529c578b
-Revises: 5c1e0a7d9b21
+Revises: a6ad4322999b
 Create Date: 2026-12-01 00:02:51.187993
 
 Existing accounts whose names differ only by case (Alice, alice, ALICE) are resolved safely:
@@ -20,7 +20,7 @@ import quiz.db  # noqa: F401  (custom column types such as UTCDateTime)
 
 # revision identifiers, used by Alembic.
 revision = '9904529c578b'
-down_revision = '5c1e0a7d9b21'
+down_revision = 'a6ad4322999b'
 branch_labels = None
 depends_on = None
 

@@ -131,10 +131,10 @@ def submit(drill_id: str) -> tuple[Response, int] | Response:
     # The one deliberate mid-request commit (with the one after grading below): grading must not
     # run inside a transaction. The grading path (issue 10) finalizes this shape.
     drills.save_draft(session, user_id, drill.id, code, now=utcnow(), review=review)
-    session.commit()
     wait = drills.submission_retry_after(
         session, user_id, now=utcnow(), per_minute=current_app.config["SUBMISSION_RATE_PER_MINUTE"]
     )
+    session.commit()  # grading below touches no table: it runs outside any transaction
     if wait is not None:
         return _retry_later(429, f"提交太频繁了，请 {wait} 秒后再试。代码已保存为草稿。", wait)
     try:

@@ -12,7 +12,7 @@ from quiz import study
 from quiz.db import db, utcnow
 from quiz.models import UserSettings
 from quiz.scheduling import RATING_NAMES, STATE_NAMES, interval_label
-from quiz.schemas import AnswerIn, CardIdIn
+from quiz.schemas import AnswerIn, CardIdIn, CardVersionIn
 from quiz.transaction import attempt
 from quiz.views.api import ApiError, api_blueprint, api_user, login_required, parse_body
 
@@ -173,8 +173,8 @@ def undo() -> Response:
         raise ApiError(400, "action 必须是 bury 或 suspend（撤销回答时不写 action）。")
     card_id = version = None
     if action is not None:
-        card_id = _int_field(data, "card_id", required=True, low=1, high=2**62)
-        version = _int_field(data, "version", required=True, low=0, high=2**62)
+        target = parse_body(CardVersionIn, data)
+        card_id, version = target.card_id, target.version
     user_id = _user_id()
     now = utcnow()
     topic_id = _topic_id()  # a bad topic is refused before anything is undone

@@ -14,6 +14,7 @@ from quiz import drills, interview_report, interviews
 from quiz.db import db
 from quiz.interview.plan import LENGTHS, SHAPES
 from quiz.models import Topic
+from quiz.transaction import attempt
 from quiz.views.api_interviews import clock, clock_scale, warm_keypoints, with_links
 
 bp = Blueprint("interview", __name__, url_prefix="/interview")
@@ -56,20 +57,19 @@ def start() -> Response:
     minutes = request.form.get("minutes", type=int)
     topics = request.form.getlist("topics") or None
     try:
-        interview = interviews.start(
-            db.session,
-            current_user.id,
-            minutes,
-            topics,
-            now=clock(),
-            rng=random.Random(),
-            scale=clock_scale(),
-        )
+        with attempt():
+            interview = interviews.start(
+                db.session,
+                current_user.id,
+                minutes,
+                topics,
+                now=clock(),
+                rng=random.Random(),
+                scale=clock_scale(),
+            )
     except interviews.InterviewError as error:
-        db.session.rollback()
         flash(error.message, "error")
         return redirect(url_for("interview.start_page"))
-    db.session.commit()  # the one commit of these pages (see api_interviews._commit)
     return redirect(url_for("interview.session", interview_id=interview.id))
 
 

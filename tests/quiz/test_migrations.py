@@ -67,7 +67,7 @@ def test_username_migration_resolves_case_duplicates_safely(tmp_path: Path) -> N
         {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"}
     )
     with app.app_context():
-        upgrade(revision="5c1e0a7d9b21")
+        upgrade(revision="a6ad4322999b")
         db.engine.dispose()
     with sqlite3.connect(path) as raw:
         for name in ("Alice", "alice", "ALICE", "bob", "a" * 40, "A" * 40):
@@ -97,5 +97,5 @@ def test_username_migration_resolves_case_duplicates_safely(tmp_path: Path) -> N
     assert all(key == name.lower() for _, name, key in names)
     assert expires.startswith("2026-04-01")
     with app.app_context():  # and back down, for a rollback of the release
-        downgrade(revision="5c1e0a7d9b21")
+        downgrade(revision="a6ad4322999b")
         db.engine.dispose()
