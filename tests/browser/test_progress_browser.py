@@ -64,6 +64,24 @@ def add_practice_deck(session: Any, per_concept: int = 8) -> None:
     session.commit()
 
 
+def _snapshot(card: Any, reps: int, lapses: int, moment: datetime) -> dict[str, Any]:
+    """A complete card-state snapshot as the app's answers record them (undo restores it)."""
+    return {
+        "state": int(card.state) if card else 0,
+        "step": card.step if card else None,
+        "stability": card.stability if card else None,
+        "difficulty": card.difficulty if card else None,
+        "due": (card.due if card else moment).isoformat(),
+        "last_review": card.last_review.isoformat() if card and card.last_review else None,
+        "reps": reps,
+        "lapses": lapses,
+        "suspended": False,
+        "leech": False,
+        "buried_until": None,
+        "version": reps,
+    }
+
+
 def simulate_history(session: Any, user_id: int, *, now: datetime, days: int, seed: int = 7) -> int:
     """Study the owner's deck with FSRS for `days` days: new cards, reviews, lapses, idle days."""
     from fsrs import Card as FsrsCard
@@ -97,6 +115,9 @@ def simulate_history(session: Any, user_id: int, *, now: datetime, days: int, se
         for cid in due + fresh:
             card = cards.get(cid) or FsrsCard(card_id=cid)
             before_state = int(card.state) if cid in cards else 0
+            before = _snapshot(
+                card if cid in cards else None, reps.get(cid, 0), lapses.get(cid, 0), moment
+            )
             recall = scheduler.get_card_retrievability(card, moment) if cid in cards else 0.55
             if rng.random() > recall:
                 rating = Rating.Again
@@ -118,8 +139,8 @@ def simulate_history(session: Any, user_id: int, *, now: datetime, days: int, se
                     duration_ms=rng.randint(3000, 40000),
                     state_before=before_state,
                     state_after=int(card.state),
-                    before={},
-                    after=card.to_dict(),
+                    before=before,
+                    after=_snapshot(card, reps[cid], lapses[cid], moment),
                     request_id=f"sim-{logs}",
                 )
             )
