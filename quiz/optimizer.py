@@ -18,16 +18,18 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from quiz import studyday
+from quiz.errors import ServiceError
 from quiz.models import STATE_NEW, ReviewLog
 from quiz.study import user_settings
 
 MIN_REVIEWS = 400
 
 
-class NotEnoughReviews(Exception):
+class NotEnoughReviews(ServiceError):
+    status = 422  # well-formed, but there is not enough history to fit parameters
+
     def __init__(self, have: int, need: int = MIN_REVIEWS) -> None:
         super().__init__(f"需要至少 {need} 条复习记录才能优化参数（目前 {have} 条）。")
-        self.message = str(self)
         self.have, self.need = have, need
 
 
