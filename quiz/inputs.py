@@ -21,6 +21,12 @@ _BAD_CHARS = re.compile("[\x00\ud800-\udfff]")  # NUL and lone surrogates (never
 MAX_PAGE = 1_000_000
 
 
+class MalformedJSON(InvalidInput, ValueError):
+    """Not JSON at all (empty, a syntax error, not UTF-8). Also a ValueError, so Flask's
+    `get_json(silent=True)` still answers None for it; hostile but well-formed JSON (too deep,
+    NUL, huge integers) raises plain InvalidInput, whose message says what is wrong."""
+
+
 def _reject_constant(name: str) -> Any:
     raise InvalidInput(f"包含无效数值 {name}（数值必须是有限的数字）。")
 
@@ -34,9 +40,9 @@ def load_json(
     except RecursionError as error:
         raise InvalidInput(f"JSON 嵌套过深（最多 {max_depth} 层）。") from error
     except UnicodeDecodeError as error:
-        raise InvalidInput("内容不是有效的 UTF-8 文本。") from error
+        raise MalformedJSON("内容不是有效的 UTF-8 文本。") from error
     except json.JSONDecodeError as error:
-        raise InvalidInput(f"内容不是有效的 JSON（第 {error.lineno} 行附近）。") from error
+        raise MalformedJSON(f"内容不是有效的 JSON（第 {error.lineno} 行附近）。") from error
     except ValueError as error:  # e.g. an integer literal of thousands of digits
         raise InvalidInput("内容包含无法读取的数值（整数位数过多）。") from error
     check_tree(data, max_depth=max_depth, max_values=max_values)
