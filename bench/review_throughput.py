@@ -153,17 +153,21 @@ def seed(db_path: Path, users: int) -> dict[str, Any]:
         )
         card_ids = [row[0] for row in db.session.execute(db.select(Card.id).order_by(Card.id))]
         first = accounts.create_user(db.session, "bench-0", "bench-password")
-        tokens = [accounts.issue_token(db.session, first)]
+        tokens = [accounts.issue_token(db.session, first, now=now)]
         states, logs = _profile(rng, first.id, card_ids, now)
         db.session.execute(insert(CardState), states)
         db.session.execute(insert(ReviewLog), logs)
         for n in range(1, users):
             # The same history for everyone, copied in SQL; one scrypt hash for all (hashing is
             # not what this benchmark measures).
-            user = User(username=f"bench-{n}", password_hash=first.password_hash)
+            user = User(
+                username=f"bench-{n}",
+                username_key=f"bench-{n}",
+                password_hash=first.password_hash,
+            )
             db.session.add(user)
             db.session.flush()
-            tokens.append(accounts.issue_token(db.session, user))
+            tokens.append(accounts.issue_token(db.session, user, now=now))
             for table, unique in ((CardState.__table__, None), (ReviewLog.__table__, "request_id")):
                 names = [c.name for c in table.c if c.name not in ("id", "user_id", unique)]
                 copied = ", ".join(names)

@@ -175,7 +175,7 @@ class AppStudy:
 
         self.context, self.user_id, self.card_ids = build_database(directory, cards)
         self.session = db.session
-        row = study.user_settings(self.session, self.user_id)
+        row = study.user_settings(self.session, self.user_id, create=True)
         for name, value in vars(settings).items():
             setattr(row, name, value)
         self.session.commit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime
 from typing import Any
 
@@ -76,8 +77,40 @@ def _sqlite_begin(connection: Any) -> None:
     busy timeout does not apply): a request that may write takes the write lock up front and
     waits its turn instead. Reads (GET) never block anyone.
     """
-    if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _may_write() else "BEGIN")
+    if connection.dialect.name != "sqlite":
+        return
+    if not _may_write():
+        connection.exec_driver_sql("BEGIN")
+        return
+    # Writers of this process queue on a lock first: a waiting thread wakes the moment the
+    # previous writer ends, where SQLite's own busy handler polls with sleeps of up to 100 ms
+    # (seconds of tail latency under load). Bounded: after the busy timeout SQLite decides.
+    acquired = _writer_lock.acquire(timeout=WRITER_WAIT_SECONDS)
+    connection.info["writer_lock"] = acquired
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        _release_writer(connection)
+        raise
+
+
+WRITER_WAIT_SECONDS = 5.0
+_writer_lock = threading.Lock()
+
+
+def _release_writer(connection: Any) -> None:
+    if connection.info.pop("writer_lock", False):
+        _writer_lock.release()
+
+
+@event.listens_for(Engine, "commit")
+def _after_commit(connection: Any) -> None:
+    _release_writer(connection)
+
+
+@event.listens_for(Engine, "rollback")
+def _after_rollback(connection: Any) -> None:
+    _release_writer(connection)
 
 
 def _may_write() -> bool:

@@ -82,3 +82,21 @@ def test_get_requests_do_not_write(app: Flask, client: FlaskClient, user: Any) -
     client.put(f"/api/v1/drills/{DRILL}/draft", json={"code": "z"}, headers=headers)
     db.session.expire_all()
     assert db.session.scalar(select(ApiToken.last_used_at)) is not None
+
+
+def test_the_writer_queue_is_released_after_every_request(
+    app: Flask, auth_client: FlaskClient
+) -> None:
+    from quiz.db import _writer_lock
+
+    auth_client.put(f"/api/v1/drills/{DRILL}/draft", json={"code": "ok"})  # committed
+    assert not _writer_lock.locked()
+    auth_client.post(f"/api/v1/drills/{DRILL}/rating", json={"rating": 9})  # refused
+    assert not _writer_lock.locked()
+    auth_client.post("/api/v1/reviews", data=b"[" * 100, content_type="application/json")
+    assert not _writer_lock.locked()
+    with app.test_request_context("/x", method="POST"):  # a writer that never commits
+        db.session.execute(ApiToken.__table__.select())
+        assert _writer_lock.locked()
+        db.session.remove()
+    assert not _writer_lock.locked()
