@@ -17,6 +17,7 @@ REQUIRED_LAYERS = (
     "rlimits",
     "tmp_private",
     "env_scrubbed",
+    "cgroup_namespace",
 )
 # Reported, but their absence does not stop grading (the rlimits still bound each child).
 OPTIONAL_LAYERS = ("cgroup",)

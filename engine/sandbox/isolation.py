@@ -38,8 +38,9 @@ CLONE_NEW_ANY = (
 # The network namespace is the runner's own, empty one (see runner.py): creating and destroying
 # one per submission costs ~1 ms plus kernel clean-up work, and with AF_INET refused by seccomp
 # and every process of a submission dead before the next starts, nothing crosses it. IPC objects
-# outlive their processes, so System V IPC gets a fresh namespace every time.
-CHILD_NAMESPACES = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS
+# outlive their processes, so System V IPC gets a fresh namespace every time. The cgroup namespace
+# hides the host's cgroup paths (and the runner's pid in our group names) from /proc/self/cgroup.
+CHILD_NAMESPACES = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWCGROUP
 
 MS_RDONLY = 1
 MS_NOSUID = 2
@@ -405,7 +406,7 @@ class SeccompProgram:
 def namespace_ids() -> dict[str, int]:
     """Inode of each namespace this process is in (compare before/after to prove a new one)."""
     ids = {}
-    for name in ("pid", "net", "mnt", "ipc", "uts"):
+    for name in ("pid", "net", "mnt", "ipc", "uts", "cgroup"):
         try:
             ids[name] = os.stat(f"/proc/self/ns/{name}").st_ino
         except OSError:
@@ -505,9 +506,15 @@ class Cgroups:
         return 0
 
     def member(self) -> bool:
-        """True when the calling process is in every one of our groups."""
+        """True when the calling process is in every one of our groups.
+
+        Inside the sandbox's cgroup namespace, rooted at our group, each path reads "/"; the
+        memory group's own files then show our limit there.
+        """
         wanted = {c: d[len(os.path.join(CGROUP_ROOT, c)) :] for c, d in self.dirs.items()}
-        return all(_own_cgroup(c) == path for c, path in wanted.items())
+        if all(_own_cgroup(c) == path for c, path in wanted.items()):
+            return True
+        return all(_own_cgroup(c) == "/" for c in wanted)
 
     def close(self) -> None:
         for fd in self._procs:

@@ -7,7 +7,9 @@ restarted; only the submission it was running reports `internal_error`.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import itertools
 import logging
 import math
 import os
@@ -17,7 +19,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,17 +148,30 @@ class _Ticket:
     """One admitted run: holds a unit of the slot budget until it ends or is demoted."""
 
     started: float
+    key: Hashable = None
     demoted: bool = False
 
 
+@dataclass(eq=False)
+class _Waiter:
+    key: Hashable
+    seq: int
+    granted: bool = False
+    runner: RunnerProcess | None = None
+    ticket: _Ticket | None = None
+
+
 class Pool:
-    """Warm runners behind a bounded queue.
+    """Warm runners behind a bounded queue, shared fairly between users.
 
     `slots` runs may start at once (CPU count by default). A run still going after
     `demote_after` seconds gives its slot back, and the runner drops its CPU share, so an infinite
     loop cannot hold honest submissions behind it for its whole CPU limit; up to `overflow` extra
-    runners (default: `slots`) serve the queue meanwhile. When no run can start and `queue_size`
-    callers already wait, `run` raises QueueFull at once.
+    runners (default: 3 x `slots`) serve the queue meanwhile. Fairness: a user (any hashable key
+    passed to `run`/`session`; None means "nobody in particular") holds at most `per_user` runners
+    at a time, and a free runner goes to the waiting user with the fewest runs in progress, then
+    to the one served longest ago: a few accounts resubmitting slow code cannot take every runner.
+    When no run can start and `queue_size` callers already wait, `run` raises QueueFull at once.
     """
 
     def __init__(
@@ -167,11 +182,13 @@ class Pool:
         overflow: int | None = None,
         demote_after: float = 0.25,
         uid_base: int | None = None,
+        per_user: int = 1,
     ) -> None:
         self.slots = max(1, slots or os.cpu_count() or 1)
         self.queue_size = self.slots * 4 if queue_size is None else max(0, queue_size)
-        self.overflow = self.slots if overflow is None else max(0, overflow)
+        self.overflow = self.slots * 3 if overflow is None else max(0, overflow)
         self.demote_after = demote_after
+        self.per_user = max(1, per_user)
         self.uid_base = uid_base or int(os.environ.get("GRADER_SANDBOX_UID_BASE", "60000"))
         self.pid = os.getpid()
         self._cond = threading.Condition()
@@ -179,7 +196,10 @@ class Pool:
         self._unstarted = self.slots + self.overflow  # runners we may still start
         self._budget = self.slots
         self._active: list[_Ticket] = []
-        self._waiting = 0
+        self._waiters: list[_Waiter] = []
+        self._running: dict[Hashable, int] = {}
+        self._served: dict[Hashable, int] = {}
+        self._seq = itertools.count()
         self._closed = False
         self._avg_seconds = 0.05
         self._layers: dict[str, Any] | None = None
@@ -203,40 +223,76 @@ class Pool:
     def _can_start(self) -> bool:
         return self._budget > 0 and (bool(self._idle) or self._unstarted > 0)
 
-    def _acquire(self) -> tuple[RunnerProcess | None, _Ticket]:
+    def _eligible(self, key: Hashable) -> bool:
+        return self._running.get(key, 0) < self.per_user
+
+    def _dispatch(self) -> None:
+        """Hand free runners to waiters: fewest runs in progress first, then least recently
+        served, then arrival order. Called with the lock held whenever capacity may have grown."""
+        granted = False
+        while self._can_start():
+            eligible = [w for w in self._waiters if self._eligible(w.key)]
+            if not eligible:
+                break
+            waiter = min(
+                eligible,
+                key=lambda w: (self._running.get(w.key, 0), self._served.get(w.key, -1), w.seq),
+            )
+            self._waiters.remove(waiter)
+            self._budget -= 1
+            waiter.ticket = _Ticket(time.monotonic(), waiter.key)
+            self._active.append(waiter.ticket)
+            self._running[waiter.key] = self._running.get(waiter.key, 0) + 1
+            self._served[waiter.key] = next(self._seq)
+            if self._idle:
+                # Oldest idle first: the runner released last is still tearing down its namespaces.
+                waiter.runner = self._idle.popleft()
+            else:
+                self._unstarted -= 1
+            waiter.granted = granted = True
+        if granted:
+            self._cond.notify_all()
+
+    def _acquire(self, user: Hashable = None) -> tuple[RunnerProcess | None, _Ticket]:
+        key = object() if user is None else user
         with self._cond:
             if self._closed:
                 raise RuntimeError("sandbox pool is shut down")
             self._demote_overdue(time.monotonic())
-            if not self._can_start() and self._waiting >= self.queue_size:
-                per_slot = (self._waiting + 1) / self.slots
+            startable = self._can_start() and self._eligible(key) and not self._waiters
+            if not startable and len(self._waiters) >= self.queue_size:
+                per_slot = (len(self._waiters) + 1) / self.slots
                 raise QueueFull(retry_after=max(1, math.ceil(per_slot * self._avg_seconds)))
-            self._waiting += 1
+            waiter = _Waiter(key, next(self._seq))
+            self._waiters.append(waiter)
             try:
                 while True:
                     now = time.monotonic()
                     next_due = self._demote_overdue(now)
-                    if self._can_start():
+                    self._dispatch()
+                    if waiter.granted:
                         break
                     if self._closed:
                         raise RuntimeError("sandbox pool is shut down")
                     self._cond.wait(None if next_due is None else max(0.001, next_due - now))
             finally:
-                self._waiting -= 1
-            self._budget -= 1
-            ticket = _Ticket(time.monotonic())
-            self._active.append(ticket)
-            if self._idle:
-                # Oldest idle first: the runner released last is still tearing down its namespaces.
-                return self._idle.popleft(), ticket
-            self._unstarted -= 1
-            return None, ticket
+                if not waiter.granted:
+                    self._waiters.remove(waiter)
+            assert waiter.ticket is not None
+            return waiter.runner, waiter.ticket
 
     def _release(self, runner: RunnerProcess | None, ticket: _Ticket) -> None:
         with self._cond:
             self._active.remove(ticket)
             if not ticket.demoted:
                 self._budget += 1
+            left = self._running.get(ticket.key, 1) - 1
+            if left:
+                self._running[ticket.key] = left
+            else:
+                self._running.pop(ticket.key, None)
+                if not any(w.key == ticket.key for w in self._waiters):
+                    self._served.pop(ticket.key, None)  # keep the table small
             if self._closed:
                 if runner is not None:
                     runner.close()
@@ -245,7 +301,7 @@ class Pool:
                 self._unstarted += 1
             else:
                 self._idle.append(runner)
-            self._cond.notify()
+            self._dispatch()
 
     def _ensure_started(self, runner: RunnerProcess | None) -> RunnerProcess:
         if runner is not None and runner.alive:
@@ -284,56 +340,35 @@ class Pool:
                 self._release(runner, ticket)
         return dict(self._layers or {})
 
-    def run(
-        self, source: str, function: str, calls: Sequence[Call], limits: Limits = DEFAULT_LIMITS
-    ) -> RunOutcome:
-        """Run `function` from `source` on each call in an isolated child; never compares."""
-        from engine.sandbox.doctor import evaluate  # local: doctor imports this module
+    @contextlib.contextmanager
+    def session(self, user: Hashable = None) -> Iterator[Lease]:
+        """Hold one runner for several runs in a row (the grader's visible, then hidden, child).
 
+        Each run still gets a fresh child from the runner's zygote; holding the runner only
+        spares the second run a second wait in the queue.
+        """
         started = time.monotonic()
-        runner, ticket = self._acquire()
+        runner, ticket = self._acquire(user)
+        lease = Lease(self, runner)
         try:
-            try:
-                runner = self._ensure_started(runner)
-            except (RunnerDied, OSError) as exc:
-                log.error("sandbox runner failed to start: %s", exc)
-                runner = None
-                return outcome.failed("internal_error", calls, function, limits)
-            report = evaluate(self._layers or {}, allow_unsandboxed())
-            if not report["ready"] and not report["unsandboxed"]:
-                return outcome.failed("refused", calls, function, limits)
-            header = {
-                "op": "run",
-                "limits": {k: getattr(limits, k) for k in Limits.__dataclass_fields__},
-                "isolate": report["ready"],
-                "demote_after": self.demote_after,
-            }
-            body = {
-                "source": source,
-                "function": function,
-                "calls": tuple((tuple(c.args), dict(c.kwargs)) for c in calls),
-            }
-            try:
-                response = runner.request(header, body, limits.wall_seconds + RESPONSE_GRACE)
-            except RunnerDied as exc:
-                log.error("sandbox runner died: %s", exc)
-                runner.close(timeout=0.5)
-                runner = None
-                return outcome.failed(
-                    "internal_error", calls, function, limits, sandboxed=report["ready"]
-                )
-            if response.get("setup_error"):
-                log.error("sandbox setup failed: %s", response["setup_error"])
-            result = outcome.build_outcome(response, calls, function, limits)
-            if report["ready"] and not result.sandboxed and result.status != "internal_error":
-                # Isolation was expected but the runner could not provide it: never report this
-                # as a sandboxed success.
-                return outcome.failed("internal_error", calls, function, limits)
-            return result
+            yield lease
         finally:
-            self._release(runner, ticket)
+            self._release(lease.runner, ticket)
             elapsed = time.monotonic() - started
             self._avg_seconds = 0.8 * self._avg_seconds + 0.2 * elapsed
+
+    def run(
+        self,
+        source: str,
+        function: str,
+        calls: Sequence[Call],
+        limits: Limits = DEFAULT_LIMITS,
+        *,
+        user: Hashable = None,
+    ) -> RunOutcome:
+        """Run `function` from `source` on each call in an isolated child; never compares."""
+        with self.session(user) as lease:
+            return lease.run(source, function, calls, limits)
 
     def close(self) -> None:
         with self._cond:
@@ -343,3 +378,77 @@ class Pool:
         for runner in idle:
             if runner is not None:
                 runner.close()
+
+
+class Lease:
+    """A runner held by one caller (see `Pool.session`)."""
+
+    def __init__(self, pool: Pool, runner: RunnerProcess | None) -> None:
+        self.pool = pool
+        self.runner = runner
+
+    def run(
+        self, source: str, function: str, calls: Sequence[Call], limits: Limits = DEFAULT_LIMITS
+    ) -> RunOutcome:
+        for attempt in (1, 2):
+            result, retry = self._run_once(source, function, calls, limits)
+            if not retry or attempt == 2:
+                return result
+        raise AssertionError("unreachable")
+
+    def _run_once(
+        self, source: str, function: str, calls: Sequence[Call], limits: Limits
+    ) -> tuple[RunOutcome, bool]:
+        from engine.sandbox.doctor import evaluate  # local: doctor imports this module
+
+        pool = self.pool
+        try:
+            self.runner = pool._ensure_started(self.runner)
+        except (RunnerDied, OSError) as exc:
+            log.error("sandbox runner failed to start: %s", exc)
+            self.runner = None
+            return outcome.failed("internal_error", calls, function, limits), False
+        runner = self.runner
+        report = evaluate(pool._layers or {}, allow_unsandboxed())
+        if not report["ready"] and not report["unsandboxed"]:
+            return outcome.failed("refused", calls, function, limits), False
+        header = {
+            "op": "run",
+            "limits": {k: getattr(limits, k) for k in Limits.__dataclass_fields__},
+            "isolate": report["ready"],
+            "demote_after": pool.demote_after,
+            # load, one per call, too_large, end: anything beyond is refused by the runner.
+            "max_frames": len(calls) + 3,
+        }
+        body = {
+            "source": source,
+            "function": function,
+            "calls": tuple((tuple(c.args), dict(c.kwargs)) for c in calls),
+        }
+        try:
+            response = runner.request(header, body, limits.wall_seconds + RESPONSE_GRACE)
+        except RunnerDied as exc:
+            log.error("sandbox runner died: %s", exc)
+            runner.close(timeout=0.5)
+            self.runner = None
+            failed = outcome.failed(
+                "internal_error", calls, function, limits, sandboxed=report["ready"]
+            )
+            return failed, False
+        if response.get("zygote_lost"):
+            # The runner retired itself before (or instead of) running this: run it again on a
+            # fresh runner, once.
+            log.error("sandbox runner lost its zygote; restarting it")
+            runner.close(timeout=2.0)
+            self.runner = None
+            if response.get("setup_error"):
+                failed = outcome.failed("internal_error", calls, function, limits)
+                return failed, True
+        if response.get("setup_error"):
+            log.error("sandbox setup failed: %s", response["setup_error"])
+        result = outcome.build_outcome(response, calls, function, limits)
+        if report["ready"] and not result.sandboxed and result.status != "internal_error":
+            # Isolation was expected but the runner could not provide it: never report this
+            # as a sandboxed success.
+            return outcome.failed("internal_error", calls, function, limits), False
+        return result, False

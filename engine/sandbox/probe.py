@@ -54,7 +54,17 @@ def observe(
         "env_scrubbed": set(os.environ) <= ALLOWED_ENV,
         "rlimits": all(resource.getrlimit(k)[0] == v for k, v in expected.items()),
         "cgroup": cgroups is not None and cgroups.member(),
+        "cgroup_namespace": ns["cgroup"] != host_ns.get("cgroup") and _cgroup_paths_hidden(),
     }
+
+
+def _cgroup_paths_hidden() -> bool:
+    """/proc/self/cgroup names no host path (and so no runner pid): every entry is "/"."""
+    try:
+        with open("/proc/self/cgroup") as fh:
+            return all(line.rstrip("\n").split(":", 2)[2] == "/" for line in fh if line.strip())
+    except (OSError, IndexError):
+        return False
 
 
 def _tmp_private() -> bool:

@@ -8,9 +8,16 @@ sibling modules this needs (wire, isolation, child, probe) are loaded by file pa
 Per submission (isolated mode)::
 
     runner (root; host namespaces but a private mount namespace built at start-up)
-      └─ init  PID 1 of new pid/net/mnt/ipc/uts namespaces, in the slot's cgroups,
-         │     private /tmp, fresh /proc, pivot_root into a read-only view
-         └─ user child  PID 2: fds 0-4 only, rlimits, uid drop, no_new_privs, seccomp, user code
+      └─ zygote  forked at start-up, before any request: it never holds a request's bytes
+         └─ init  PID 1 of new pid/mnt/ipc/uts/cgroup namespaces, in the slot's cgroups,
+            │     private /tmp, fresh /proc, pivot_root into a read-only view
+            └─ user child  PID 2: fds 0-4 only, rlimits, uid drop, no_new_privs, seccomp, code
+
+Why a zygote: a child forked from the runner would inherit the runner's heap, and freed memory
+still holds the previous submission's source, inputs and results. The runner reads requests and
+results; the zygote only ever receives pipe ends (SCM_RIGHTS over a socketpair) and a flag, so
+nothing a submission can scan in its own address space came from another submission. The
+request body travels runner -> pipe -> user child; the result pipes go user child -> runner.
 
 The next init is forked and isolated *before* its request arrives (namespace creation costs
 1-10 ms), and the answer goes back as soon as the child's end record is in: tearing the
@@ -85,6 +92,10 @@ SETUP_FAILED = 121  # exit code of a child whose isolation could not be complete
 PIPE_SIZE = 1 << 20
 READ_CHUNK = 1 << 18
 STATUS_FD, RESULT_FD, REQUEST_FD = 4, 3, 5
+# The pipe ends the zygote hands to each init, in this order (SCM_RIGHTS keeps the order).
+CHILD_ENDS = ("request", "result", "stdout", "stderr", "status")
+DRAIN_BYTES = 2 * PIPE_SIZE  # what may still be read from a stream after the end record
+DRAIN_GRACE = 0.25  # seconds past the wall limit for reading what is left in the pipes
 DEFAULT_TMP_BYTES = 4 << 20
 END_PAYLOAD = wire.encode(child.END_RECORD)
 PROBE_LIMITS = {
@@ -104,6 +115,7 @@ class Spare:
     """A forked init waiting for its request (already inside its namespaces when isolated)."""
 
     pid: int
+    pidfd: int  # from the zygote: signals and exit polling without pid-reuse races
     isolate: bool
     request_w: int
     reads: dict[str, int]  # result, stdout, stderr, status
@@ -148,11 +160,78 @@ class Runner:
         self.pidns_fd: int | None = None
         self.cgroups: Any = None
         self.spare: Spare | None = None
+        self._zygote_end: socket.socket | None = None
         self.host_ns = isolation.namespace_ids()
         if os.geteuid() == 0:
             self._setup_isolation()
         else:
             self.errors.append("not running as root: no uid drop, namespaces or seccomp")
+        self.zygote_sock = self._start_zygote()
+
+    def _start_zygote(self) -> socket.socket:
+        """Fork the process that forks every init, now, before any request has been read."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        pid = os.fork()
+        if pid == 0:
+            ours.close()
+            try:
+                self._zygote_loop(theirs)
+            finally:
+                os._exit(0)
+        theirs.close()
+        self.zygote_pid = pid
+        return ours
+
+    def _zygote_alive(self) -> bool:
+        try:
+            return os.waitpid(self.zygote_pid, os.WNOHANG)[0] == 0
+        except ChildProcessError:
+            return False
+
+    def _zygote_loop(self, sock: socket.socket) -> None:
+        """Fork one init per message; answer with its pid and a pidfd. Never reads a request."""
+        self._zygote_end = sock
+        os.close(self.req_fd)
+        os.close(self.resp_fd)
+        isolation.set_parent_death_signal()
+        gc.freeze()
+        while True:
+            try:
+                msg, fds, _flags, _addr = socket.recv_fds(sock, 16, len(CHILD_ENDS))
+            except OSError:
+                return
+            if not msg:
+                return  # the runner is gone
+            _reap_zombies()
+            try:
+                if len(fds) != len(CHILD_ENDS):
+                    raise OSError(errno.EINVAL, "zygote: wrong number of pipe ends")
+                pid = self._fork_init(dict(zip(CHILD_ENDS, fds, strict=True)), msg == b"I")
+                pidfd = os.pidfd_open(pid)
+                try:
+                    socket.send_fds(sock, [b"ok" + pid.to_bytes(4, "little")], [pidfd])
+                finally:
+                    os.close(pidfd)
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    sock.send(b"er" + repr(exc).encode()[:200])
+            finally:
+                for fd in fds:
+                    _close_quietly(fd)
+
+    def _fork_init(self, ends: dict[str, int], isolate: bool) -> int:
+        if isolate:
+            isolation.unshare(isolation.CLONE_NEWPID)
+        try:
+            pid = os.fork()
+        finally:
+            if isolate and os.getpid() != 1:
+                # unshare(CLONE_NEWPID) only set the namespace of our *next* child: go back, or
+                # the next fork would land in this submission's namespace (which takes one init).
+                isolation.setns(self.pidns_fd, isolation.CLONE_NEWPID)
+        if pid == 0:
+            self._init_process(ends, isolate)  # never returns
+        return pid
 
     def _setup_isolation(self) -> None:
         try:
@@ -243,6 +322,11 @@ class Runner:
                     response, cleanup = self.execute(header, body)
             except OSError as exc:  # e.g. fork or unshare refused: this submission only
                 response = {"op": "result", "setup_error": f"runner: {exc!r}"}
+            if not self._zygote_alive():
+                # Never fork a new zygote from here: this process has held requests. Say so
+                # and leave; the pool starts a fresh runner (and reruns the request once).
+                self.respond(dict(response, zygote_lost=True))
+                break
             self.respond(response)
             if cleanup is not None:
                 cleanup()  # after answering: namespace teardown overlaps the pool's work
@@ -280,35 +364,37 @@ class Runner:
             # The default 64 KiB works too, only with more context switches.
             with contextlib.suppress(OSError):
                 fcntl.fcntl(pipes[name][0], fcntl.F_SETPIPE_SZ, PIPE_SIZE)
-        if isolate:
-            isolation.unshare(isolation.CLONE_NEWPID)
+        theirs = [pipes[n][0] if n == "request" else pipes[n][1] for n in CHILD_ENDS]
         try:
-            pid = os.fork()
+            socket.send_fds(self.zygote_sock, [b"I" if isolate else b"P"], theirs)
+            msg, fds, _flags, _addr = socket.recv_fds(self.zygote_sock, 256, 1)
         except OSError:
             for r, w in pipes.values():
-                os.close(r)
-                os.close(w)
+                _close_quietly(r)
+                _close_quietly(w)
             raise
         finally:
-            if isolate and os.getpid() != 1:
-                # unshare(CLONE_NEWPID) only set the namespace of our *next* child: go back, or
-                # the next fork would land in this submission's namespace (which takes one init).
-                isolation.setns(self.pidns_fd, isolation.CLONE_NEWPID)
-        if pid == 0:
-            self._init_process(pipes, isolate)  # never returns
-        os.close(pipes["request"][0])
-        for name in ("result", "stdout", "stderr", "status"):
-            os.close(pipes[name][1])
+            for fd in theirs:
+                _close_quietly(fd)
+        if not msg.startswith(b"ok") or len(fds) != 1:
+            for fd in fds:
+                _close_quietly(fd)
+            for name in ("request", "result", "stdout", "stderr", "status"):
+                _close_quietly(pipes[name][1] if name == "request" else pipes[name][0])
+            raise OSError(
+                errno.ECHILD, f"zygote could not fork: {msg[2:].decode(errors='replace')}"
+            )
+        pid = int.from_bytes(msg[2:6], "little")
         reads = {name: pipes[name][0] for name in ("result", "stdout", "stderr", "status")}
-        return Spare(pid, isolate, pipes["request"][1], reads)
+        return Spare(pid, fds[0], isolate, pipes["request"][1], reads)
 
     def _discard(self, spare: Spare) -> None:
-        _sigkill(spare.pid)
+        _pidfd_kill(spare.pidfd)
+        _pidfd_wait(spare.pidfd, 5.0)
         _close_quietly(spare.request_w)
         for fd in spare.reads.values():
             _close_quietly(fd)
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(spare.pid, 0)
+        _close_quietly(spare.pidfd)
 
     def execute(
         self, header: dict[str, Any], body: bytes
@@ -317,7 +403,7 @@ class Runner:
         limits = header["limits"]
         isolate = bool(header.get("isolate")) and self.can_isolate
         spare, self.spare = self.spare, None
-        if spare is not None and (spare.isolate != isolate or _exited(spare.pid)):
+        if spare is not None and (spare.isolate != isolate or _pidfd_exited(spare.pidfd)):
             self._discard(spare)
             spare = None
         if spare is None:
@@ -334,15 +420,15 @@ class Runner:
             )
             oom_before = self.cgroups.oom_kills()
 
-        reaped = False
-
         def cleanup() -> None:
             _close_quietly(spare.request_w)
-            if not reaped:
-                _sigkill(spare.pid)
-                os.waitpid(spare.pid, 0)
+            _pidfd_kill(spare.pidfd)
+            # init's exit completes only once its PID namespace is empty: wait for it, so the
+            # next init joins cgroups that no process of this submission still counts in.
+            _pidfd_wait(spare.pidfd, 5.0)
             for fd in spare.reads.values():
                 _close_quietly(fd)
+            _close_quietly(spare.pidfd)
             if not isolate:
                 _kill_group(spare.pid)
             if scratch:
@@ -352,25 +438,33 @@ class Runner:
         try:
             forwarded = dict(header, scratch=scratch or "")
             _write_all(spare.request_w, wire.frame(wire.encode(forwarded)) + wire.frame(body))
-        except OSError as exc:  # init died before taking the request
-            response = {"op": "result", "setup_error": f"init did not take the request: {exc!r}"}
-            return response, cleanup
+        except OSError:  # init died before taking the request: its status record says why
+            pass
         _close_quietly(spare.request_w)
         demote_after = float(header.get("demote_after") or 0.0) if isolate else 0.0
-        response = self._supervise(spare, limits, start, demote_after)
-        reaped = bool(response.pop("reaped", False))
+        max_frames = int(header.get("max_frames") or 0) or None
+        response = self._supervise(spare, limits, start, demote_after, max_frames)
         if isolate and self.cgroups is not None:
             response["oom_killed"] = self.cgroups.oom_kills() > oom_before
         response["sandboxed"] = isolate
         return response, cleanup
 
     def _supervise(
-        self, spare: Spare, limits: dict[str, Any], start: float, demote_after: float
+        self,
+        spare: Spare,
+        limits: dict[str, Any],
+        start: float,
+        demote_after: float,
+        max_frames: int | None,
     ) -> dict[str, Any]:
         """Collect output under caps until the end record or init's exit; kill at the deadline.
 
         After `demote_after` seconds the submission's CPU share drops, so short honest
         submissions on other slots keep their latency while an infinite loop burns its quota.
+        Whatever the child writes, this returns by the wall deadline plus a short grace: the
+        result stream is checked frame by frame (no empty frames, at most `max_frames`), and
+        what is left in the pipes after the end record or init's exit is drained under the
+        same deadline.
         """
         caps = {
             "result": int(limits["result_bytes"]),
@@ -381,63 +475,60 @@ class Runner:
         data = {name: bytearray() for name in spare.reads}
         dropped = dict.fromkeys(spare.reads, 0)
         open_fds = {fd: name for name, fd in spare.reads.items()}
-        pid = spare.pid
-        pidfd = os.pidfd_open(pid)
+        pidfd = spare.pidfd
         deadline = start + float(limits["wall_seconds"])
+        hard_deadline = deadline + DRAIN_GRACE
         demote_at = start + demote_after if demote_after > 0 and self.cgroups is not None else None
-        timed_out = result_over = init_done = ended = False
-        scan = 0  # offset of the next unscanned frame in the result stream
+        timed_out = result_over = init_done = ended = bad_stream = False
+        scanner = _FrameScanner(max_frames)
         poller = select.poll()
         for fd in (*open_fds, pidfd):
             poller.register(fd, select.POLLIN)
-        try:
-            while (open_fds or not init_done) and not ended:
-                now = time.monotonic()
-                remaining = deadline - now
-                if remaining <= 0 and not timed_out:
-                    timed_out = True
-                    _sigkill(pid)
-                if demote_at is not None and now >= demote_at:
-                    demote_at = None
-                    self.cgroups.set_cpu_shares(isolation.CPU_SHARES_DEMOTED)
-                wake = remaining if demote_at is None else min(remaining, demote_at - now)
-                timeout_ms: int | None = None if timed_out else max(1, int(wake * 1000) + 1)
-                if init_done:
-                    timeout_ms = 1000  # init is gone: only what is buffered is left to drain
-                events = poller.poll(timeout_ms)
-                if not events and init_done:
-                    break
-                for fd, _event in events:
-                    if fd == pidfd:
-                        init_done = True
-                        poller.unregister(pidfd)
-                        continue
-                    name = open_fds[fd]
-                    if not _read_into(fd, data[name], caps[name], dropped, name):
-                        poller.unregister(fd)
-                        del open_fds[fd]
-                    if name == "result":
-                        if dropped["result"] and not result_over:
-                            result_over = True
-                            _sigkill(pid)
-                        scan, ended = _scan_frames(data["result"], scan)
-            if ended:
-                # Everything printed before the end record is already in the pipes.
-                for name in ("stdout", "stderr"):
-                    fd = spare.reads[name]
-                    if fd in open_fds:
-                        os.set_blocking(fd, False)
-                        try:
-                            while _read_into(fd, data[name], caps[name], dropped, name):
-                                pass
-                        except BlockingIOError:
-                            pass
-        finally:
-            os.close(pidfd)
+        while (open_fds or not init_done) and not ended:
+            now = time.monotonic()
+            if now >= hard_deadline:
+                break
+            remaining = deadline - now
+            if remaining <= 0 and not timed_out:
+                timed_out = True
+                _pidfd_kill(pidfd)
+            if demote_at is not None and now >= demote_at:
+                demote_at = None
+                self.cgroups.set_cpu_shares(isolation.CPU_SHARES_DEMOTED)
+            wake = hard_deadline - now if timed_out or init_done else remaining
+            if demote_at is not None:
+                wake = min(wake, demote_at - now)
+            events = poller.poll(max(1, int(wake * 1000) + 1))
+            for fd, _event in events:
+                if fd == pidfd:
+                    init_done = True
+                    poller.unregister(pidfd)
+                    continue
+                name = open_fds[fd]
+                if not _read_into(fd, data[name], caps[name], dropped, name):
+                    poller.unregister(fd)
+                    del open_fds[fd]
+                if name == "result" and not (result_over or bad_stream):
+                    if dropped["result"]:
+                        result_over = True
+                        _pidfd_kill(pidfd)
+                    elif not scanner.scan(data["result"]):
+                        bad_stream = True
+                        _pidfd_kill(pidfd)
+                    ended = scanner.ended
+        # Everything printed before the end record (or before init died) is already in the
+        # pipes: read what is buffered, bounded in bytes and by the same deadline.
+        for name in ("stdout", "stderr", "status"):
+            fd = spare.reads[name]
+            if fd in open_fds:
+                _drain(fd, data[name], caps[name], dropped, name, hard_deadline)
+        if bad_stream:
+            del data["result"][scanner.pos :]  # keep the records before the bad one
         response: dict[str, Any] = {
             "op": "result",
             "timed_out": timed_out,
             "result_over": result_over,
+            "bad_stream": bad_stream,
             "results": bytes(data["result"]),
             "stdout": bytes(data["stdout"]),
             "stderr": bytes(data["stderr"]),
@@ -449,36 +540,33 @@ class Runner:
         }
         if ended:
             return response
-        _, wait_status, usage = os.wait4(pid, 0)
-        response["reaped"] = True
         status, setup_error = _status_records(bytes(data["status"]))
-        if not status and not setup_error and not timed_out and not result_over:
-            setup_error = f"init ended without a status (wait status {wait_status})"
+        if not status and not setup_error and not (timed_out or result_over or bad_stream):
+            setup_error = "init ended without a status"
         response.update(
             exit_code=status.get("code"),
             exit_signal=status.get("signal"),
-            cpu_ms=float(status.get("cpu_ms", (usage.ru_utime + usage.ru_stime) * 1000.0)),
+            cpu_ms=float(status.get("cpu_ms") or 0.0),
             setup_error=setup_error,
         )
         return response
 
     # --- inside the forked processes (never return) -----------------------------------------
 
-    def _init_process(self, pipes: dict[str, tuple[int, int]], isolate: bool) -> None:
+    def _init_process(self, ends: dict[str, int], isolate: bool) -> None:
         """PID 1 of the sandbox: isolate, fork the (still waiting) user child, reap, report."""
-        status_w = pipes["status"][1]
+        status_w = ends["status"]
         try:
-            os.close(pipes["request"][1])
-            for name in ("result", "stdout", "stderr", "status"):
-                os.close(pipes[name][0])
-            os.close(self.req_fd)
-            os.close(self.resp_fd)
+            if self._zygote_end is not None:
+                self._zygote_end.close()
             if self._uid_lock is not None:
                 self._uid_lock.close()  # the claim must end with the runner, not with us
             isolation.set_parent_death_signal()
             if isolate:
                 if self.cgroups is not None:
                     self.cgroups.join()
+                # The cgroup namespace comes after joining: /proc/self/cgroup then shows "/"
+                # instead of the host's hierarchy and the runner's pid.
                 isolation.unshare(isolation.CHILD_NAMESPACES)
                 isolation.enter_root_view(self.view, self.uid, DEFAULT_TMP_BYTES)
                 isolation.sethostname("sandbox")
@@ -486,9 +574,9 @@ class Runner:
             # Fork before the request arrives: it is one fork less on the submission's path.
             user = os.fork()
             if user == 0:
-                self._user_process(pipes, isolate)
+                self._user_process(ends, isolate)
             for name in ("request", "result", "stdout", "stderr"):
-                os.close(pipes[name][0 if name == "request" else 1])
+                os.close(ends[name])
             while True:
                 reaped, wait_status, usage = os.wait4(-1, 0)
                 if reaped == user:
@@ -506,9 +594,9 @@ class Runner:
             _report_setup_error(status_w, f"init: {exc!r}")
             os._exit(SETUP_FAILED)
 
-    def _user_process(self, pipes: dict[str, tuple[int, int]], isolate: bool) -> None:
+    def _user_process(self, ends: dict[str, int], isolate: bool) -> None:
         """PID 2: wait for the request, then limits, uid drop, no_new_privs, seccomp, user code."""
-        status_fd = pipes["status"][1]
+        status_fd = ends["status"]
         try:
             # Before the request (off the submission's path): fds and the OOM score.
             # First in line for the OOM killer: losing init instead would lose the exit status.
@@ -520,11 +608,11 @@ class Runner:
             _install_fds(
                 [
                     devnull,
-                    pipes["stdout"][1],
-                    pipes["stderr"][1],
-                    pipes["result"][1],
-                    pipes["status"][1],
-                    pipes["request"][0],
+                    ends["stdout"],
+                    ends["stderr"],
+                    ends["result"],
+                    ends["status"],
+                    ends["request"],
                 ]
             )
             status_fd = STATUS_FD
@@ -587,17 +675,34 @@ def _read_into(fd: int, buf: bytearray, cap: int, dropped: dict[str, int], name:
     return True
 
 
-def _scan_frames(buf: bytearray, pos: int) -> tuple[int, bool]:
-    """Walk complete frames from `pos`; True once one is the end record."""
-    size = wire.FRAME_HEADER_SIZE
-    while len(buf) >= pos + size:
-        length = wire.parse_frame_header(bytes(buf[pos : pos + size]))
-        if len(buf) < pos + size + length:
-            break
-        if length == len(END_PAYLOAD) and buf[pos + size : pos + size + length] == END_PAYLOAD:
-            return pos + size + length, True
-        pos += size + length
-    return pos, False
+class _FrameScanner:
+    """Walks the result stream as it arrives: finds the end record, refuses a bad stream.
+
+    A stream is bad when a frame is empty (a record is never empty) or when there are more
+    frames than the request can produce: each costs the trusted side work, so a flood of tiny
+    frames is stopped at the first one too many instead of being walked to the byte cap.
+    """
+
+    def __init__(self, max_frames: int | None) -> None:
+        self.max_frames = max_frames
+        self.pos = 0  # offset of the next unscanned frame
+        self.frames = 0
+        self.ended = False
+
+    def scan(self, buf: bytearray) -> bool:
+        size = wire.FRAME_HEADER_SIZE
+        while not self.ended and len(buf) >= self.pos + size:
+            length = wire.parse_frame_header(bytes(buf[self.pos : self.pos + size]))
+            if length == 0 or (self.max_frames is not None and self.frames >= self.max_frames):
+                return False
+            end = self.pos + size + length
+            if len(buf) < end:
+                break
+            self.frames += 1
+            if length == len(END_PAYLOAD) and buf[self.pos + size : end] == END_PAYLOAD:
+                self.ended = True
+            self.pos = end
+        return True
 
 
 def _status_records(data: bytes) -> tuple[dict[str, Any], str | None]:
@@ -615,12 +720,45 @@ def _status_records(data: bytes) -> tuple[dict[str, Any], str | None]:
     return status, setup_error
 
 
-def _exited(pid: int) -> bool:
-    """Reap `pid` if it has exited (a spare killed from outside while it waited)."""
+def _pidfd_exited(pidfd: int) -> bool:
+    """True once the process behind `pidfd` has exited (a spare killed while it waited)."""
+    return bool(select.select([pidfd], [], [], 0)[0])
+
+
+def _pidfd_wait(pidfd: int, timeout: float) -> None:
+    select.select([pidfd], [], [], timeout)
+
+
+def _pidfd_kill(pidfd: int) -> None:
+    with contextlib.suppress(ProcessLookupError, OSError):
+        signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+
+
+def _reap_zombies() -> None:
+    """The zygote's inits, once dead (the runner waited on their pidfds)."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _drain(
+    fd: int, buf: bytearray, cap: int, dropped: dict[str, int], name: str, deadline: float
+) -> None:
+    """Read what is buffered in a pipe: at most DRAIN_BYTES, and never past `deadline`."""
+    os.set_blocking(fd, False)
+    taken = 0
     try:
-        return os.waitpid(pid, os.WNOHANG)[0] == pid
-    except ChildProcessError:
-        return True
+        while taken < DRAIN_BYTES and time.monotonic() < deadline:
+            before = len(buf) + dropped[name]
+            if not _read_into(fd, buf, cap, dropped, name):
+                return
+            taken += len(buf) + dropped[name] - before
+    except BlockingIOError:
+        pass
 
 
 def _set_oom_score_adj(value: int) -> None:
@@ -640,13 +778,6 @@ def _install_fds(fds: list[int]) -> None:
 def _report_setup_error(fd: int, message: str) -> None:
     with contextlib.suppress(Exception):  # if even this fails there is nothing else to tell
         os.write(fd, wire.frame(wire.encode({"kind": "setup_error", "error": message[:2000]})))
-
-
-def _sigkill(pid: int) -> None:
-    """Kill init (which ends its PID namespace) and, without namespaces, its process group."""
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, signal.SIGKILL)
-    _kill_group(pid)
 
 
 def _kill_group(pgid: int) -> None:

@@ -141,22 +141,50 @@ def test_per_call_capture_streaming_and_warnings() -> None:
         pool.close()
 
 
+def _children(pid: int) -> list[int]:
+    with open(f"/proc/{pid}/task/{pid}/children") as fh:
+        return [int(p) for p in fh.read().split()]
+
+
 def test_spare_killed_while_waiting_is_replaced() -> None:
-    """The runner keeps the next sandbox forked in advance; losing it costs nothing."""
+    """The runner keeps the next sandbox forked in advance (by its zygote); losing it costs
+    nothing."""
     pool = Pool(slots=1, queue_size=1, overflow=0)
     try:
         honest_relu(pool)
         runner_pid = pool._idle[0].proc.pid
+        (zygote,) = _children(runner_pid)  # the runner's only child: it forks every sandbox
         deadline = time.monotonic() + 2.0
         while True:  # the last sandbox is torn down after the answer: wait for the new spare
             time.sleep(0.05)
-            with open(f"/proc/{runner_pid}/task/{runner_pid}/children") as fh:
-                spares = [int(p) for p in fh.read().split()]
+            spares = [p for p in _children(zygote) if os.path.exists(f"/proc/{p}/ns/pid")]
+            spares = [p for p in spares if not _is_zombie(p)]
             if len(spares) == 1 or time.monotonic() > deadline:
                 break
         assert len(spares) == 1
         os.kill(spares[0], signal.SIGKILL)
         time.sleep(0.05)
         honest_relu(pool)
+    finally:
+        pool.close()
+
+
+def _is_zombie(pid: int) -> bool:
+    with open(f"/proc/{pid}/stat") as fh:
+        return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def test_lost_zygote_retires_the_runner_and_the_request_still_runs() -> None:
+    """A runner whose zygote died must not fork sandboxes itself (it has held requests): it
+    leaves, and the pool reruns the request on a fresh runner."""
+    pool = Pool(slots=1, queue_size=1, overflow=0)
+    try:
+        honest_relu(pool)
+        runner_pid = pool._idle[0].proc.pid
+        (zygote,) = _children(runner_pid)
+        os.kill(zygote, signal.SIGKILL)
+        time.sleep(0.05)
+        honest_relu(pool)
+        assert pool._idle[0].proc.pid != runner_pid
     finally:
         pool.close()
