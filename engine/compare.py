@@ -43,6 +43,11 @@ class Comparison:
     notes: tuple[str, ...] = field(default_factory=tuple)
     label: str = ""  # the part of a tuple result the messages start with ("dw1 ")
     kind: str = ""  # "nonfinite" for NaN/inf where the reference is finite
+    # What was wrong, from a fixed vocabulary (REASONS): all a hidden test may tell.
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+
+
+REASONS = ("type", "shape", "dtype", "nonfinite", "value")
 
 
 def compare(
@@ -62,9 +67,10 @@ def compare(
             return _fail(
                 f"{label}应为{want}，实际返回了{_kind(got)}",
                 f"{label}应为{want}，实际返回了{_kind(got, detailed=True)}",
+                reason="type",
             )
         if len(got) != len(expected):
-            return _fail(f"{label}应为{want}，实际返回了 {len(got)} 个元素的元组")
+            return _fail(f"{label}应为{want}，实际返回了 {len(got)} 个元素的元组", reason="type")
         results = [
             _compare_leaf(e, g, f"{names[i]} " if i < len(names) else f"返回值[{i}] ", atol)
             for i, (e, g) in enumerate(zip(expected, got, strict=True))
@@ -80,6 +86,7 @@ def compare(
             detail="\n".join(_merge_labels(failed, [r.detail for r in failed])),
             max_abs_error=max(errors, default=None),
             notes=notes,
+            reasons=tuple(dict.fromkeys(x for r in failed for x in r.reasons)),
         )
     return _compare_leaf(expected, got, "返回值", atol)
 
@@ -99,9 +106,13 @@ def _merge_labels(failed: Sequence[Comparison], texts: Sequence[str]) -> list[st
 
 
 def _fail(
-    summary: str, detail: str | None = None, max_abs_error: float | None = None
+    summary: str,
+    detail: str | None = None,
+    max_abs_error: float | None = None,
+    *,
+    reason: str,
 ) -> Comparison:
-    return Comparison(False, summary, detail or summary, max_abs_error)
+    return Comparison(False, summary, detail or summary, max_abs_error, reasons=(reason,))
 
 
 def _kind(value: Any, detailed: bool = False) -> str:
@@ -148,27 +159,34 @@ def _leaf(expected: Any, got: Any, label: str, atol: float | None) -> Comparison
             return _fail(
                 f"{label}应为浮点标量，实际返回了{_kind(got)}",
                 f"{label}应为浮点标量，实际返回了{_kind(got, detailed=True)}",
+                reason="type",
             )
     else:
         if type(got) is not np.ndarray:
             return _fail(
                 f"{label}应为数组，实际返回了{_kind(got)}",
                 f"{label}应为形状 {exp.shape} 的数组，实际返回了{_kind(got, detailed=True)}",
+                reason="type",
             )
         if got.shape != exp.shape:
             return _fail(
                 f"{label}的形状与期望不符",
                 f"{label}的形状应为 {exp.shape}，实际为 {got.shape}（不做广播）",
+                reason="shape",
             )
     ref_size = exp.dtype.itemsize
     got_size = _float_precision(got)
     got_dtype = "float64" if type(got) is float else str(np.asarray(got).dtype)
     if got_size is None:
-        return _fail(f"{label}的 dtype 为 {got_dtype}，应为浮点类型（{FLOAT_NAMES[ref_size]}）")
+        return _fail(
+            f"{label}的 dtype 为 {got_dtype}，应为浮点类型（{FLOAT_NAMES[ref_size]}）",
+            reason="dtype",
+        )
     if got_size < ref_size:
         return _fail(
             f"{label}的 dtype 为 {got_dtype}，精度低于参考结果的 {FLOAT_NAMES[ref_size]}"
-            "（输出 dtype 应与输入一致，不能降低精度）"
+            "（输出 dtype 应与输入一致，不能降低精度）",
+            reason="dtype",
         )
     notes: tuple[str, ...] = ()
     if got_size > ref_size:
@@ -209,6 +227,7 @@ def _compare_values(
                 f"{label}含 NaN 或 inf（{every}），而参考结果是有限值；例如{_where(at)}为 "
                 f"{_fmt(got[at])}，参考结果为 {_fmt(e[at])}。常见原因：exp 溢出或 0/0，需要数值稳定的写法",
                 max_abs,
+                reason="nonfinite",
             ),
             kind="nonfinite",
         )
@@ -234,7 +253,9 @@ def _compare_values(
         f"最大绝对误差 {max_abs:.3g}{times}{relative}；"
         f"首个不符的{_where(at)}：期望 {_fmt(e[at])}，得到 {_fmt(got[at])}"
     )
-    return _fail(f"{label}数值不符（超出容差 rtol={rtol:g}, atol={atol:g}）", detail, max_abs)
+    return _fail(
+        f"{label}数值不符（超出容差 rtol={rtol:g}, atol={atol:g}）", detail, max_abs, reason="value"
+    )
 
 
 def _same_nonfinite(e: np.ndarray, got: np.ndarray) -> np.ndarray:
@@ -299,6 +320,7 @@ def _changed(before: Any, after: Any) -> bool:
 
 MAX_RENDER_CHARS = 600
 _THRESHOLD = 60  # arrays with more elements are summarised with "..."
+_TUPLE_ITEMS = 8  # tuple elements rendered before "…"
 
 
 def render(value: Any, limit: int = MAX_RENDER_CHARS) -> str:
@@ -331,7 +353,10 @@ def _render(value: Any, indent: str = "") -> str:
         shape = f", shape={value.shape}" if value.size > _THRESHOLD else ""  # "..." was used
         return f"np.array({body}{dtype}{shape})"
     if type(value) is tuple:
-        inner = ", ".join(_render(v) for v in value)
+        # Only the first few elements are rendered at all: a returned tuple may be huge.
+        inner = ", ".join(_render(v) for v in value[:_TUPLE_ITEMS])
+        if len(value) > _TUPLE_ITEMS:
+            inner += f", …（共 {len(value)} 个元素）"
         return f"({inner},)" if len(value) == 1 else f"({inner})"
     if isinstance(value, np.floating):
         return f"{float(value):.8g}"

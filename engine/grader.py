@@ -8,17 +8,19 @@ is `QueueFull` from the sandbox (the caller should answer "try again in N second
 from __future__ import annotations
 
 import builtins
+import contextlib
 import functools
+import math
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from engine.cases import Case, get_cases
-from engine.compare import compare, mutated_arguments, render, render_named
+from engine.compare import Comparison, compare, mutated_arguments, render, render_named
 from engine.drills import Drill, get_drill
 from engine.sandbox.api import Call, CallOutcome, Limits, QueueFull, RunOutcome
 
@@ -132,8 +134,14 @@ def grade(
     mode: Mode = "submit",
     sandbox: Sandbox | None = None,
     limits: Limits | None = None,
+    user: Hashable = None,
 ) -> GradeResult:
     """Run `source` against the drill's cases ("run": visible examples only) and judge it.
+
+    Visible and hidden cases run in two separate children, the hidden one only once the visible
+    results are in: the code that sees hidden inputs is never the code whose output (prints,
+    error texts, timings) the learner reads. From the hidden child only what this process
+    computes comes back (see `_sanitize_hidden`). `user` lets the pool share runners fairly.
 
     Raises KeyError for an unknown drill id and QueueFull when the sandbox is saturated;
     everything the submission does is reported in the result instead.
@@ -141,64 +149,174 @@ def grade(
     start = time.perf_counter()
     if isinstance(drill, str):
         drill = get_drill(drill)
-    cases = [c for c in get_cases(drill.id) if mode == "submit" or not c.hidden]
-    calls = [_call(c) for c in cases]
+    cases = get_cases(drill.id)
+    visible = [c for c in cases if not c.hidden]
+    hidden = [c for c in cases if c.hidden] if mode == "submit" else []
     try:
         if sandbox is None:
             from engine.sandbox import get_sandbox  # lazy: the pool starts on first use
 
             sandbox = get_sandbox()
-        outcome = sandbox.run(source, drill.id, calls, limits or Limits())
+        with _runs(sandbox, user) as run:
+            shown = _run(run, source, drill.id, visible, limits)
+            if hidden and shown.status == "ok":
+                secret = _sanitize_hidden(_run(run, source, drill.id, hidden, limits), drill)
+            else:
+                secret = _skipped(shown, len(hidden))
     except QueueFull:
         raise
     except Exception as exc:  # the sandbox failing is never the learner's fault
-        outcome = RunOutcome(
+        shown = RunOutcome(
             status="internal_error",
-            calls=[CallOutcome("not_run") for _ in calls],
+            calls=[CallOutcome("not_run") for _ in visible],
             message=f"评测沙箱不可用：{type(exc).__name__}: {exc}",
         )
-    if len(outcome.calls) != len(calls):  # contract breach: do not guess which is which
-        outcome = RunOutcome(
-            status="internal_error",
-            calls=[CallOutcome("not_run") for _ in calls],
-            message="评测沙箱返回的结果数量与测试数量不一致",
-            sandboxed=outcome.sandboxed,
-        )
+        secret = _skipped(shown, len(hidden))
 
-    tests = [
-        _judge(drill, case, call, outcome) for case, call in zip(cases, outcome.calls, strict=True)
-    ]
-    verdict = _verdict(outcome, tests)
+    tests = [_judge(drill, c, call, shown) for c, call in zip(visible, shown.calls, strict=True)]
+    tests += [_judge(drill, c, call, secret) for c, call in zip(hidden, secret.calls, strict=True)]
+    deciding = shown if shown.status != "ok" or not hidden else secret
+    verdict = _verdict(deciding, tests, [*shown.calls, *secret.calls])
     passed = sum(t.status == "passed" for t in tests)
-    diagnosis = _diagnose(drill, cases, outcome, verdict)
+    diagnosis = _diagnose(drill, [*visible, *hidden], [*shown.calls, *secret.calls], verdict)
+    elapsed = (time.perf_counter() - start) * 1000
     return GradeResult(
         drill=drill.id,
         verdict=verdict,
         passed=passed,
         total=len(tests),
-        time_ms=(time.perf_counter() - start) * 1000,
+        # Measured here, and coarse once hidden tests ran: never a per-test timing.
+        time_ms=_rounded_total(elapsed) if hidden else elapsed,
         tests=tests,
-        stdout=_run_stdout(outcome, mode),
-        message=_summary(drill, verdict, outcome, tests, mode),
-        sandboxed=outcome.sandboxed,
+        stdout=_run_stdout(shown, mode),
+        message=_summary(drill, verdict, deciding, tests, mode),
+        sandboxed=shown.sandboxed and secret.sandboxed,
         mode=mode,
         diagnosis=diagnosis,
     )
 
 
 def _diagnose(
-    drill: Drill, cases: list[Case], outcome: RunOutcome, verdict: Verdict
+    drill: Drill,
+    cases: list[Case],
+    calls: list[CallOutcome],
+    verdict: Verdict,
 ) -> dict[str, Any] | None:
-    """Name the mistake behind a wrong answer (never an accepted one); None when unsure."""
+    """Name the mistake behind a wrong answer (never an accepted one); None when unsure.
+
+    Runs here, on decoded values only (hidden ones included): it names a catalogued mistake
+    and quotes numbers from visible tests only (engine.diagnosis).
+    """
     if verdict != "wrong_answer":
         return None
     from engine.diagnosis import diagnose
 
     try:
-        found = diagnose(drill, cases, outcome.calls)
+        found = diagnose(drill, cases, calls)
     except Exception:  # feedback is a bonus: it must never cost the learner the verdict
         return None
     return found.to_dict() if found else None
+
+
+TOTAL_TIME_STEP_MS = 50.0
+
+
+def _rounded_total(ms: float) -> float:
+    return max(1.0, round(ms / TOTAL_TIME_STEP_MS)) * TOTAL_TIME_STEP_MS
+
+
+@contextlib.contextmanager
+def _runs(sandbox: Sandbox, user: Hashable) -> Iterator[Callable[..., RunOutcome]]:
+    """One runner for both children when the sandbox can lease one (the pool can)."""
+    session = getattr(sandbox, "session", None)
+    if session is None:
+        yield sandbox.run
+    else:
+        with session(user) as lease:
+            yield lease.run
+
+
+def _run(
+    run: Callable[..., RunOutcome],
+    source: str,
+    function: str,
+    cases: Sequence[Case],
+    limits: Limits | None,
+) -> RunOutcome:
+    calls = [_call(c) for c in cases]
+    if not calls:
+        return RunOutcome(status="ok", calls=[])
+    outcome = run(source, function, calls, limits or Limits())
+    if len(outcome.calls) != len(calls):  # contract breach: do not guess which is which
+        return RunOutcome(
+            status="internal_error",
+            calls=[CallOutcome("not_run") for _ in calls],
+            message="评测沙箱返回的结果数量与测试数量不一致",
+            sandboxed=outcome.sandboxed,
+        )
+    return outcome
+
+
+def _skipped(shown: RunOutcome, n: int) -> RunOutcome:
+    """The hidden cases when they were not run (run mode, or the visible run already failed)."""
+    return RunOutcome(
+        status=shown.status, calls=[CallOutcome("not_run") for _ in range(n)], sandboxed=True
+    )
+
+
+# NumPy's floating-point warnings, as an exact list: "<category> encountered in <ufunc>". A
+# hidden test may show one of these, nothing else (user code can warn with any text it likes).
+_FP_CATEGORIES = ("overflow", "underflow", "invalid value", "divide by zero")
+_UFUNCS = frozenset(
+    [name for name in dir(np) if isinstance(getattr(np, name, None), np.ufunc)]
+    + [f"scalar {op}" for op in ("divide", "multiply", "add", "subtract", "power", "negative")]
+    + ["reduce", "cast", "matmul", "true_divide"]
+)
+HIDDEN_WARNINGS = frozenset(
+    [f"RuntimeWarning: {c} encountered in {u}" for c in _FP_CATEGORIES for u in _UFUNCS]
+    + [f"RuntimeWarning: {c} encountered" for c in _FP_CATEGORIES]
+)
+_HIDDEN_RUN_MESSAGES = {
+    "ok": "",
+    "syntax_error": "隐藏测试加载代码时出错（详情不显示）。",
+    "load_error": "隐藏测试加载代码时出错（详情不显示）。",
+    "missing_function": "隐藏测试中没有找到要求的函数。",
+    "crashed": "程序在隐藏测试中异常退出（详情不显示）。",
+}
+
+
+def _builtin_exception(name: str | None) -> str | None:
+    """The name if it is a built-in exception class's, else None ("an exception")."""
+    value = getattr(builtins, name or "", None)
+    if isinstance(value, type) and issubclass(value, BaseException):
+        return name
+    return None
+
+
+def _sanitize_hidden(outcome: RunOutcome, drill: Drill) -> RunOutcome:
+    """Keep only facts this process computes or can check against a fixed vocabulary.
+
+    Values and echoed arguments stay (they are compared here, never shown); error texts, type
+    names that are not built-in, warning texts off the exact list, prints, per-test times, exit
+    codes and load errors are dropped. A forged load record becomes a plain load error.
+    """
+    status = outcome.status
+    if status in ("syntax_error", "load_error", "missing_function"):
+        status = "load_error" if status == "syntax_error" else status
+    calls = [
+        CallOutcome(
+            status=c.status,
+            value=c.value,
+            error_type=_builtin_exception(c.error_type) if c.status == "error" else None,
+            args_after=c.args_after,
+            kwargs_after=c.kwargs_after,
+            warnings=[w for w in c.warnings if w in HIDDEN_WARNINGS],
+        )
+        for c in outcome.calls
+    ]
+    # Timeout, memory, output, refused, internal: the trusted side's own texts are kept.
+    message = _HIDDEN_RUN_MESSAGES.get(status, outcome.message)
+    return RunOutcome(status=status, calls=calls, message=message, sandboxed=outcome.sandboxed)
 
 
 def _call(case: Case) -> Call:
@@ -228,7 +346,7 @@ def _judge(drill: Drill, case: Case, call: CallOutcome, run: RunOutcome) -> Case
         status="error",
         hidden=hidden,
         message="",
-        time_ms=call.time_ms,
+        time_ms=0.0 if hidden else call.time_ms,
         stdout="" if hidden else _cap(call.stdout, TEST_STDOUT_CHARS),
         warnings=_shown_warnings(call.warnings, hidden),
     )
@@ -250,13 +368,15 @@ def _judge(drill: Drill, case: Case, call: CallOutcome, run: RunOutcome) -> Case
     if not hidden:
         result.got = _render_got(drill, call.value)
     comparison = compare(case.expected, call.value, drill.returns, atol=case.atol)
-    result.max_abs_error = None if hidden else comparison.max_abs_error
+    result.max_abs_error = (
+        _magnitude(comparison.max_abs_error) if hidden else comparison.max_abs_error
+    )
     mutated = mutated_arguments(
         drill.params, case.args, case.kwargs, call.args_after, call.kwargs_after
     )
     problems = []
     if not comparison.ok:
-        problems.append(comparison.summary if hidden else comparison.detail)
+        problems.append(_hidden_reason(comparison) if hidden else comparison.detail)
     if mutated:
         names = "、".join(f"`{n}`" for n in mutated)
         problems.append(f"函数原地修改了输入 {names}：请不要修改传入的数组，先复制或返回新数组")
@@ -282,18 +402,34 @@ def _case_texts(drill: Drill, case: Case) -> tuple[str, str]:
     return text, render(case.expected)
 
 
-# NumPy's floating-point warnings carry no data; anything else a hidden test raised might
-# (user code can put the inputs into a warning's text), so hidden tests show only these.
-_NUMPY_WARNING = re.compile(
-    r"RuntimeWarning: (overflow|underflow|invalid value|divide by zero) encountered in [\w ]+"
-)
+_HIDDEN_REASONS = {
+    "type": "返回值的类型或结构不符",
+    "shape": "返回值的形状与期望不符",
+    "dtype": "返回值的 dtype 不符",
+    "nonfinite": "返回值含 NaN 或 inf，而参考结果是有限值（需要数值稳定的写法）",
+    "value": "数值不符（超出容差）",
+}
+
+
+def _hidden_reason(comparison: Comparison) -> str:
+    reasons = [_HIDDEN_REASONS[r] for r in comparison.reasons if r in _HIDDEN_REASONS]
+    return "；".join(reasons) or _HIDDEN_REASONS["value"]
+
+
+def _magnitude(error: float | None) -> float | None:
+    """A hidden test's error as a power of ten (its order of magnitude), within 1e-16..1e16."""
+    if error is None or not math.isfinite(error):
+        return None
+    if error == 0:
+        return 0.0
+    return float(10.0 ** min(16, max(-16, math.floor(math.log10(error)))))
 
 
 def _shown_warnings(warnings: Sequence[str], hidden: bool) -> list[str]:
     unique = list(dict.fromkeys(warnings))
     if not hidden:
         return unique
-    kept = [w for w in unique if _NUMPY_WARNING.fullmatch(w)]
+    kept = [w for w in unique if w in HIDDEN_WARNINGS]
     if len(kept) < len(unique):
         kept.append("（隐藏测试中的其他警告不显示）")
     return kept
@@ -344,18 +480,17 @@ def _error_message(drill: Drill, call: CallOutcome, hidden: bool) -> str:
         ).strip()
     if hidden:
         # Only a built-in exception's name: a user-made class name could spell out the data.
-        shown = error_type if isinstance(getattr(builtins, error_type, None), type) else "异常"
-        line = re.findall(r"line (\d+)", text)
-        where = f"（第 {line[-1]} 行）" if line else ""
-        return f"运行出错：{shown}{where}。隐藏测试不显示错误详情，请先通过可见示例自查。"
+        # No line number either: user code picks which line raises.
+        shown = _builtin_exception(call.error_type) or "异常"
+        return f"运行出错：{shown}。隐藏测试不显示错误详情，请先通过可见示例自查。"
     return f"运行出错：{_cap(text, ERROR_CHARS)}"
 
 
-def _verdict(run: RunOutcome, tests: list[CaseResult]) -> Verdict:
+def _verdict(run: RunOutcome, tests: list[CaseResult], calls: list[CallOutcome]) -> Verdict:
     if run.status != "ok":
         return _RUN_VERDICTS.get(run.status, "internal_error")
     # Worst first: a MemoryError inside a call is a memory verdict, not a plain runtime error.
-    if any(c.status == "error" and c.error_type == "MemoryError" for c in run.calls):
+    if any(c.status == "error" and c.error_type == "MemoryError" for c in calls):
         return "memory_limit_exceeded"
     if any(t.status == "error" for t in tests):
         return "runtime_error"

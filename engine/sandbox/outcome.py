@@ -18,7 +18,6 @@ from engine.sandbox.api import Call, CallOutcome, Limits, RunOutcome, RunStatus
 
 DEFAULT_LIMITS = Limits()
 
-SETUP_FAILED = 121  # runner.py: exit code of a child whose isolation could not be completed
 MAX_TEXT = 8000
 
 
@@ -81,32 +80,36 @@ def _call_outcome(record: dict[str, Any], output_limit: int) -> CallOutcome:
     )
 
 
+# A result stream may decode into at most this many tuple items and dict entries in all, nested
+# at most this deep: every field of every record counts. Honest answers use a few dozen.
+MAX_STREAM_ITEMS = 20_000
+MAX_RESULT_DEPTH = 12
+LOAD_STATUSES = ("ok", "syntax_error", "missing_function", "load_error", "memory")
+
+
 def parse_records(
     data: bytes, n_calls: int, limits: Limits
 ) -> tuple[dict[str, Any] | None, list[CallOutcome], bool, bool, str | None]:
-    """Decode the result stream.
+    """Decode the result stream, record by record, stopping at the first bad one.
 
     Returns (load record, call outcomes in order, end seen, a result was too large, protocol
-    error or None).
+    error or None). The work is bounded whatever the stream holds: at most n_calls + 3 records
+    (load, calls, too_large, end), no empty ones, MAX_STREAM_ITEMS items, MAX_RESULT_DEPTH.
     """
     load: dict[str, Any] | None = None
     calls: list[CallOutcome] = []
     ended = too_large = False
+    budget = wire.Budget(MAX_STREAM_ITEMS, MAX_RESULT_DEPTH)
     try:
-        reader = wire.FrameReader(max(limits.result_bytes, 1 << 16))
-        for raw in reader.feed(data):
-            record = wire.decode(raw)
-            if type(record) is not dict or ended:
+        for raw in wire.iter_frames(data, n_calls + 3):
+            if ended:
                 raise ProtocolError("record after the end")
+            record = wire.decode(raw, budget=budget)
+            if type(record) is not dict:
+                raise ProtocolError("record is not a dict")
             kind = record.get("kind")
             if kind == "load" and load is None:
-                if record.get("status") not in (
-                    "ok",
-                    "syntax_error",
-                    "missing_function",
-                    "load_error",
-                    "memory",
-                ):
+                if record.get("status") not in LOAD_STATUSES:
                     raise ProtocolError("bad load status")
                 load = record
             elif kind == "call" and load is not None and load.get("status") == "ok":
@@ -197,6 +200,8 @@ def build_outcome(
     """Map a runner response to the api's outcome; the first matching rule wins."""
     n = len(calls)
     sandboxed = bool(response.get("sandboxed", False))
+    # Only the runner's own status record (the status pipe is closed before user code runs)
+    # can make this the sandbox's fault; an exit code, whatever its value, is the user's.
     if response.get("setup_error") and not response.get("oom_killed"):
         return failed("internal_error", calls, function, limits, sandboxed=sandboxed)
     load, done, ended, too_large, protocol_error = parse_records(
@@ -232,11 +237,9 @@ def build_outcome(
         and (response.get("ended") or exit_code == 0)
     ):
         status = "ok"
-    elif load is None and exit_code == SETUP_FAILED:
-        status = "internal_error"
     else:
         status = "crashed"
-        if protocol_error or ended:
+        if protocol_error or ended or response.get("bad_stream"):
             detail = "结果通道中出现了无法识别的数据"
         elif exit_signal:
             detail = f"被信号 {_signal_name(exit_signal)} 终止"

@@ -152,13 +152,42 @@ def parse_frame_header(head: bytes) -> int:
 # --- decoding (trusted side: every length is checked before anything is allocated) ----------
 
 
-def decode(data: bytes | memoryview) -> Any:
-    """Decode exactly one value that fills `data`."""
+def decode(
+    data: bytes | memoryview,
+    *,
+    max_items: int | None = None,
+    max_depth: int = MAX_DEPTH,
+    budget: Budget | None = None,
+) -> Any:
+    """Decode exactly one value that fills `data`.
+
+    `max_items` bounds the tuple items and dict entries decoded (checked before each container
+    is built), `max_depth` the nesting: a stream of tiny items costs at most that much work.
+    A `budget` shared between several calls bounds a whole stream instead.
+    """
     view = memoryview(data).cast("B")
-    value, pos = _decode(view, 0, 0, len(view))
+    if budget is None:
+        budget = Budget(max_items, max_depth)
+    value, pos = _decode(view, 0, 0, len(view), budget)
     if pos != len(view):
         raise WireError("trailing bytes after value")
     return value
+
+
+class Budget:
+    """Items and nesting depth a decode may still spend (see `decode`)."""
+
+    __slots__ = ("items", "depth")
+
+    def __init__(self, items: int | None, depth: int) -> None:
+        self.items = items
+        self.depth = depth
+
+    def take(self, count: int) -> None:
+        if self.items is not None:
+            self.items -= count
+            if self.items < 0:
+                raise WireError("too many items")
 
 
 _T_NONE, _T_TRUE, _T_FALSE, _T_INT, _T_FLOAT = b"NTFif"
@@ -166,9 +195,9 @@ _T_BIGINT, _T_STR, _T_BYTES, _T_TUPLE, _T_DICT, _T_ARRAY = b"Isbtda"
 _DTYPE_BY_BYTE = {code[0]: dt for code, dt in DTYPES.items()}
 
 
-def _decode(view: memoryview, pos: int, depth: int, end: int) -> tuple[Any, int]:
-    # On the hot path of every grading: int tags, inline bounds checks, no helper calls.
-    if depth > MAX_DEPTH:
+def _decode(view: memoryview, pos: int, depth: int, end: int, budget: Budget) -> tuple[Any, int]:
+    # On the hot path of every grading: int tags, inline bounds checks, few helper calls.
+    if depth > budget.depth:
         raise WireError("value nested too deeply")
     if pos >= end:
         raise WireError("truncated value")
@@ -204,18 +233,19 @@ def _decode(view: memoryview, pos: int, depth: int, end: int) -> tuple[Any, int]
         # Every item takes at least one byte (two for a dict entry): reject impossible counts.
         if pos + count * (2 if tag == _T_DICT else 1) > end:
             raise WireError("truncated value")
+        budget.take(count)
         if tag == _T_TUPLE:
             items = []
             for _ in range(count):
-                item, pos = _decode(view, pos, depth + 1, end)
+                item, pos = _decode(view, pos, depth + 1, end, budget)
                 items.append(item)
             return tuple(items), pos
         result: dict[str, Any] = {}
         for _ in range(count):
-            key, pos = _decode(view, pos, depth + 1, end)
+            key, pos = _decode(view, pos, depth + 1, end, budget)
             if type(key) is not str:
                 raise WireError("dict key is not str")
-            result[key], pos = _decode(view, pos, depth + 1, end)
+            result[key], pos = _decode(view, pos, depth + 1, end, budget)
         return result, pos
     if tag in (_T_INT, _T_FLOAT):
         if pos + 8 > end:
@@ -252,6 +282,31 @@ def _decode_array(view: memoryview, pos: int, end: int) -> tuple[np.ndarray, int
         raise WireError("truncated value")
     arr = np.frombuffer(view, dtype=dtype, count=count, offset=pos).reshape(shape).copy()
     return arr, pos + nbytes
+
+
+def iter_frames(data: bytes | memoryview, max_frames: int) -> Any:
+    """Yield the payloads (views, no copies) of the length-prefixed records in `data`, in order.
+
+    Raises WireError at the first empty record or at record number `max_frames + 1`, after
+    yielding the good ones before it: callers decode as they go and stop at the first bad
+    record. A record cut short at the end (a writer killed mid-record) just ends the stream.
+    """
+    view = memoryview(data).cast("B")
+    pos, count, end = 0, 0, len(view)
+    while pos < end:
+        if count >= max_frames:
+            raise WireError("too many records")
+        if pos + _FRAME.size > end:
+            return
+        (n,) = _FRAME.unpack_from(view, pos)
+        if n == 0:
+            raise WireError("empty record")
+        pos += _FRAME.size
+        if pos + n > end:
+            return
+        count += 1
+        yield view[pos : pos + n]
+        pos += n
 
 
 class FrameReader:

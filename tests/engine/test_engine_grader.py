@@ -3,6 +3,8 @@ the test named for the mistake, and every failure mode maps to the right verdict
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -684,7 +686,8 @@ def test_exception_in_the_function_shows_details_only_for_visible_tests(run: Run
     assert visible.status == "error" and "ValueError: secret" in visible.message
     hidden = by_name(result, "随机二维矩阵")
     assert hidden.status == "error" and "ValueError" in hidden.message
-    assert "secret" not in hidden.message and "第 2 行" in hidden.message
+    # No line number either: which line raises is the submission's choice (a data channel).
+    assert "secret" not in hidden.message and not re.search(r"\d", hidden.message)
 
 
 def test_exception_at_import_time_is_a_runtime_error(run: Run) -> None:
@@ -707,7 +710,10 @@ def test_hidden_tests_reveal_name_and_status_but_no_data(run: Run) -> None:
     assert hidden and visible
     for test in hidden:
         assert test["status"] == "failed" and test["name"]
-        assert test["stdout"] == "" and test["max_abs_error"] is None
+        assert test["stdout"] == "" and test["time_ms"] == 0
+        # At most the error's order of magnitude: a power of ten.
+        error = test["max_abs_error"]
+        assert error is None or error == 10.0 ** round(math.log10(error))
         assert not {"input", "expected", "got"} & set(test)
         assert "期望" not in test["message"] and "位置" not in test["message"]
     for test in visible:

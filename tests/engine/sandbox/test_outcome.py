@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from engine.sandbox import Call, Limits, wire
-from engine.sandbox.outcome import SETUP_FAILED, build_outcome, parse_records
+from engine.sandbox.outcome import build_outcome, parse_records
 
 CALLS = [Call((np.zeros(2),)) for _ in range(3)]
 LIMITS = Limits()
@@ -104,15 +104,15 @@ def test_output_limits() -> None:
     )
 
 
-def test_setup_failures_are_internal_errors() -> None:
+def test_only_the_runners_status_record_makes_an_internal_error() -> None:
     assert (
         build_outcome(response(b"", setup_error="init: boom"), CALLS, "f", LIMITS).status
         == "internal_error"
     )
-    assert (
-        build_outcome(response(b"", exit_code=SETUP_FAILED), CALLS, "f", LIMITS).status
-        == "internal_error"
-    )
+    # The runner's set-up exit code (121), chosen by user code, is the user's failure.
+    for code in (121, 1, 255):
+        out = build_outcome(response(b"", exit_code=code), CALLS, "f", LIMITS)
+        assert out.status == "crashed", (code, out.status)
 
 
 def test_load_statuses_carry_the_error() -> None:
