@@ -7,13 +7,16 @@ nothing here executes user code.
 
 from __future__ import annotations
 
+import contextlib
 import math
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,6 +28,7 @@ from quiz.models import (
     CardState,
     Draft,
     DrillProgress,
+    GradingTicket,
     ReviewLog,
     Section,
     Submission,
@@ -388,33 +392,123 @@ def initial_code(
 # Submissions
 
 
+MAX_IN_FLIGHT = 2  # submissions of one user being graded at once (SUBMISSIONS_IN_FLIGHT_PER_USER)
+# Request threads of one process that may wait on the grader at once (GRADER_MAX_WAITING);
+# gunicorn runs 8 threads per worker, so the pages keep at least half of them.
+MAX_WAITING = 4
+# A ticket older than this belongs to a worker that died mid-grading: it no longer counts.
+# (Grading ends within the wall limit plus the runner's grace, well under a minute.)
+TICKET_TTL = timedelta(minutes=2)
+
+
 def submission_retry_after(
     session: Session, user_id: int, *, now: datetime, per_minute: int
 ) -> int | None:
     """Seconds to wait when the user has used up the last minute's submissions, else None.
 
-    Counted from the database so every worker process shares one budget.
+    Counted from the database so every worker process shares one budget: stored submissions
+    of the last minute plus those still being graded (their tickets).
     """
     if per_minute <= 0:
         return None
     since = now - timedelta(minutes=1)
-    recent = select(Submission.created_at).where(
-        Submission.user_id == user_id, Submission.created_at > since
-    )
-    count = session.scalar(select(func.count()).select_from(recent.subquery())) or 0
-    if count < per_minute:
+    stored = session.scalars(
+        select(Submission.created_at)
+        .where(Submission.user_id == user_id, Submission.created_at > since)
+        .order_by(Submission.created_at.desc())
+        .limit(per_minute)
+    ).all()
+    pending = session.scalars(
+        select(GradingTicket.created_at).where(
+            GradingTicket.user_id == user_id, GradingTicket.created_at > now - TICKET_TTL
+        )
+    ).all()
+    if len(stored) + len(pending) < per_minute:
         return None
-    # The window frees up when the oldest submission that still counts turns a minute old.
-    newest_first = recent.order_by(Submission.created_at.desc()).limit(per_minute)
-    oldest = session.scalars(newest_first).all()[-1]
+    if len(pending) >= per_minute:
+        return 5  # everything is still being graded: a few seconds frees the first one
+    # The window frees up when the oldest stored submission that still counts turns a minute old.
+    oldest = sorted(stored, reverse=True)[per_minute - len(pending) - 1]
     return max(1, math.ceil((oldest + timedelta(minutes=1) - now).total_seconds()))
 
 
-def grade(drill_id: str, code: str, *, mode: str, sandbox: Any = None) -> dict[str, Any]:
-    """Grade in the sandbox; raises engine.sandbox.QueueFull when every runner is busy."""
+def open_ticket(
+    session: Session, user_id: int, *, now: datetime, per_minute: int, max_in_flight: int
+) -> int:
+    """Count a submission before it is graded; returns the ticket id, or raises DrillError 429.
+
+    The ticket is inserted before anything is counted: on SQLite the insert takes the write
+    lock until the caller commits or rolls back, so concurrent submissions of any worker are
+    counted one after another and together never pass either limit. The caller commits at
+    once (the ticket then counts everywhere) and grades outside any transaction.
+    """
+    ticket = GradingTicket(user_id=user_id, created_at=now)
+    session.add(ticket)
+    session.flush()
+    in_flight = session.scalar(
+        select(func.count()).where(
+            GradingTicket.user_id == user_id,
+            GradingTicket.created_at > now - TICKET_TTL,
+            GradingTicket.id != ticket.id,
+        )
+    )
+    if max_in_flight > 0 and (in_flight or 0) >= max_in_flight:
+        raise DrillError(
+            429,
+            f"你已有 {max_in_flight} 个提交正在评测，请等它们完成后再提交。代码已保存为草稿。",
+            retry_after=2,
+        )
+    # Our own ticket is already in the count: more than per_minute means this one is over.
+    wait = submission_retry_after(session, user_id, now=now, per_minute=per_minute + 1)
+    if wait is not None:
+        raise DrillError(
+            429, f"提交太频繁了，请 {wait} 秒后再试。代码已保存为草稿。", retry_after=wait
+        )
+    return ticket.id
+
+
+def close_ticket(session: Session, ticket_id: int) -> None:
+    """The submission is stored (or was refused): it no longer counts as being graded."""
+    session.execute(delete(GradingTicket).where(GradingTicket.id == ticket_id))
+
+
+_grader_gate: threading.BoundedSemaphore | None = None
+_grader_gate_size = 0
+_grader_gate_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def grader_gate(max_waiting: int) -> Iterator[bool]:
+    """Admit at most `max_waiting` request threads of this process into grading at once.
+
+    Yields False when the gate is full: the caller answers 503 at once instead of tying up
+    another request thread (the rest of the site keeps its threads whatever the grader does).
+    """
+    global _grader_gate, _grader_gate_size
+    with _grader_gate_lock:
+        if _grader_gate is None or _grader_gate_size != max_waiting:
+            _grader_gate = threading.BoundedSemaphore(max(1, max_waiting))
+            _grader_gate_size = max_waiting
+        gate = _grader_gate
+    if not gate.acquire(blocking=False):
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        gate.release()
+
+
+def grade(
+    drill_id: str, code: str, *, mode: str, sandbox: Any = None, user: Any = None
+) -> dict[str, Any]:
+    """Grade in the sandbox; raises engine.sandbox.QueueFull when every runner is busy.
+
+    `user` (the account id) lets the runner pool serve users fairly.
+    """
     from engine.grader import grade as engine_grade
 
-    return engine_grade(drill_id, code, mode=mode, sandbox=sandbox).to_dict()
+    return engine_grade(drill_id, code, mode=mode, sandbox=sandbox, user=user).to_dict()
 
 
 @dataclass

@@ -245,6 +245,21 @@ class Submission(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class GradingTicket(db.Model):  # type: ignore[name-defined,misc]
+    """A submission being graded: it counts against the rate limits before its result exists.
+
+    Inserted and committed before grading starts, deleted in the transaction that stores the
+    graded submission. A ticket left by a crashed worker stops counting after a few minutes.
+    """
+
+    __tablename__ = "grading_tickets"
+    __table_args__ = (Index("ix_grading_tickets_user_time", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class DrillProgress(db.Model):  # type: ignore[name-defined,misc]
     """Per user and drill: what the drill list and the review rating rule need."""
 

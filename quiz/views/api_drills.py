@@ -117,6 +117,14 @@ def draft_put(drill_id: str) -> Response:
 @bp.post("/drills/<drill_id>/submissions")
 @login_required
 def submit(drill_id: str) -> tuple[Response, int] | Response:
+    """Save the draft, count the submission, grade it outside any transaction, record it.
+
+    Four short steps, each committed: (1) the draft, so the code is never lost whatever
+    follows; (2) a grading ticket, so the rate limits see this submission before it is graded
+    (concurrent requests cannot all slip under them); (3) grading, with no transaction open
+    and at most GRADER_MAX_WAITING request threads of this process waiting on the grader; (4)
+    the result, stored in the same transaction that removes the ticket.
+    """
     from engine.sandbox import QueueFull
 
     drill = _drill(drill_id)
@@ -127,28 +135,46 @@ def submit(drill_id: str) -> tuple[Response, int] | Response:
     code = _code(data)
     user_id, review = api_user().id, _review(data)
     session = db.session
-    # The draft is committed before anything can refuse or fail: the code is never lost.
-    # The one deliberate mid-request commit (with the one after grading below): grading must not
-    # run inside a transaction. The grading path (issue 10) finalizes this shape.
+    config = current_app.config
+    # The grading path is the one deliberate exception to one commit per request: grading must
+    # run with no transaction open, so each step below commits on its own (see the docstring).
     drills.save_draft(session, user_id, drill.id, code, now=utcnow(), review=review)
-    wait = drills.submission_retry_after(
-        session, user_id, now=utcnow(), per_minute=current_app.config["SUBMISSION_RATE_PER_MINUTE"]
-    )
-    session.commit()  # grading below touches no table: it runs outside any transaction
-    if wait is not None:
-        return _retry_later(429, f"提交太频繁了，请 {wait} 秒后再试。代码已保存为草稿。", wait)
+    session.commit()
     try:
-        # DRILL_SANDBOX: a stand-in sandbox for tests; None means the process-wide runner pool.
-        sandbox = current_app.config.get("DRILL_SANDBOX")
-        result = drills.grade(drill.id, code, mode=mode, sandbox=sandbox)
+        ticket = drills.open_ticket(
+            session,
+            user_id,
+            now=utcnow(),
+            per_minute=config["SUBMISSION_RATE_PER_MINUTE"],
+            max_in_flight=config.get("SUBMISSIONS_IN_FLIGHT_PER_USER", drills.MAX_IN_FLIGHT),
+        )
+    except drills.DrillError as error:
+        session.rollback()
+        return _retry_later(error.status, error.message, error.retry_after or 1)
+    session.commit()
+    try:
+        with drills.grader_gate(config.get("GRADER_MAX_WAITING", drills.MAX_WAITING)) as admitted:
+            if not admitted:
+                raise QueueFull(retry_after=2)
+            # DRILL_SANDBOX: a stand-in sandbox for tests; None means the process-wide pool.
+            result = drills.grade(
+                drill.id, code, mode=mode, sandbox=config.get("DRILL_SANDBOX"), user=user_id
+            )
     except QueueFull as full:
+        drills.close_ticket(session, ticket)
+        session.commit()
         wait = max(1, int(full.retry_after))
         return _retry_later(
             503, f"评测队列已满，请 {wait} 秒后再试。代码已保存为草稿，不会丢失。", wait
         )
+    except BaseException:
+        drills.close_ticket(session, ticket)
+        session.commit()
+        raise
     outcome = drills.record_submission(
         session, user_id, drill.id, code, mode=mode, result=result, now=utcnow(), review=review
     )
+    drills.close_ticket(session, ticket)
     session.commit()
     body = drills.submission_json(outcome.submission)
     body["message"] = result.get("message", "")

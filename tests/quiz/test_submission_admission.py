@@ -1,0 +1,168 @@
+"""Submissions are counted before they are graded: concurrent requests never pass the limits,
+one user cannot have more than a few graded at once, and grading holds no database transaction."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select, text
+
+from engine.sandbox import Call, CallOutcome, Limits, RunOutcome
+from quiz import drills
+from quiz.db import db
+from quiz.models import GradingTicket, Submission
+from tests.factories import api_token
+
+CODE = "def relu(x):\n    return x\n"
+
+
+class SlowSandbox:
+    """Stand-in for the pool: takes `delay` seconds per run; notes what it saw meanwhile."""
+
+    def __init__(self, delay: float, app: Flask | None = None) -> None:
+        self.delay = delay
+        self.app = app
+        self.lock = threading.Lock()
+        self.running = 0
+        self.most_running = 0
+        self.transactions_seen: list[bool] = []
+        self.writes_blocked: list[str] = []
+
+    def run(
+        self, source: str, function: str, calls: Sequence[Call], limits: Limits | None = None
+    ) -> RunOutcome:
+        with self.lock:
+            self.running += 1
+            self.most_running = max(self.most_running, self.running)
+        try:
+            self.transactions_seen.append(db.session().in_transaction())
+            if self.app is not None:
+                self._try_a_write()
+            time.sleep(self.delay)
+            return RunOutcome("ok", [CallOutcome("ok", value=None) for _ in calls])
+        finally:
+            with self.lock:
+                self.running -= 1
+
+    def _try_a_write(self) -> None:
+        """Another connection can take SQLite's write lock at once: nothing is held open."""
+        assert self.app is not None
+        with db.engine.connect() as other:
+            other.exec_driver_sql("PRAGMA busy_timeout=0")
+            try:
+                other.execute(text("BEGIN IMMEDIATE"))
+                other.execute(text("ROLLBACK"))
+            except Exception as exc:  # noqa: BLE001 - recorded and asserted on
+                self.writes_blocked.append(repr(exc))
+
+
+def _submit_concurrently(app: Flask, headers: dict[str, str], n: int) -> list[Any]:
+    barrier = threading.Barrier(n)
+    responses: list[Any] = [None] * n
+
+    def one(i: int) -> None:
+        client = app.test_client()
+        barrier.wait()
+        responses[i] = client.post(
+            "/api/v1/drills/relu/submissions",
+            json={"code": CODE, "mode": "run"},
+            headers=headers,
+        )
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return responses
+
+
+def test_concurrent_submissions_never_exceed_the_rate_limit(
+    app: Flask, user: Any, session: Any
+) -> None:
+    app.config.update(
+        SUBMISSION_RATE_PER_MINUTE=5,
+        SUBMISSIONS_IN_FLIGHT_PER_USER=100,
+        GRADER_MAX_WAITING=100,
+        DRILL_SANDBOX=SlowSandbox(0.2),
+    )
+    headers = api_token(app.test_client())
+    responses = _submit_concurrently(app, headers, 12)
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [201] * 5 + [429] * 7, codes
+    assert {r.get_json()["verdict"] for r in responses if r.status_code == 201} == {"wrong_answer"}
+    refused = next(r for r in responses if r.status_code == 429)
+    assert "提交太频繁" in refused.get_json()["error"] and refused.headers["Retry-After"]
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Submission)) == 5
+    assert session.scalar(select(func.count()).select_from(GradingTicket)) == 0
+    # Still full for the rest of the minute.
+    again = app.test_client().post(
+        "/api/v1/drills/relu/submissions", json={"code": CODE, "mode": "run"}, headers=headers
+    )
+    assert again.status_code == 429
+
+
+def test_a_user_has_at_most_two_submissions_in_grading(app: Flask, user: Any) -> None:
+    sandbox = SlowSandbox(0.5)
+    app.config.update(SUBMISSION_RATE_PER_MINUTE=100, GRADER_MAX_WAITING=100, DRILL_SANDBOX=sandbox)
+    headers = api_token(app.test_client())
+    responses = _submit_concurrently(app, headers, 5)
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [201, 201, 429, 429, 429], codes
+    assert sandbox.most_running <= 2
+    refused = next(r for r in responses if r.status_code == 429)
+    assert "2 个提交正在评测" in refused.get_json()["error"]
+    assert "草稿" in refused.get_json()["error"]
+
+
+def test_grading_holds_no_database_transaction(app: Flask, user: Any) -> None:
+    sandbox = SlowSandbox(0.0, app)
+    app.config["DRILL_SANDBOX"] = sandbox
+    client = app.test_client()
+    response = client.post(
+        "/api/v1/drills/relu/submissions",
+        json={"code": CODE, "mode": "run"},
+        headers=api_token(client),
+    )
+    assert response.status_code == 201, response.get_json()
+    assert sandbox.transactions_seen == [False]
+    assert sandbox.writes_blocked == []
+
+
+def test_request_threads_waiting_on_the_grader_are_bounded(app: Flask, user: Any) -> None:
+    """Beyond GRADER_MAX_WAITING threads in grading, a request is answered 503 at once."""
+    sandbox = SlowSandbox(0.6)
+    app.config.update(
+        SUBMISSION_RATE_PER_MINUTE=100,
+        SUBMISSIONS_IN_FLIGHT_PER_USER=100,
+        GRADER_MAX_WAITING=2,
+        DRILL_SANDBOX=sandbox,
+    )
+    headers = api_token(app.test_client())
+    responses = _submit_concurrently(app, headers, 4)
+    codes = sorted(r.status_code for r in responses)
+    assert codes == [201, 201, 503, 503], codes
+    busy = next(r for r in responses if r.status_code == 503)
+    assert "评测队列已满" in busy.get_json()["error"] and "草稿" in busy.get_json()["error"]
+    assert sandbox.most_running <= 2
+
+
+def test_a_stale_ticket_stops_counting(session: Any, user: Any) -> None:
+    """A worker that died mid-grading leaves a ticket; after TICKET_TTL it no longer counts."""
+    from datetime import UTC, datetime
+
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    session.add(GradingTicket(user_id=user.id, created_at=now - drills.TICKET_TTL))
+    session.add(GradingTicket(user_id=user.id, created_at=now - drills.TICKET_TTL))
+    session.commit()
+    ticket = drills.open_ticket(session, user.id, now=now, per_minute=1, max_in_flight=1)
+    assert ticket
+    with pytest.raises(drills.DrillError) as refused:
+        drills.open_ticket(session, user.id, now=now, per_minute=5, max_in_flight=1)
+    assert refused.value.status == 429
