@@ -95,3 +95,96 @@ def relu(x):
     print("SELF", mine in found, "SCANNED", scanned // 2**20, "OTHER", sorted(found - {mine})[:8])
     return np.maximum(x, 0)
 """
+
+
+# --- amplification: result streams that would be expensive for the trusted side to decode -----
+
+_FLOOD_HEAD = r'''
+import os, struct
+import numpy as np
+
+def _s(text):
+    data = text.encode()
+    return b"s" + struct.pack("<Q", len(data)) + data
+
+def _frame(payload):
+    return struct.pack("<Q", len(payload)) + payload
+
+def _record(value_bytes):
+    """A call record {kind, index, status, value} whose value is `value_bytes`, raw."""
+    head = b"d" + struct.pack("<I", 4) + _s("kind") + _s("call") + _s("index") + b"i" + struct.pack("<q", 0)
+    return head + _s("status") + _s("ok") + _s("value") + value_bytes
+
+LOAD = _frame(b"d" + struct.pack("<I", 2) + _s("kind") + _s("load") + _s("status") + _s("ok"))
+BUDGET = 8 * 2**20 - 4096  # just under the default result_bytes
+
+def _send(data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(3, view):]
+'''
+
+AMPLIFICATION = {
+    # A tuple of ~8 million None: one byte each on the wire.
+    "tuple_of_millions_of_none": _FLOOD_HEAD
+    + r"""
+def relu(x):
+    n = BUDGET - 200
+    _send(LOAD + _frame(_record(b"t" + struct.pack("<I", n) + b"N" * n)))
+    os._exit(0)
+""",
+    # About a million empty frames.
+    "millions_of_empty_frames": _FLOOD_HEAD
+    + r"""
+def relu(x):
+    _send(LOAD + b"\0" * 8 * (BUDGET // 8 - 8))
+    os._exit(0)
+""",
+    # About a million one-byte frames, each a valid value.
+    "millions_of_tiny_frames": _FLOOD_HEAD
+    + r"""
+def relu(x):
+    _send(LOAD + _frame(b"N") * (BUDGET // 9 - 8))
+    os._exit(0)
+""",
+    # A tuple nested 100 000 deep.
+    "deep_nesting": _FLOOD_HEAD
+    + r"""
+def relu(x):
+    depth = 100_000
+    _send(LOAD + _frame(_record(b"t" + struct.pack("<I", 1)) * 1 + (b"t" + struct.pack("<I", 1)) * depth + b"N"))
+    os._exit(0)
+""",
+    # Many small dicts and strings in the warnings field of a genuine call.
+    "warnings_and_dicts": _FLOOD_HEAD
+    + r"""
+def relu(x):
+    n = 400_000
+    item = b"d" + struct.pack("<I", 1) + _s("k") + b"N"
+    value = b"t" + struct.pack("<I", n) + item * n
+    _send(LOAD + _frame(_record(value)))
+    os._exit(0)
+""",
+    # Counts that claim far more items than there are bytes.
+    "lying_counts": _FLOOD_HEAD
+    + r"""
+def relu(x):
+    _send(LOAD + _frame(_record(b"t" + struct.pack("<I", 2**32 - 1) + b"N" * 1000)))
+    _send(_frame(b"a" + b"d" + bytes([2]) + struct.pack("<QQ", 2**40, 2**40)))
+    os._exit(0)
+""",
+    # The end record, then output on every stream for as long as it is not killed.
+    "writes_on_after_the_end": _FLOOD_HEAD
+    + r"""
+def relu(x):
+    _send(LOAD)
+    _send(_frame(b"d" + struct.pack("<I", 1) + _s("kind") + _s("end")))
+    chunk = b"y" * 65536
+    while True:
+        for fd in (1, 2):
+            try:
+                os.write(fd, chunk)
+            except OSError:
+                pass
+""",
+}
