@@ -31,7 +31,9 @@ LIMITS = Limits(cpu_seconds=2.0, wall_seconds=3.0)
 def main() -> None:
     pool = Pool(slots=1, overflow=0)
     pool.run("def relu(x):\n    return x\n", "relu", [Call((np.ones(3),))])  # warm
-    print(f"{'attack':28s} {'status':13s} {'CPU s':>6s} {'peak MB':>8s} {'RSS+ MB':>8s} {'wall s':>7s}")
+    print(
+        f"{'attack':28s} {'status':13s} {'CPU s':>6s} {'peak MB':>8s} {'RSS+ MB':>8s} {'wall s':>7s}"
+    )
     try:
         for name, source in AMPLIFICATION.items():
             rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
