@@ -259,7 +259,11 @@ class Pool:
             if self._closed:
                 raise RuntimeError("sandbox pool is shut down")
             self._demote_overdue(time.monotonic())
-            startable = self._can_start() and self._eligible(key) and not self._waiters
+            startable = (
+                self._can_start()
+                and self._eligible(key)
+                and not any(self._eligible(w.key) for w in self._waiters)
+            )
             if not startable and len(self._waiters) >= self.queue_size:
                 per_slot = (len(self._waiters) + 1) / self.slots
                 raise QueueFull(retry_after=max(1, math.ceil(per_slot * self._avg_seconds)))

@@ -188,3 +188,34 @@ def test_lost_zygote_retires_the_runner_and_the_request_still_runs() -> None:
         assert pool._idle[0].proc.pid != runner_pid
     finally:
         pool.close()
+
+
+def test_one_user_cannot_take_every_runner() -> None:
+    """A user holds one runner at a time and a free runner goes to a user with none running:
+    three slow submissions of one account do not hold an honest user behind them."""
+    pool = Pool(slots=1, queue_size=8, overflow=1)  # two runners
+    sleeper = "import time\ndef relu(x):\n    time.sleep(2.0)\n    return x\n"
+    finished: list[str] = []
+    try:
+        warm = [threading.Thread(target=honest_relu, args=(pool,)) for _ in range(2)]
+        for t in warm:
+            t.start()
+        for t in warm:
+            t.join()
+
+        def hostile() -> None:
+            pool.run(sleeper, "relu", [Call((X.copy(),))], user="mallory")
+            finished.append("mallory")
+
+        threads = [threading.Thread(target=hostile) for _ in range(3)]
+        for t in threads:
+            t.start()
+        time.sleep(0.3)  # mallory's first sleep runs, the other two wait
+        out = pool.run(RELU, "relu", [Call((X.copy(),))], user="alice")
+        finished.append("alice")
+        assert out.status == "ok"
+        for t in threads:
+            t.join()
+        assert finished[0] == "alice", finished
+    finally:
+        pool.close()
