@@ -15,6 +15,10 @@ Environment (read when the pool is created):
     GRADER_ALLOW_UNSANDBOXED  "1" runs submissions without isolation when it is unavailable,
                               marking results sandboxed=False (local development only)
 
+Confidentiality: every child is forked by a per-runner zygote created before any request, so no
+submission's bytes are in the next one's address space; the pool leases a runner per grading
+(`Pool.session`) and shares runners fairly between users (`user=` keys, one runner each).
+
 Layout: pool.py (trusted side) · runner.py (warm runner process, started as `python -I -S`) ·
 child.py (runs the submission) · isolation.py (namespaces, mounts, uid, rlimits, seccomp,
 cgroups) · wire.py (raw-array codec shared by both sides) · outcome.py (response -> RunOutcome) ·

@@ -461,13 +461,13 @@ class Cgroups:
     replacement runner must not inherit that count.
     """
 
-    def __init__(self, uid: int) -> None:
+    def __init__(self, uid: int, name: str = "") -> None:
         self.dirs: dict[str, str] = {}
         for controller in CGROUP_CONTROLLERS:
             parent = os.path.join(CGROUP_ROOT, controller) + _own_cgroup(controller)
             base = os.path.join(parent, "mlquiz-sandbox")
             _remove_stale_groups(base)
-            path = os.path.join(base, f"uid-{uid}-{os.getpid()}")
+            path = os.path.join(base, f"uid-{uid}{name}-{os.getpid()}")
             os.makedirs(path, 0o755, exist_ok=True)
             self.dirs[controller] = path
         self._procs = [

@@ -225,8 +225,10 @@ def hidden_numbers(drill_id: str) -> set[str]:
 def assert_nothing_hidden_in(blob: str, drill_id: str) -> None:
     assert "LEAK" not in blob
     assert not re.search(r"第 ?\d+ ?行|line \d+|退出码|exit code", blob)
-    for text in ("137", "173", "174", "98765", "SIGUSR"):
-        assert text not in blob, text
+    # The numbers the programs chose (a line, exit codes, a forged time), as whole numbers:
+    # timings of the visible tests (e.g. 0.174, 174.2) are the learner's own business.
+    assert not re.search(r"(?<![\d.])(137|173|174|98765)(?![\d.])", blob)
+    assert "SIGUSR" not in blob
     for text in hidden_numbers(drill_id):
         assert text not in blob, text
 
