@@ -32,7 +32,7 @@ def main() -> None:
     pool = Pool(slots=1, overflow=0)
     pool.run("def relu(x):\n    return x\n", "relu", [Call((np.ones(3),))])  # warm
     print(
-        f"{'attack':28s} {'status':13s} {'CPU s':>6s} {'peak MB':>8s} {'RSS+ MB':>8s} {'wall s':>7s}"
+        f"{'attack':32s} {'status':13s} {'CPU s':>6s} {'peak MB':>8s} {'RSS+ MB':>8s} {'wall s':>7s}"
     )
     try:
         for name, source in AMPLIFICATION.items():
@@ -45,7 +45,7 @@ def main() -> None:
             peak = (tracemalloc.get_traced_memory()[1] - base) / 2**20
             tracemalloc.stop()
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - rss_before
-            print(f"{name:28s} {out.status:13s} {cpu:6.3f} {peak:8.1f} {rss:8.1f} {wall:7.2f}")
+            print(f"{name:32s} {out.status:13s} {cpu:6.3f} {peak:8.1f} {rss:8.1f} {wall:7.2f}")
     finally:
         pool.close()
 

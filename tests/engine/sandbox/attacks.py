@@ -178,6 +178,14 @@ def relu(x):
     _send(_frame(b"a" + b"d" + bytes([2]) + struct.pack("<QQ", 2**40, 2**40)))
     os._exit(0)
 """,
+    # No end record ever: stdout as fast as the pipe takes it, until the wall limit.
+    "stdout_flood_until_the_deadline": _FLOOD_HEAD
+    + r"""
+def relu(x):
+    chunk = b"z" * 65536
+    while True:
+        os.write(1, chunk)
+""",
     # The end record, then output on every stream for as long as it is not killed.
     "writes_on_after_the_end": _FLOOD_HEAD
     + r"""

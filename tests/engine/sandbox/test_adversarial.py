@@ -600,6 +600,13 @@ ATTACKS = [
         status=("load_error",),
     ),
     Attack("missing_function", HEAD + "def rel(x):\n    return x\n", status=("missing_function",)),
+    # --- exit-code spoofing: the runner's own set-up failure code, chosen by the user --------
+    Attack("exit_121_at_load", HEAD + "os._exit(121)\n", status=("crashed",)),
+    Attack(
+        "exit_121_in_a_call",
+        HEAD + "def relu(x):\n    os._exit(121)\n",
+        status=("crashed",),
+    ),
 ]
 
 

@@ -42,7 +42,7 @@ def measure(pool: Pool, source: str) -> tuple[str, float, float, float]:
 def test_a_flooding_stream_costs_the_parent_little(name: str, pool: Pool) -> None:
     status, cpu, peak, wall = measure(pool, AMPLIFICATION[name])
     assert status in ("crashed", "output_limit", "ok", "timeout"), status
-    assert status != "ok" or name == "writes_on_after_the_end"
+    assert status == "timeout" if name == "stdout_flood_until_the_deadline" else status != "ok"
     assert peak <= 64, f"{name}: {peak:.1f} MB"
     # CPU time of this thread (not wall time): a busy machine does not inflate it much.
     assert cpu <= 0.5, f"{name}: {cpu:.2f} s CPU"

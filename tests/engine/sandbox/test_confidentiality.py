@@ -75,6 +75,16 @@ def test_thief_finds_nothing_of_the_previous_submission(one_runner: Pool) -> Non
     assert_thief_found_nothing(out, tokens)
 
 
+def test_the_thief_does_find_what_is_in_its_own_memory(one_runner: Pool) -> None:
+    """Control: the same scan finds a marker that is there (its own input's raw bytes)."""
+    planted = attacks.token()
+    out = one_runner.run(
+        attacks.THIEF, "relu", [Call((attacks.marker_array(planted),))], SCAN_LIMITS
+    )
+    found_self, _, others = thief_report(out.calls[0].stdout)
+    assert found_self and planted in others, out.calls[0].stdout
+
+
 def test_thief_in_the_same_lease_finds_nothing(one_runner: Pool) -> None:
     """The grader's two children share a runner: the second still starts clean."""
     with one_runner.session("someone") as lease:
