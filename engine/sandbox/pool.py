@@ -329,7 +329,8 @@ class Pool:
     def sandbox_uids(self) -> set[int]:
         """The uids this pool's runners drop submissions to (for tests and the doctor)."""
         with self._cond:
-            return {int(r.hello.get("uid") or 0) for r in self._idle} - {0}
+            uids = {int(u) for r in self._idle for u in r.hello.get("uids") or ()}
+            return uids | {int(r.hello.get("uid") or 0) for r in self._idle} - {0}
 
     def layers(self) -> dict[str, Any]:
         """What isolation the runners really get, measured by a probe child at start-up."""

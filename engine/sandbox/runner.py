@@ -157,8 +157,12 @@ class Runner:
         os.dup2(devnull, 1)
         os.close(devnull)
         self.errors: list[str] = []
+        # One uid per cgroup slot: RLIMIT_NPROC counts per uid, so a child still being torn
+        # down in one slot never eats into the process budget of the next child in another.
+        # `uid` is the uid of the child being set up (the first slot's in the runner).
+        self.uids: list[int] = []
         self.uid: int | None = None
-        self._uid_lock: socket.socket | None = None
+        self._uid_locks: list[socket.socket] = []
         self.view: Any = None
         self.seccomp: Any = None
         self.pidns_fd: int | None = None
@@ -242,6 +246,7 @@ class Runner:
                 isolation.setns(self.pidns_fd, isolation.CLONE_NEWPID)
         if pid == 0:
             self.cgroups = self.cgroup_sets[slot] if self.cgroup_sets else None
+            self.uid = self.uids[slot] if self.uids else self.uid
             self._init_process(ends, isolate)  # never returns
         return pid
 
@@ -273,7 +278,7 @@ class Runner:
             self.errors.append(f"mount: {exc}")
         if self.uid:
             try:
-                self.cgroup_sets = [isolation.Cgroups(self.uid, "abcdef"[n]) for n in range(SLOTS)]
+                self.cgroup_sets = [isolation.Cgroups(uid) for uid in self.uids]
             except OSError as exc:
                 self.errors.append(f"cgroup: {exc}")
         try:
@@ -282,9 +287,10 @@ class Runner:
             self.errors.append(f"seccomp: {exc}")
 
     def _claim_uid(self) -> None:
-        """Take a uid no other runner on this machine uses: RLIMIT_NPROC and kill() are per uid.
+        """Take SLOTS uids no other runner on this machine uses: RLIMIT_NPROC and kill() are
+        per uid.
 
-        The claim is an abstract unix socket name, released by the kernel when we die.
+        Each claim is an abstract unix socket name, released by the kernel when we die.
         """
         for uid in range(OPTS["uid_base"], OPTS["uid_base"] + OPTS["uid_count"]):
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -293,9 +299,15 @@ class Runner:
             except OSError:
                 sock.close()
                 continue
-            self._uid_lock, self.uid = sock, uid
-            return
-        raise OSError(errno.EUSERS, "no free sandbox uid")
+            self._uid_locks.append(sock)
+            self.uids.append(uid)
+            if len(self.uids) == SLOTS:
+                self.uid = self.uids[0]
+                return
+        for sock in self._uid_locks:
+            sock.close()
+        self._uid_locks, self.uids = [], []
+        raise OSError(errno.EUSERS, "no free sandbox uids")
 
     @property
     def can_isolate(self) -> bool:
@@ -316,7 +328,13 @@ class Runner:
     def serve(self) -> None:
         layers = self.probe()
         self.respond(
-            {"op": "hello", "uid": self.uid or 0, "errors": tuple(self.errors), "layers": layers}
+            {
+                "op": "hello",
+                "uid": self.uid or 0,
+                "uids": tuple(self.uids),
+                "errors": tuple(self.errors),
+                "layers": layers,
+            }
         )
         gc.freeze()  # keep start-up objects out of the children's GC passes (fewer COW faults)
         while True:
@@ -458,8 +476,9 @@ class Runner:
         isolate = bool(header.get("isolate")) and self.can_isolate
         spare = self._take_spare(isolate)
         scratch = None if isolate else tempfile.mkdtemp(prefix="sbx-")
-        if scratch and self.uid:
-            os.chown(scratch, self.uid, self.uid)  # degraded mode still drops root when it can
+        if scratch and self.uids:
+            uid = self.uids[spare.slot]
+            os.chown(scratch, uid, uid)  # degraded mode still drops root when it can
         oom_before = 0
         self.cgroups = self.cgroup_sets[spare.slot] if self.cgroup_sets else None
         if isolate and self.cgroups is not None:
@@ -610,8 +629,8 @@ class Runner:
         try:
             if self._zygote_end is not None:
                 self._zygote_end.close()
-            if self._uid_lock is not None:
-                self._uid_lock.close()  # the claim must end with the runner, not with us
+            for lock in self._uid_locks:
+                lock.close()  # the claims must end with the runner, not with us
             isolation.set_parent_death_signal()
             if isolate:
                 if self.cgroups is not None:
