@@ -394,8 +394,8 @@ def initial_code(
 
 MAX_IN_FLIGHT = 2  # submissions of one user being graded at once (SUBMISSIONS_IN_FLIGHT_PER_USER)
 # Request threads of one process that may wait on the grader at once (GRADER_MAX_WAITING);
-# gunicorn runs 8 threads per worker, so the pages keep at least half of them.
-MAX_WAITING = 4
+# gunicorn runs 8 threads per worker, so the pages always keep two of them.
+MAX_WAITING = 6
 # A ticket older than this belongs to a worker that died mid-grading: it no longer counts.
 # (Grading ends within the wall limit plus the runner's grace, well under a minute.)
 TICKET_TTL = timedelta(minutes=2)
@@ -472,31 +472,37 @@ def close_ticket(session: Session, ticket_id: int) -> None:
     session.execute(delete(GradingTicket).where(GradingTicket.id == ticket_id))
 
 
-_grader_gate: threading.BoundedSemaphore | None = None
-_grader_gate_size = 0
-_grader_gate_lock = threading.Lock()
+_gate_lock = threading.Lock()
+_gate_users: dict[int, int] = {}  # user id -> request threads of this process in grading
 
 
 @contextlib.contextmanager
-def grader_gate(max_waiting: int) -> Iterator[bool]:
+def grader_gate(max_waiting: int, user_id: int) -> Iterator[bool]:
     """Admit at most `max_waiting` request threads of this process into grading at once.
 
-    Yields False when the gate is full: the caller answers 503 at once instead of tying up
-    another request thread (the rest of the site keeps its threads whatever the grader does).
+    Fair between users: once half the gate is taken, only users with nothing in it yet get in,
+    so a few accounts with submissions in flight cannot fill it for everyone. Yields False
+    when refused: the caller answers 503 at once instead of tying up another request thread
+    (the rest of the site keeps its threads whatever the grader does).
     """
-    global _grader_gate, _grader_gate_size
-    with _grader_gate_lock:
-        if _grader_gate is None or _grader_gate_size != max_waiting:
-            _grader_gate = threading.BoundedSemaphore(max(1, max_waiting))
-            _grader_gate_size = max_waiting
-        gate = _grader_gate
-    if not gate.acquire(blocking=False):
+    with _gate_lock:
+        total = sum(_gate_users.values())
+        mine = _gate_users.get(user_id, 0)
+        admitted = total < max_waiting and (mine == 0 or total < max_waiting // 2)
+        if admitted:
+            _gate_users[user_id] = mine + 1
+    if not admitted:
         yield False
         return
     try:
         yield True
     finally:
-        gate.release()
+        with _gate_lock:
+            left = _gate_users[user_id] - 1
+            if left:
+                _gate_users[user_id] = left
+            else:
+                del _gate_users[user_id]
 
 
 def grade(

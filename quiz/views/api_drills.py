@@ -153,7 +153,8 @@ def submit(drill_id: str) -> tuple[Response, int] | Response:
         return _retry_later(error.status, error.message, error.retry_after or 1)
     session.commit()
     try:
-        with drills.grader_gate(config.get("GRADER_MAX_WAITING", drills.MAX_WAITING)) as admitted:
+        gate = drills.grader_gate(config.get("GRADER_MAX_WAITING", drills.MAX_WAITING), user_id)
+        with gate as admitted:
             if not admitted:
                 raise QueueFull(retry_after=2)
             # DRILL_SANDBOX: a stand-in sandbox for tests; None means the process-wide pool.

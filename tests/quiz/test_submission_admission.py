@@ -135,22 +135,46 @@ def test_grading_holds_no_database_transaction(app: Flask, user: Any) -> None:
     assert sandbox.writes_blocked == []
 
 
-def test_request_threads_waiting_on_the_grader_are_bounded(app: Flask, user: Any) -> None:
-    """Beyond GRADER_MAX_WAITING threads in grading, a request is answered 503 at once."""
-    sandbox = SlowSandbox(0.6)
+def test_request_threads_waiting_on_the_grader_are_bounded_and_shared_fairly(
+    app: Flask, session: Any, user: Any
+) -> None:
+    """At most GRADER_MAX_WAITING threads wait on the grader; past half of them only users with
+    nothing in grading get in, so one account cannot fill the gate for everyone (503 at once,
+    code kept)."""
+    from tests.factories import make_user
+
+    make_user(session, "bob", "another password")
+    sandbox = SlowSandbox(0.8)
     app.config.update(
         SUBMISSION_RATE_PER_MINUTE=100,
         SUBMISSIONS_IN_FLIGHT_PER_USER=100,
-        GRADER_MAX_WAITING=2,
+        GRADER_MAX_WAITING=4,
         DRILL_SANDBOX=sandbox,
     )
-    headers = api_token(app.test_client())
-    responses = _submit_concurrently(app, headers, 4)
+    alice = api_token(app.test_client())
+    bob = api_token(app.test_client(), "bob", "another password")
+    late: list[Any] = []
+
+    def bob_submits() -> None:
+        time.sleep(0.3)  # while alice's are being graded
+        late.append(
+            app.test_client().post(
+                "/api/v1/drills/relu/submissions",
+                json={"code": CODE, "mode": "run"},
+                headers=bob,
+            )
+        )
+
+    thread = threading.Thread(target=bob_submits)
+    thread.start()
+    responses = _submit_concurrently(app, alice, 4)
+    thread.join()
     codes = sorted(r.status_code for r in responses)
     assert codes == [201, 201, 503, 503], codes
     busy = next(r for r in responses if r.status_code == 503)
     assert "评测队列已满" in busy.get_json()["error"] and "草稿" in busy.get_json()["error"]
-    assert sandbox.most_running <= 2
+    assert late[0].status_code == 201, late[0].get_json()
+    assert sandbox.most_running <= 3
 
 
 def test_a_stale_ticket_stops_counting(session: Any, user: Any) -> None:
