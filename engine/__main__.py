@@ -101,7 +101,9 @@ def _print_report(data: dict[str, Any]) -> None:
     for test in data["tests"]:
         mark = _STATUS_MARKS.get(test["status"], "?")
         tag = "（隐藏）" if test["hidden"] else ""
-        print(f"  {mark} {test['name']}{tag}  {test['time_ms']:.1f} ms")
+        # Hidden tests have no timing of their own (only the rounded total is reported).
+        timing = "" if test["hidden"] else f"  {test['time_ms']:.1f} ms"
+        print(f"  {mark} {test['name']}{tag}{timing}")
         if test["status"] != "passed" or test["message"] != "通过":
             for line in test["message"].splitlines():
                 print(f"      {line}")
