@@ -1,7 +1,7 @@
 """grading tickets: submissions counted against the rate limits while they are graded
 
 Revision ID: 7d2f4a9c1e30
-Revises: a6ad4322999b
+Revises: 9904529c578b
 Create Date: 2026-12-01 00:15:00.000000
 
 """
@@ -12,7 +12,7 @@ import quiz.db  # noqa: F401  (custom column types such as UTCDateTime)
 
 # revision identifiers, used by Alembic.
 revision = '7d2f4a9c1e30'
-down_revision = 'a6ad4322999b'
+down_revision = '9904529c578b'
 branch_labels = None
 depends_on = None
 
