@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from engine.sandbox import Call, CallOutcome, Limits, RunOutcome
 from quiz import drills
@@ -52,13 +52,20 @@ class SlowSandbox:
     def _try_a_write(self) -> None:
         """Another connection can take SQLite's write lock at once: nothing is held open."""
         assert self.app is not None
-        with db.engine.connect() as other:
-            other.exec_driver_sql("PRAGMA busy_timeout=0")
+        # The raw driver connection: SQLAlchemy's own BEGIN (quiz.db's begin event) would come
+        # first and make ours a nested one.
+        other = db.engine.raw_connection()
+        try:
+            driver = other.driver_connection
+            assert driver is not None
+            driver.execute("PRAGMA busy_timeout=0")
             try:
-                other.execute(text("BEGIN IMMEDIATE"))
-                other.execute(text("ROLLBACK"))
+                driver.execute("BEGIN IMMEDIATE")
+                driver.execute("ROLLBACK")
             except Exception as exc:  # noqa: BLE001 - recorded and asserted on
                 self.writes_blocked.append(repr(exc))
+        finally:
+            other.close()
 
 
 def _submit_concurrently(app: Flask, headers: dict[str, str], n: int) -> list[Any]:
