@@ -331,30 +331,22 @@ def keep_code(
     return item, text
 
 
-def submit_code(
+def record_graded_code(
     session: Session,
     user_id: int,
     interview_id: int,
     index: int,
     code: str,
+    result: dict[str, Any],
     *,
     now: datetime,
-    per_minute: int,
-    sandbox: Any = None,
 ) -> tuple[InterviewItem, Submission]:
-    """Grade the code with the drills service and record it as a normal submission.
-
-    An accepted submission ends the item; a failed one leaves it open under its clock. Raises
-    engine.sandbox.QueueFull when every runner is busy (the code is already kept).
+    """Record code graded by the drills service (`now`: when it was submitted) as a normal
+    submission. An accepted submission ends the item; a failed one leaves it open under its
+    clock. Grading itself happens outside: it must not run inside the request's transaction.
     """
     item, late = _open_item(get(session, user_id, interview_id), index, now)
     assert item.drill_id is not None
-    wait = drills.submission_retry_after(session, user_id, now=now, per_minute=per_minute)
-    if wait is not None:
-        raise InterviewError(
-            429, f"提交太频繁了，请 {wait} 秒后再试。代码已保存。", retry_after=wait
-        )
-    result = drills.grade(item.drill_id, code, mode="submit", sandbox=sandbox)
     outcome = drills.record_submission(
         session, user_id, item.drill_id, code, mode="submit", result=result, now=now
     )

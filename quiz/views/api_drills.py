@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, jsonify, request
+from flask import Response, jsonify, request
 
 from quiz import drills
 from quiz.db import db, utcnow
@@ -12,10 +12,10 @@ from quiz.views.api import (
     ApiError,
     api_blueprint,
     api_user,
-    error_response,
     json_body,
     login_required,
 )
+from quiz.views.grading import grade_admitted
 
 bp = api_blueprint("api_drills")
 
@@ -123,10 +123,9 @@ def submit(drill_id: str) -> tuple[Response, int] | Response:
     follows; (2) a grading ticket, so the rate limits see this submission before it is graded
     (concurrent requests cannot all slip under them); (3) grading, with no transaction open
     and at most GRADER_MAX_WAITING request threads of this process waiting on the grader; (4)
-    the result, stored in the same transaction that removes the ticket.
+    the result, stored in the same transaction that removes the ticket. (2) and (3) are
+    `grade_admitted`, shared with the mock interview.
     """
-    from engine.sandbox import QueueFull
-
     drill = _drill(drill_id)
     data = _body()
     mode = data.get("mode", "submit")
@@ -135,43 +134,10 @@ def submit(drill_id: str) -> tuple[Response, int] | Response:
     code = _code(data)
     user_id, review = api_user().id, _review(data)
     session = db.session
-    config = current_app.config
-    # The grading path is the one deliberate exception to one commit per request: grading must
-    # run with no transaction open, so each step below commits on its own (see the docstring).
+    # The code is committed first: whatever follows (limits, a busy grader), it is never lost.
     drills.save_draft(session, user_id, drill.id, code, now=utcnow(), review=review)
     session.commit()
-    try:
-        ticket = drills.open_ticket(
-            session,
-            user_id,
-            now=utcnow(),
-            per_minute=config["SUBMISSION_RATE_PER_MINUTE"],
-            max_in_flight=config.get("SUBMISSIONS_IN_FLIGHT_PER_USER", drills.MAX_IN_FLIGHT),
-        )
-    except drills.DrillError as error:
-        session.rollback()
-        return _retry_later(error.status, error.message, error.retry_after or 1)
-    session.commit()
-    try:
-        gate = drills.grader_gate(config.get("GRADER_MAX_WAITING", drills.MAX_WAITING), user_id)
-        with gate as admitted:
-            if not admitted:
-                raise QueueFull(retry_after=2)
-            # DRILL_SANDBOX: a stand-in sandbox for tests; None means the process-wide pool.
-            result = drills.grade(
-                drill.id, code, mode=mode, sandbox=config.get("DRILL_SANDBOX"), user=user_id
-            )
-    except QueueFull as full:
-        drills.close_ticket(session, ticket)
-        session.commit()
-        wait = max(1, int(full.retry_after))
-        return _retry_later(
-            503, f"评测队列已满，请 {wait} 秒后再试。代码已保存为草稿，不会丢失。", wait
-        )
-    except BaseException:
-        drills.close_ticket(session, ticket)
-        session.commit()
-        raise
+    result, ticket = grade_admitted(session, user_id, drill.id, code, mode=mode, now=utcnow())
     outcome = drills.record_submission(
         session, user_id, drill.id, code, mode=mode, result=result, now=utcnow(), review=review
     )
@@ -187,12 +153,6 @@ def submit(drill_id: str) -> tuple[Response, int] | Response:
     response = jsonify(body)
     response.headers["Location"] = f"/api/v1/submissions/{outcome.submission.id}"
     return response, 201
-
-
-def _retry_later(status: int, message: str, seconds: int) -> Response:
-    response = error_response(status, message, retry_after=seconds)
-    response.headers["Retry-After"] = str(seconds)
-    return response
 
 
 @bp.get("/drills/<drill_id>/submissions")

@@ -9,19 +9,18 @@ from typing import Any
 
 from flask import Response, current_app, jsonify, url_for
 
-from quiz import interview_report, interviews
+from quiz import drills, interview_report, interviews
 from quiz.db import db, utcnow
 from quiz.interview import keypoints
 from quiz.models import Interview
-from quiz.transaction import use_deferred_transaction
 from quiz.views.api import (
     ApiError,
     api_blueprint,
     api_user,
-    error_response,
     json_body,
     login_required,
 )
+from quiz.views.grading import grade_admitted
 
 bp = api_blueprint("api_interviews")
 
@@ -136,34 +135,19 @@ def item(interview_id: int, index: int) -> Response:
 
 
 def _submit(interview_id: int, index: int, code: object) -> Response:
-    from engine.sandbox import QueueFull
-
-    user_id, session = api_user().id, db.session
-    # The code is kept (committed) before grading can refuse or fail, as the drill page does.
-    _, text = interviews.keep_code(session, user_id, interview_id, index, code, now=clock())
-    # Deliberate mid-request commit (grading path, issue 10 finalizes it): the code is kept
-    # before grading can refuse or fail, and the grading that follows must not hold SQLite's
-    # write lock, so the rest of this request reads without taking it up front.
+    user_id, session, submitted_at = api_user().id, db.session, clock()
+    # The code is kept (committed) before grading can refuse or fail, as the drill page does;
+    # grading is admitted, counted and run outside any transaction like every submission.
+    item, text = interviews.keep_code(session, user_id, interview_id, index, code, now=submitted_at)
+    assert item.drill_id is not None
     session.commit()
-    use_deferred_transaction()
-    try:
-        done, submission = interviews.submit_code(
-            session,
-            user_id,
-            interview_id,
-            index,
-            text,
-            now=clock(),
-            per_minute=current_app.config["SUBMISSION_RATE_PER_MINUTE"],
-            sandbox=current_app.config.get("DRILL_SANDBOX"),
-        )
-    except QueueFull as full:
-        wait = max(1, int(full.retry_after))
-        response = error_response(
-            503, f"评测队列已满，请 {wait} 秒后再试。代码已保存，不会丢失。", retry_after=wait
-        )
-        response.headers["Retry-After"] = str(wait)
-        return response
+    result, ticket = grade_admitted(
+        session, user_id, item.drill_id, text, mode="submit", now=submitted_at
+    )
+    done, submission = interviews.record_graded_code(
+        session, user_id, interview_id, index, text, result, now=submitted_at
+    )
+    drills.close_ticket(session, ticket)
     body = _item_body(interview_id, index, done)
     result = submission.result or {}
     # The verdict and the diagnosis, never the reference solution (not before the end).

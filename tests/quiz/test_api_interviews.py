@@ -6,6 +6,7 @@ by setting it; grading is the real sandbox.
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -357,3 +358,55 @@ def test_a_busy_grader_or_the_rate_limit_loses_no_code(
     clock.advance(420)  # the rate limit's minute has passed, and the drill's 7 minutes too
     late = post_item(client, headers, iid, drill["index"], code=code).get_json()
     assert late["submission"]["verdict"] == "accepted" and late["late"] is True
+
+
+class GatedSandbox:
+    """Stand-in for the pool that holds every run until released; counts runs at once."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.release = threading.Event()
+        self.running = self.most_running = 0
+
+    def run(self, source: str, function: str, calls: Any, limits: Any = None) -> Any:
+        from engine.sandbox import CallOutcome, RunOutcome
+
+        with self.lock:
+            self.running += 1
+            self.most_running = max(self.most_running, self.running)
+        try:
+            self.release.wait(timeout=5)
+            return RunOutcome("ok", [CallOutcome("ok", value=None) for _ in calls])
+        finally:
+            with self.lock:
+                self.running -= 1
+
+
+def test_interview_submissions_share_the_in_flight_cap(
+    app: Flask, client: FlaskClient, headers: dict[str, str], clock: Clock
+) -> None:
+    """Five drill submissions at once from one interview: at most two are graded at a time,
+    the rest are refused with 429 before grading, and the typed code is kept."""
+    iid, drill = skip_to_drill(client, headers, clock)
+    sandbox = GatedSandbox()
+    app.config.update(DRILL_SANDBOX=sandbox, SUBMISSION_RATE_PER_MINUTE=100)
+    code = "def wrong(x):\n    return x\n"
+    barrier = threading.Barrier(5)
+    codes: list[int] = []
+
+    def one() -> None:
+        own = app.test_client()
+        barrier.wait()
+        response = post_item(own, headers, iid, drill["index"], code=code)
+        codes.append(response.status_code)
+        if response.status_code == 429:
+            sandbox.release.set()  # the refusals are in: let the admitted ones finish
+
+    threads = [threading.Thread(target=one) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(codes) == [200, 200, 429, 429, 429], codes
+    assert sandbox.most_running <= 2
+    assert state(client, headers, iid)["items"][drill["index"]]["code"] == code

@@ -1,0 +1,64 @@
+"""The one way a request grades code: counted first, graded outside any transaction, fairly.
+
+Shared by the drills API and the mock interview, so neither can slip past the per-user rate
+limit, the in-flight cap or the bounded gate of request threads waiting on the grader.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.orm import Session
+
+from quiz import drills
+
+
+def grade_admitted(
+    session: Session, user_id: int, drill_id: str, code: str, *, mode: str, now: datetime
+) -> tuple[dict[str, Any], int]:
+    """Grade `code` for `user_id`; returns (result, ticket id). The caller must already have
+    committed the user's code (it is never lost), then records the result and calls
+    `drills.close_ticket` in the transaction that stores it.
+
+    This is the deliberate exception to one commit per request: the ticket is committed before
+    grading (so concurrent requests count it) and grading runs with no transaction open.
+    Raises DrillError 429 (limits) or 503 (grader busy); the ticket is then already closed.
+    """
+    from engine.sandbox import QueueFull
+
+    config = current_app.config
+    try:
+        ticket = drills.open_ticket(
+            session,
+            user_id,
+            now=now,
+            per_minute=config["SUBMISSION_RATE_PER_MINUTE"],
+            max_in_flight=config.get("SUBMISSIONS_IN_FLIGHT_PER_USER", drills.MAX_IN_FLIGHT),
+        )
+    except drills.DrillError:
+        session.rollback()  # the ticket row taken for counting; the code was committed before
+        raise
+    session.commit()
+    try:
+        gate = drills.grader_gate(config.get("GRADER_MAX_WAITING", drills.MAX_WAITING), user_id)
+        with gate as admitted:
+            if not admitted:
+                raise QueueFull(retry_after=2)
+            # DRILL_SANDBOX: a stand-in sandbox for tests; None means the process-wide pool.
+            result = drills.grade(
+                drill_id, code, mode=mode, sandbox=config.get("DRILL_SANDBOX"), user=user_id
+            )
+    except QueueFull as full:
+        drills.close_ticket(session, ticket)
+        session.commit()
+        wait = max(1, int(full.retry_after))
+        raise drills.DrillError(
+            503, f"评测队列已满，请 {wait} 秒后再试。代码已保存为草稿，不会丢失。", retry_after=wait
+        ) from None
+    except BaseException:
+        drills.close_ticket(session, ticket)
+        session.commit()
+        raise
+    return result, ticket
