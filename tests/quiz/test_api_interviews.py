@@ -398,9 +398,10 @@ def test_interview_submissions_share_the_in_flight_cap(
         own = app.test_client()
         barrier.wait()
         response = post_item(own, headers, iid, drill["index"], code=code)
-        codes.append(response.status_code)
-        if response.status_code == 429:
-            sandbox.release.set()  # the refusals are in: let the admitted ones finish
+        with sandbox.lock:
+            codes.append(response.status_code)
+            if codes.count(429) == 3:
+                sandbox.release.set()  # every refusal is in: let the admitted two finish
 
     threads = [threading.Thread(target=one) for _ in range(5)]
     for t in threads:
