@@ -7,15 +7,15 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup setup-dev browser-deps db lint bench bench-check
+.PHONY: run test setup setup-dev browser-deps db lint bench bench-check translations messages
 
 ## Create or refresh .venv from the pinned runtime requirements, migrate, import content, serve.
-run: setup db
+run: setup translations db
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 8 --timeout 60 \
 		--access-logfile - 'app:create_app()'
 
 ## Create or refresh .venv with test tools, install the browser, lint, run the whole suite.
-test: setup-dev browser-deps
+test: setup-dev browser-deps translations
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 	$(BIN)/pytest
 
@@ -41,6 +41,15 @@ browser-deps:
 	@if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/truetype/wqy ] || [ ! -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ]; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei fonts-noto-color-emoji; \
 	fi
+
+## Compile the gettext catalogues (quiz/translations/*/LC_MESSAGES/*.po -> .mo; .mo is not committed).
+translations: setup
+	$(BIN)/python -m quiz.i18n
+
+## Refresh the catalogue after wrapping new strings, then translate the new msgids in en/.../messages.po.
+messages: setup-dev
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --no-location --sort-output -o quiz/translations/messages.pot .
+	$(BIN)/pybabel update -i quiz/translations/messages.pot -d quiz/translations --no-location --width 100
 
 db: setup
 	$(FLASK) db upgrade

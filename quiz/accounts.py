@@ -10,8 +10,10 @@ import re
 import secrets
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from pydantic import ValidationError
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, Table, delete, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -36,12 +38,20 @@ def validate_credentials(username: object, password: object) -> tuple[str, str]:
     try:
         creds = CredentialsIn(username=username, password=password)  # type: ignore[arg-type]
     except ValidationError:
-        raise AccountError("需要用户名和密码（不含无效字符的字符串）。") from None
+        raise AccountError(_("需要用户名和密码（不含无效字符的字符串）。")) from None
     username, password = creds.username.strip(), creds.password
     if not USERNAME_RE.match(username):
-        raise AccountError("用户名需 3–40 个字符，只能包含字母、数字、汉字、下划线、连字符或点。")
+        raise AccountError(
+            _("用户名需 3–40 个字符，只能包含字母、数字、汉字、下划线、连字符或点。")
+        )
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-        raise AccountError(f"密码长度需在 {MIN_PASSWORD}–{MAX_PASSWORD} 个字符之间。")
+        raise AccountError(
+            _(
+                "密码长度需在 %(MIN_PASSWORD)s–%(MAX_PASSWORD)s 个字符之间。",
+                MIN_PASSWORD=MIN_PASSWORD,
+                MAX_PASSWORD=MAX_PASSWORD,
+            )
+        )
     return username, password
 
 
@@ -54,7 +64,7 @@ def find_user(session: Session, username: str) -> User | None:
     return session.scalar(select(User).where(User.username_key == username_key(username)))
 
 
-TAKEN = "该用户名已被注册（用户名不区分大小写）。"
+TAKEN = _l("该用户名已被注册（用户名不区分大小写）。")
 
 
 def create_user(session: Session, username: object, password: object) -> User:
@@ -168,4 +178,44 @@ def end_all_sessions(session: Session, user: User) -> None:
     """Log the user out everywhere: every session cookie and every API token stop working."""
     user.session_version += 1
     session.execute(delete(ApiToken).where(ApiToken.user_id == user.id))
+    session.flush()
+
+
+def change_password(session: Session, user: User, current: object, new: object) -> None:
+    """Set a new password after checking the current one; every other session ends."""
+    if not isinstance(current, str) or not check_password_hash(user.password_hash, current):
+        raise AccountError(_("当前密码不正确。"), status=403)
+    password = validate_credentials(user.username, new)[1]
+    user.password_hash = generate_password_hash(password, method="scrypt")
+    end_all_sessions(session, user)  # the caller logs this browser in again
+
+
+def delete_account(session: Session, user: User, password: object) -> None:
+    """Remove the user and every row that belongs to them, after checking the password.
+
+    Rows belong to the user when their table has a user_id, or when they point (by foreign
+    key) at such rows; walking the metadata keeps tables added later covered too.
+    """
+    if not isinstance(password, str) or not check_password_hash(user.password_hash, password):
+        raise AccountError(_("密码不正确，账号没有删除。"), status=403)
+    tables = User.metadata.sorted_tables
+    owned: dict[Table, ColumnElement[bool]] = {}
+    for table in tables:
+        if table.name == User.__tablename__:
+            continue
+        if "user_id" in table.c:
+            owned[table] = table.c.user_id == user.id
+            continue
+        links = [
+            fk.parent.in_(select(fk.column).where(owned[fk.column.table]))
+            for fk in table.foreign_keys
+            if fk.column.table in owned
+        ]
+        if links:
+            owned[table] = or_(*links)
+    for table in reversed(tables):  # children before the rows they point at
+        if table in owned:
+            session.execute(delete(table).where(owned[table]))
+    session.execute(delete(User.__table__).where(User.id == user.id))
+    session.expunge(user)
     session.flush()

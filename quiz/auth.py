@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from flask import Flask, g, request
+from flask_babel import gettext
 from flask_login import LoginManager, current_user
 
 from quiz import accounts
 from quiz.db import SAFE_METHODS, db, utcnow
+from quiz.i18n import N_
 from quiz.models import User
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
-login_manager.login_message = "请先登录。"
+login_manager.login_message = N_("请先登录。")
+# Flask-Login flashes the message: translate it when flashed (a lazy string cannot be stored).
+login_manager.localize_callback = gettext
 login_manager.session_protection = "basic"
 
 

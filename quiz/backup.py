@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import exists, insert, select
 from sqlalchemy.orm import Session
@@ -59,8 +61,8 @@ _WIDE = re.compile(rb"[\xf0-\xf4]")  # lead bytes of characters beyond the BMP (
 _MEDIUM = re.compile(rb"[\xc4-\xef]")  # lead bytes of characters from U+0100 (2 bytes each)
 _CHUNK = 500  # ids per IN (...) list, well under every database's parameter limit
 
-RATING_NAMES = {1: "重来", 2: "困难", 3: "良好", 4: "简单"}
-STATE_NAMES = {0: "新卡", 1: "学习中", 2: "复习", 3: "重新学习"}
+RATING_NAMES = {1: _l("重来"), 2: _l("困难"), 3: _l("良好"), 4: _l("简单")}
+STATE_NAMES = {0: _l("新卡"), 1: _l("学习中"), 2: _l("复习"), 3: _l("重新学习")}
 
 
 class BackupError(ServiceError):
@@ -263,16 +265,17 @@ def _decompress(raw: bytes) -> bytearray:
                 raise BackupError(_too_big(), status=413)
             data = decompressor.unconsumed_tail
     except zlib.error as error:
-        raise BackupError("压缩的备份文件已损坏，无法解压。") from error
+        raise BackupError(_("压缩的备份文件已损坏，无法解压。")) from error
     if not decompressor.eof:
-        raise BackupError("压缩的备份文件不完整或已损坏，无法解压。")
+        raise BackupError(_("压缩的备份文件不完整或已损坏，无法解压。"))
     return out
 
 
 def _too_big() -> str:
-    return (
-        f"备份文件解压后过大或条目过多（上限 {MAX_JSON_BYTES / 1048576:g} MB、"
-        f"{MAX_JSON_VALUES:,} 个条目），无法导入。"
+    return _(
+        "备份文件解压后过大或条目过多（上限 %(mb)s MB、%(values)s 个条目），无法导入。",
+        mb=format(MAX_JSON_BYTES / 1048576, "g"),
+        values=format(MAX_JSON_VALUES, ","),
     )
 
 
@@ -316,10 +319,14 @@ def load_backup(raw: bytes | bytearray) -> dict[str, Any]:
     steps), the decoded text's width and the number of JSON values are checked before parsing.
     """
     if not raw:
-        raise BackupError("没有收到文件，请选择一个备份文件。")
+        raise BackupError(_("没有收到文件，请选择一个备份文件。"))
     if len(raw) > MAX_BACKUP_BYTES:
         raise BackupError(
-            f"备份文件过大（上限 {MAX_BACKUP_BYTES // (1024 * 1024)} MB）。", status=413
+            _(
+                "备份文件过大（上限 %(MAX_BACKUP_BYTES)s MB）。",
+                MAX_BACKUP_BYTES=MAX_BACKUP_BYTES // (1024 * 1024),
+            ),
+            status=413,
         )
     if raw[:2] == b"\x1f\x8b":
         raw = _decompress(raw)
@@ -336,29 +343,35 @@ def load_backup(raw: bytes | bytearray) -> dict[str, Any]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise BackupError("备份文件不是 UTF-8 编码的文本。") from error
+        raise BackupError(_("备份文件不是 UTF-8 编码的文本。")) from error
     del raw  # the decompressed bytes are not needed once decoded: never hold both and the tree
     try:
         data = load_json(text, max_depth=16, max_values=MAX_JSON_VALUES)
     except InvalidInput as error:
-        raise BackupError(f"备份文件有误：{error.message}") from error
+        raise BackupError(_("备份文件有误：%(message)s", message=error.message)) from error
     except TooLarge as error:
         raise BackupError(_too_big(), status=413) from error
     if not isinstance(data, dict) or data.get("format") != BACKUP_FORMAT:
-        raise BackupError("这不是本站导出的进度备份文件。")
+        raise BackupError(_("这不是本站导出的进度备份文件。"))
     version = data.get("version")
     if version != BACKUP_VERSION:
-        raise BackupError(f"不支持的备份版本 {version!r}（本站支持版本 {BACKUP_VERSION}）。")
+        raise BackupError(
+            _(
+                "不支持的备份版本 %(version)r（本站支持版本 %(BACKUP_VERSION)s）。",
+                version=version,
+                BACKUP_VERSION=BACKUP_VERSION,
+            )
+        )
     return data
 
 
 SECTION_NAMES = {
-    "settings": "设置",
-    "card_states": "卡片状态",
-    "review_logs": "复习记录",
-    "drafts": "草稿",
-    "submissions": "提交记录",
-    "drill_progress": "练习进度",
+    "settings": _l("设置"),
+    "card_states": _l("卡片状态"),
+    "review_logs": _l("复习记录"),
+    "drafts": _l("草稿"),
+    "submissions": _l("提交记录"),
+    "drill_progress": _l("练习进度"),
 }
 # Within one account these must be unique; a file that repeats them cannot be restored exactly.
 UNIQUE_BY = {
@@ -372,16 +385,27 @@ UNIQUE_BY = {
 def _validate_record(
     section: str, index: int | None, value: Any, model: type[BaseModel]
 ) -> dict[str, Any]:
-    where = SECTION_NAMES[section] + ("" if index is None else f"第 {index + 1} 条")
+    where = SECTION_NAMES[section] + (
+        "" if index is None else _("第 %(index_1)s 条", index_1=index + 1)
+    )
     if not isinstance(value, dict):
-        raise BackupError(f"备份文件有误：{where}必须是 JSON 对象。")
+        raise BackupError(_("备份文件有误：%(where)s必须是 JSON 对象。", where=where))
     try:
         return model.model_validate(value).model_dump()
     except ValidationError as error:
         field, reason = first_error(error)
-        if reason == "缺少该字段":
-            raise BackupError(f"备份文件有误：{where}缺少字段 {field}。") from None
-        raise BackupError(f"备份文件有误：{where}的 {field} {reason}。") from None
+        if reason == _("缺少该字段"):
+            raise BackupError(
+                _("备份文件有误：%(where)s缺少字段 %(field)s。", where=where, field=field)
+            ) from None
+        raise BackupError(
+            _(
+                "备份文件有误：%(where)s的 %(field)s %(reason)s。",
+                where=where,
+                field=field,
+                reason=reason,
+            )
+        ) from None
 
 
 def _snapshot(section: str, index: int, name: str, value: dict[str, Any]) -> None:
@@ -390,8 +414,20 @@ def _snapshot(section: str, index: int, name: str, value: dict[str, Any]) -> Non
         StateSnapshot.model_validate(value)
     except ValidationError as error:
         field, reason = first_error(error)
-        where = f"{SECTION_NAMES[section]}第 {index + 1} 条"
-        raise BackupError(f"备份文件有误：{where}的 {name}.{field} {reason}。") from None
+        where = _(
+            "%(SECTION_NAMES)s第 %(index_1)s 条",
+            SECTION_NAMES=SECTION_NAMES[section],
+            index_1=index + 1,
+        )
+        raise BackupError(
+            _(
+                "备份文件有误：%(where)s的 %(name)s.%(field)s %(reason)s。",
+                where=where,
+                name=name,
+                field=field,
+                reason=reason,
+            )
+        ) from None
 
 
 @dataclass
@@ -403,14 +439,18 @@ class ValidBackup:
 def validate_backup(data: dict[str, Any]) -> ValidBackup:
     """Check every record with the app's own schemas (quiz.schemas); dates come back parsed."""
     if "settings" not in data:
-        raise BackupError("备份文件有误：缺少 settings。")
+        raise BackupError(_("备份文件有误：缺少 settings。"))
     settings = data["settings"]
     sections: dict[str, list[dict[str, Any]]] = {}
     for section, model in RECORDS.items():
         records = data.get(section)
         if not isinstance(records, list):
             raise BackupError(
-                f"备份文件有误：{SECTION_NAMES[section]}（{section}）缺失或不是列表。"
+                _(
+                    "备份文件有误：%(SECTION_NAMES)s（%(section)s）缺失或不是列表。",
+                    SECTION_NAMES=SECTION_NAMES[section],
+                    section=section,
+                )
             )
         sections[section] = [_validate_record(section, i, r, model) for i, r in enumerate(records)]
     for i, record in enumerate(sections["review_logs"]):
@@ -424,7 +464,12 @@ def validate_backup(data: dict[str, Any]) -> ValidBackup:
                 continue
             if value in seen:
                 raise BackupError(
-                    f"备份文件有误：{SECTION_NAMES[section]}第 {i + 1} 条与前面的记录重复（{value[0]}）。"
+                    _(
+                        "备份文件有误：%(SECTION_NAMES)s第 %(i_1)s 条与前面的记录重复（%(value)s）。",
+                        SECTION_NAMES=SECTION_NAMES[section],
+                        i_1=i + 1,
+                        value=value[0],
+                    )
                 )
             seen.add(value)
     return ValidBackup(
@@ -477,9 +522,14 @@ class ImportReport:
     drill_progress: int
 
     def summary(self) -> str:
-        return (
-            f"已恢复 {self.card_states} 张卡片的状态、{self.review_logs} 条复习记录、"
-            f"{self.drafts} 份草稿、{self.submissions} 次提交和 {self.drill_progress} 项练习进度。"
+        return _(
+            "已恢复 %(card_states)s 张卡片的状态、%(review_logs)s 条复习记录、"
+            "%(drafts)s 份草稿、%(submissions)s 次提交和 %(drill_progress)s 项练习进度。",
+            card_states=self.card_states,
+            review_logs=self.review_logs,
+            drafts=self.drafts,
+            submissions=self.submissions,
+            drill_progress=self.drill_progress,
         )
 
 
@@ -496,7 +546,9 @@ def one_import_per_user(user_id: int) -> Iterator[None]:
     """
     with _importing_lock:
         if user_id in _importing:
-            raise BackupError("这个账号正在导入另一个备份，请等它完成后刷新页面查看。", status=409)
+            raise BackupError(
+                _("这个账号正在导入另一个备份，请等它完成后刷新页面查看。"), status=409
+            )
         _importing.add(user_id)
     try:
         yield
@@ -509,7 +561,9 @@ def import_backup(session: Session, user_id: int, data: dict[str, Any]) -> Impor
     """Restore a parsed backup into an account without history. Validates first; flushes only."""
     if has_history(session, user_id):
         raise BackupError(
-            "当前账号已有学习记录，只能把备份导入到没有学习记录的新账号。请注册一个新账号后再导入。",
+            _(
+                "当前账号已有学习记录，只能把备份导入到没有学习记录的新账号。请注册一个新账号后再导入。"
+            ),
             status=409,
         )
     backup = validate_backup(data)
@@ -522,8 +576,12 @@ def import_backup(session: Session, user_id: int, data: dict[str, Any]) -> Impor
     if unknown:
         examples = "、".join(unknown[:3])
         raise BackupError(
-            f"备份中有 {len(unknown)} 张卡片在本站不存在（例如 {examples}），无法完整恢复。"
-            "请先同步相同的笔记内容再导入。"
+            _(
+                "备份中有 %(n)s 张卡片在本站不存在（例如 %(examples)s），无法完整恢复。"
+                "请先同步相同的笔记内容再导入。",
+                n=len(unknown),
+                examples=examples,
+            )
         )
 
     if backup.settings is not None:

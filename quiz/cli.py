@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
@@ -25,17 +26,34 @@ def content_sync(directory: str | None, strict: bool) -> None:
     path = Path(directory or current_app.config["CONTENT_DIR"])
     report = sync_content(db.session, path)
     db.session.commit()
-    for key in report.added:
-        click.echo(f"+ {key}")
-    for key in report.updated:
-        click.echo(f"~ {key}")
-    for key in report.retired:
-        click.echo(f"- {key}")
+    labels = card_labels([*report.added, *report.updated, *report.retired])
+    for mark, keys in (("+", report.added), ("~", report.updated), ("-", report.retired)):
+        for key in keys:
+            click.echo(f"{mark} {labels.get(key, key)}")
     for error in report.errors:
         click.echo(f"! {error}", err=True)
     click.echo(report.summary())
     if report.errors and strict:
         raise SystemExit(1)
+
+
+def card_labels(keys: list[str]) -> dict[str, str]:
+    """key -> "topic › front" (the front as plain text, shortened): what a person recognises."""
+    from sqlalchemy import select
+
+    from quiz.models import Card, Topic
+
+    labels: dict[str, str] = {}
+    for start in range(0, len(keys), 500):  # stay under SQLite's bound-parameter limit
+        rows = db.session.execute(
+            select(Card.key, Topic.title, Card.front_md)
+            .join(Topic, Topic.id == Card.topic_id)
+            .where(Card.key.in_(keys[start : start + 500]))
+        )
+        for key, topic, front in rows:
+            text = " ".join(re.sub(r"[*`$]", "", front).split())
+            labels[key] = f"{topic} › {text[:60]}{'…' if len(text) > 60 else ''}"
+    return labels
 
 
 fsrs_cli = AppGroup("fsrs", help="FSRS 调度参数。")

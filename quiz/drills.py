@@ -16,10 +16,13 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from engine import statements_en
 from quiz import studyday
 from quiz.errors import ServiceError
 from quiz.models import (
@@ -41,17 +44,22 @@ if TYPE_CHECKING:
     from engine.drills import Drill
 
 AGAIN, HARD, GOOD, EASY = 1, 2, 3, 4
-RATING_LABELS = {AGAIN: "重来", HARD: "困难", GOOD: "良好", EASY: "简单"}
-STATUS_LABELS = {"new": "未开始", "attempted": "尝试中", "solved": "已解决", "due": "待复习"}
+RATING_LABELS = {AGAIN: _l("重来"), HARD: _l("困难"), GOOD: _l("良好"), EASY: _l("简单")}
+STATUS_LABELS = {
+    "new": _l("未开始"),
+    "attempted": _l("尝试中"),
+    "solved": _l("已解决"),
+    "due": _l("待复习"),
+}
 VERDICT_LABELS = {
-    "accepted": "通过",
-    "wrong_answer": "答案错误",
-    "syntax_error": "语法错误",
-    "runtime_error": "运行错误",
-    "time_limit_exceeded": "超出时间限制",
-    "memory_limit_exceeded": "超出内存限制",
-    "output_limit_exceeded": "输出超出限制",
-    "internal_error": "评测系统内部错误",
+    "accepted": _l("通过"),
+    "wrong_answer": _l("答案错误"),
+    "syntax_error": _l("语法错误"),
+    "runtime_error": _l("运行错误"),
+    "time_limit_exceeded": _l("超出时间限制"),
+    "memory_limit_exceeded": _l("超出内存限制"),
+    "output_limit_exceeded": _l("输出超出限制"),
+    "internal_error": _l("评测系统内部错误"),
 }
 MODES = ("run", "submit")
 REVEAL_AFTER_FAILURES = 3
@@ -88,7 +96,7 @@ def find_drill(drill_id: str) -> Drill | None:
 def require_drill(drill_id: str) -> Drill:
     drill = find_drill(drill_id)
     if drill is None:
-        raise DrillError(404, f"找不到练习“{drill_id[:64]}”。")
+        raise DrillError(404, _("找不到练习“%(drill_id)s”。", drill_id=drill_id[:64]))
     return drill
 
 
@@ -99,9 +107,21 @@ def max_source_bytes() -> int:
 
 
 @cache
-def statement_html(drill_id: str) -> str:
-    """The statement rendered once per process (drills are code, they change with a deploy)."""
-    return render_markdown(require_drill(drill_id).statement_md)
+def statement_html(drill_id: str, locale: str = "zh") -> str:
+    """The statement rendered once per process and language (drills change with a deploy)."""
+    drill = require_drill(drill_id)
+    english = statements_en.statement_md(drill_id) if locale == "en" else None
+    return render_markdown(english or drill.statement_md)
+
+
+def display_title(drill: Drill, locale: str) -> str:
+    return statements_en.title(drill.id, drill.title) if locale == "en" else drill.title
+
+
+def display_difficulty(drill: Drill, locale: str) -> str:
+    if locale == "en":
+        return statements_en.DIFFICULTY.get(drill.difficulty, drill.difficulty)
+    return drill.difficulty
 
 
 @cache
@@ -328,16 +348,25 @@ def _state(session: Session, user_id: int, card_id: int) -> CardState | None:
 def validate_code(code: object, *, allow_empty: bool = False) -> str:
     """The code as text, or a DrillError saying in Chinese what is wrong with it."""
     if not isinstance(code, str):
-        raise DrillError(400, "缺少代码：请求中的 “code” 必须是字符串。")
+        raise DrillError(400, _("缺少代码：请求中的 “code” 必须是字符串。"))
     try:
         size = len(code.encode("utf-8"))
     except UnicodeEncodeError as error:
-        raise DrillError(400, "代码包含无法编码的字符（孤立的代理字符），请删除后重试。") from error
+        raise DrillError(
+            400, _("代码包含无法编码的字符（孤立的代理字符），请删除后重试。")
+        ) from error
     limit = max_source_bytes()
     if size > limit:
-        raise DrillError(413, f"代码太长：{size // 1024} KB，上限是 {limit // 1024} KB。")
+        raise DrillError(
+            413,
+            _(
+                "代码太长：%(size_1024)s KB，上限是 %(limit_1024)s KB。",
+                size_1024=size // 1024,
+                limit_1024=limit // 1024,
+            ),
+        )
     if not allow_empty and not code.strip():
-        raise DrillError(400, "代码为空：请先写出函数再运行或提交。")
+        raise DrillError(400, _("代码为空：请先写出函数再运行或提交。"))
     return code
 
 
@@ -455,14 +484,19 @@ def open_ticket(
     if max_in_flight > 0 and (in_flight or 0) >= max_in_flight:
         raise DrillError(
             429,
-            f"你已有 {max_in_flight} 个提交正在评测，请等它们完成后再提交。代码已保存为草稿。",
+            _(
+                "你已有 %(max_in_flight)s 个提交正在评测，请等它们完成后再提交。代码已保存为草稿。",
+                max_in_flight=max_in_flight,
+            ),
             retry_after=2,
         )
     # Our own ticket is already in the count: more than per_minute means this one is over.
     wait = submission_retry_after(session, user_id, now=now, per_minute=per_minute + 1)
     if wait is not None:
         raise DrillError(
-            429, f"提交太频繁了，请 {wait} 秒后再试。代码已保存为草稿。", retry_after=wait
+            429,
+            _("提交太频繁了，请 %(wait)s 秒后再试。代码已保存为草稿。", wait=wait),
+            retry_after=wait,
         )
     return ticket.id
 
@@ -554,12 +588,12 @@ def rating_for(*, accepted: bool, failures: int, gave_up: bool = False) -> int:
 
 def _reason(rating: int, failures: int, *, revealed: bool) -> str:
     if revealed:
-        return "看过答案 → 重来"
+        return _("看过答案 → 重来")
     if rating == GOOD:
-        return "第一次提交就通过 → 良好"
+        return _("第一次提交就通过 → 良好")
     if rating == HARD:
-        return f"失败 {failures} 次后通过 → 困难"
-    return "没有通过 → 重来"
+        return _("失败 %(failures)s 次后通过 → 困难", failures=failures)
+    return _("没有通过 → 重来")
 
 
 def record_submission(
@@ -711,7 +745,12 @@ def reveal(
     if not can_reveal(progress):
         failed = progress.failed_submits if progress else 0
         raise DrillError(
-            403, f"提交失败 {REVEAL_AFTER_FAILURES} 次后才能查看答案（目前 {failed} 次）。"
+            403,
+            _(
+                "提交失败 %(REVEAL_AFTER_FAILURES)s 次后才能查看答案（目前 %(failed)s 次）。",
+                REVEAL_AFTER_FAILURES=REVEAL_AFTER_FAILURES,
+                failed=failed,
+            ),
         )
     assert progress is not None
     newly = progress.solved_at is None and progress.revealed_at is None
@@ -722,7 +761,7 @@ def reveal(
     if card is not None and _is_due(
         _state(session, user_id, card.id), review_horizon(session, user_id, now=now)
     ):
-        proposal = Proposal(AGAIN, "放弃并查看答案 → 重来")
+        proposal = Proposal(AGAIN, _("放弃并查看答案 → 重来"))
     session.flush()
     return RevealOutcome(newly, proposal)
 
@@ -750,13 +789,13 @@ def rate(
     correction never counts as a second review.
     """
     if rating not in RATING_LABELS:
-        raise DrillError(400, "评分必须是 1（重来）、2（困难）、3（良好）或 4（简单）。")
+        raise DrillError(400, _("评分必须是 1（重来）、2（困难）、3（良好）或 4（简单）。"))
     card = drill_card(session, drill_id)
     if card is None:
-        raise DrillError(409, "这道练习没有复习卡片（内容尚未同步）。")
+        raise DrillError(409, _("这道练习没有复习卡片（内容尚未同步）。"))
     progress = get_progress(session, user_id, drill_id)
     if progress is None or progress.solved_at is None:
-        raise DrillError(409, "先通过这道练习，它才会加入复习。")
+        raise DrillError(409, _("先通过这道练习，它才会加入复习。"))
     if replaces is not None:
         _undo(session, user_id, card.id, replaces)
     proposal = Proposal(rating, "")
@@ -792,7 +831,7 @@ def _undo(session: Session, user_id: int, card_id: int, log_id: int) -> None:
 
     # Only the drill card's own latest rating may be replaced, never some other card's answer.
     if _latest_log_id(session, user_id, card_id) != log_id:
-        raise DrillError(409, "这个评分已经不是最新的了，无法修改；请刷新页面。")
+        raise DrillError(409, _("这个评分已经不是最新的了，无法修改；请刷新页面。"))
     try:
         undo_review(session, user_id, log_id)
     except StudyError as error:

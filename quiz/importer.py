@@ -18,6 +18,7 @@ from quiz.notes import Document as ParsedDocument
 from quiz.notes import KnowledgePoint, NotesParseError, Question, load_directory
 from quiz.notes import Section as ParsedSection
 from quiz.rendering import render_markdown
+from quiz.slugs import readable_slug, unique_slug
 
 
 @dataclass
@@ -120,6 +121,9 @@ class _Syncer:
                 self.session.add(topic)
                 self.topics[topic.slug] = topic
             topic.document_id = doc.id
+            if topic.path is None or topic.title != parsed_topic.title:
+                taken = {t.path for t in self.topics.values() if t.path and t is not topic}
+                topic.path = unique_slug(readable_slug(parsed_topic.title), taken)
             topic.title = parsed_topic.title
             topic.position = self.position + topic_pos
             topic.retired = False

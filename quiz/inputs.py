@@ -12,6 +12,8 @@ import math
 import re
 from typing import Any
 
+from flask_babel import gettext as _
+
 from quiz.errors import InvalidInput, TooLarge
 
 INT64_MAX = 2**63 - 1
@@ -28,7 +30,7 @@ class MalformedJSON(InvalidInput, ValueError):
 
 
 def _reject_constant(name: str) -> Any:
-    raise InvalidInput(f"包含无效数值 {name}（数值必须是有限的数字）。")
+    raise InvalidInput(_("包含无效数值 %(name)s（数值必须是有限的数字）。", name=name))
 
 
 def load_json(
@@ -38,13 +40,17 @@ def load_json(
     try:
         data = json.loads(raw, parse_constant=_reject_constant)
     except RecursionError as error:
-        raise InvalidInput(f"JSON 嵌套过深（最多 {max_depth} 层）。") from error
+        raise InvalidInput(
+            _("JSON 嵌套过深（最多 %(max_depth)s 层）。", max_depth=max_depth)
+        ) from error
     except UnicodeDecodeError as error:
-        raise MalformedJSON("内容不是有效的 UTF-8 文本。") from error
+        raise MalformedJSON(_("内容不是有效的 UTF-8 文本。")) from error
     except json.JSONDecodeError as error:
-        raise MalformedJSON(f"内容不是有效的 JSON（第 {error.lineno} 行附近）。") from error
+        raise MalformedJSON(
+            _("内容不是有效的 JSON（第 %(lineno)s 行附近）。", lineno=error.lineno)
+        ) from error
     except ValueError as error:  # e.g. an integer literal of thousands of digits
-        raise InvalidInput("内容包含无法读取的数值（整数位数过多）。") from error
+        raise InvalidInput(_("内容包含无法读取的数值（整数位数过多）。")) from error
     check_tree(data, max_depth=max_depth, max_values=max_values)
     return data
 
@@ -60,7 +66,7 @@ def check_tree(data: Any, *, max_depth: int = MAX_DEPTH, max_values: int | None 
     while stack:
         value, depth = stack.pop()
         if depth > max_depth:
-            raise InvalidInput(f"JSON 嵌套过深（最多 {max_depth} 层）。")
+            raise InvalidInput(_("JSON 嵌套过深（最多 %(max_depth)s 层）。", max_depth=max_depth))
         if isinstance(value, dict):
             for key in value:
                 check_text(key)
@@ -69,7 +75,12 @@ def check_tree(data: Any, *, max_depth: int = MAX_DEPTH, max_values: int | None 
             items = value
         seen += len(items)
         if max_values is not None and seen > max_values:
-            raise TooLarge(f"内容包含的条目过多（上限 {max_values:,} 个）。")
+            raise TooLarge(
+                _(
+                    "内容包含的条目过多（上限 %(max_values)s 个）。",
+                    max_values=format(max_values, ","),
+                )
+            )
         for item in items:
             if isinstance(item, dict | list):
                 stack.append((item, depth + 1))
@@ -84,15 +95,15 @@ def _check_scalar(value: Any) -> None:
         return
     elif isinstance(value, int):
         if not INT64_MIN <= value <= INT64_MAX:
-            raise InvalidInput("整数超出 64 位范围。")
+            raise InvalidInput(_("整数超出 64 位范围。"))
     elif isinstance(value, float) and not math.isfinite(value):
-        raise InvalidInput("数值必须是有限的数字。")
+        raise InvalidInput(_("数值必须是有限的数字。"))
 
 
 def check_text(text: str) -> str:
     """Refuse NUL and lone surrogates: they cannot be stored or encoded as UTF-8."""
     if _BAD_CHARS.search(text):
-        raise InvalidInput("文本包含无法编码的字符（NUL 或孤立的代理字符），请删除后重试。")
+        raise InvalidInput(_("文本包含无法编码的字符（NUL 或孤立的代理字符），请删除后重试。"))
     return text
 
 

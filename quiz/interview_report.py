@@ -9,15 +9,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from quiz import drills
+from quiz import drills, studyday
 from quiz.interview import plan, scoring
 from quiz.interview.labels import REASON_LABELS, STATUS_LABELS
 from quiz.interviews import is_over, outcome_of, slots, used_seconds
-from quiz.models import Card, Interview, InterviewItem
+from quiz.models import Card, Interview, InterviewItem, UserSettings
 
 HISTORY_LIMIT = 50
 
@@ -59,6 +60,13 @@ def history(session: Session, user_id: int) -> list[Interview]:
     )
 
 
+def _local_day(session: Session, user_id: int, moment: datetime) -> str:
+    """The user's study day of a UTC moment (what the learner calls "that day")."""
+    settings = session.get(UserSettings, user_id)
+    zone, hour = (settings.timezone, settings.rollover_hour) if settings else ("Asia/Shanghai", 4)
+    return studyday.study_day(moment, zone, hour).isoformat()
+
+
 def summary(session: Session, user_id: int) -> dict[str, Any]:
     """The dashboard panel: how many finished, the last score, the recent trend."""
     trend = previous(session, user_id, limit=10)
@@ -71,7 +79,8 @@ def summary(session: Session, user_id: int) -> dict[str, Any]:
         "count": int(count or 0),
         "last_score": trend[-1].score if trend else None,
         "trend": [
-            {"id": p.id, "date": p.finished_at.date().isoformat(), "score": p.score} for p in trend
+            {"id": p.id, "date": _local_day(session, user_id, p.finished_at), "score": p.score}
+            for p in trend
         ],
     }
 
@@ -197,7 +206,7 @@ def report_json(session: Session, interview: Interview) -> dict[str, Any]:
             entry.update(
                 title=drill.title,
                 verdict=item.verdict,
-                verdict_label=drills.VERDICT_LABELS.get(item.verdict or "", "未提交"),
+                verdict_label=drills.VERDICT_LABELS.get(item.verdict or "", _("未提交")),
                 passed=item.passed,
                 total=item.total,
                 submits=item.submits,

@@ -12,6 +12,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
@@ -127,7 +128,7 @@ def start(
 ) -> Interview:
     """Draw and store a new interview; its first item's clock starts now."""
     if isinstance(minutes, bool) or minutes not in plan.LENGTHS:
-        raise InterviewError(400, "“minutes” 必须是 15、30 或 45（分钟）。")
+        raise InterviewError(400, _("“minutes” 必须是 15、30 或 45（分钟）。"))
     assert isinstance(minutes, int)
     slugs = _topic_slugs(session, topics)
     topic_ids = None
@@ -137,7 +138,9 @@ def start(
     drill_pool = _drill_candidates(session, user_id, set(slugs) if slugs else None, now=now)
     planned = plan.draw(minutes, cards, drill_pool, now=now, rng=rng, scale=scale)
     if not planned:
-        raise InterviewError(409, "所选主题下没有可用的面试题或练习：请换几个主题，或先同步笔记。")
+        raise InterviewError(
+            409, _("所选主题下没有可用的面试题或练习：请换几个主题，或先同步笔记。")
+        )
     interview = Interview(
         user_id=user_id,
         minutes=minutes,
@@ -170,13 +173,15 @@ def _topic_slugs(session: Session, topics: object) -> list[str]:
     if topics is None or topics == []:
         return []
     if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
-        raise InterviewError(400, "“topics” 必须是主题 slug 的列表（不填表示全部主题）。")
+        raise InterviewError(400, _("“topics” 必须是主题 slug 的列表（不填表示全部主题）。"))
     known = set(
         session.scalars(select(Topic.slug).where(Topic.slug.in_(topics), Topic.retired.is_(False)))
     )
     unknown = [t for t in topics if t not in known]
     if unknown:
-        raise InterviewError(400, f"找不到主题：{'、'.join(t[:60] for t in unknown[:5])}。")
+        raise InterviewError(
+            400, _("找不到主题：%(names)s。", names="、".join(t[:60] for t in unknown[:5]))
+        )
     return list(dict.fromkeys(topics))
 
 
@@ -192,7 +197,7 @@ def get(session: Session, user_id: int, interview_id: int) -> Interview:
         .options(selectinload(Interview.items).selectinload(InterviewItem.card))
     )
     if interview is None or interview.user_id != user_id:
-        raise InterviewError(404, "找不到这次模拟面试。")
+        raise InterviewError(404, _("找不到这次模拟面试。"))
     return interview
 
 
@@ -217,18 +222,18 @@ def is_over(interview: Interview, now: datetime) -> bool:
 
 def _item(interview: Interview, index: int) -> InterviewItem:
     if not 0 <= index < len(interview.items):
-        raise InterviewError(404, f"这次面试没有第 {index + 1} 题。")
+        raise InterviewError(404, _("这次面试没有第 %(index_1)s 题。", index_1=index + 1))
     return interview.items[index]
 
 
 def _open_item(interview: Interview, index: int, now: datetime) -> tuple[InterviewItem, bool]:
     """The item to answer and whether the answer is late; refuses finished or future items."""
     if interview.finished_at is not None:
-        raise InterviewError(409, "这次面试已经结束，不能再作答。")
+        raise InterviewError(409, _("这次面试已经结束，不能再作答。"))
     item = _item(interview, index)
     slot = slots(interview, now)[index]
     if slot.phase == "upcoming":
-        raise InterviewError(409, "还没到这一题：请先回答或跳过当前的题目。")
+        raise InterviewError(409, _("还没到这一题：请先回答或跳过当前的题目。"))
     late = slot.phase == "timeout" or now > interview.ends_at
     return item, late
 
@@ -250,14 +255,21 @@ def answer_question(
 ) -> InterviewItem:
     """Record the typed answer (late if after its clock) and pre-tick the points it covers."""
     if not isinstance(answer, str):
-        raise InterviewError(400, "“answer” 必须是文字。")
+        raise InterviewError(400, _("“answer” 必须是文字。"))
     if len(answer) > MAX_ANSWER_CHARS:
-        raise InterviewError(413, f"回答太长：{len(answer)} 字，上限 {MAX_ANSWER_CHARS} 字。")
+        raise InterviewError(
+            413,
+            _(
+                "回答太长：%(len)s 字，上限 %(MAX_ANSWER_CHARS)s 字。",
+                len=len(answer),
+                MAX_ANSWER_CHARS=MAX_ANSWER_CHARS,
+            ),
+        )
     item, late = _open_item(get(session, user_id, interview_id), index, now)
     if item.kind != "question":
-        raise InterviewError(400, "这一题是编程练习：请提交 “code”。")
+        raise InterviewError(400, _("这一题是编程练习：请提交 “code”。"))
     if item.answered_at is not None or item.resolved_at is not None:
-        raise InterviewError(409, "这一题已经作答或跳过了。")
+        raise InterviewError(409, _("这一题已经作答或跳过了。"))
     assert item.card is not None
     points = card_points(item.card)
     suggested = keypoints.suggest(points, answer)
@@ -277,16 +289,18 @@ def confirm_points(
     """The learner's own ticks: `points` lists the indexes of the points they covered."""
     interview = get(session, user_id, interview_id)
     if interview.finished_at is not None:
-        raise InterviewError(409, "这次面试已经结束，不能再修改要点。")
+        raise InterviewError(409, _("这次面试已经结束，不能再修改要点。"))
     item = _item(interview, index)
     if item.kind != "question" or item.points is None:
-        raise InterviewError(409, "先提交回答，看到参考答案后再确认要点。")
+        raise InterviewError(409, _("先提交回答，看到参考答案后再确认要点。"))
     if (
         not isinstance(points, list)
         or any(isinstance(p, bool) or not isinstance(p, int) for p in points)
         or any(not 0 <= p < len(item.points) for p in points)
     ):
-        raise InterviewError(400, f"“points” 必须是要点序号的列表（0 到 {len(item.points) - 1}）。")
+        raise InterviewError(
+            400, _("“points” 必须是要点序号的列表（0 到 %(len)s）。", len=len(item.points) - 1)
+        )
     chosen = set(points)
     item.points = [{**p, "covered": i in chosen} for i, p in enumerate(item.points)]
     item.status = "confirmed"
@@ -301,7 +315,7 @@ def skip(
     """Move on without answering (a drill keeps the submissions it already had)."""
     item, _late = _open_item(get(session, user_id, interview_id), index, now)
     if item.answered_at is not None or item.resolved_at is not None:
-        raise InterviewError(409, "这一题已经作答或跳过了。")
+        raise InterviewError(409, _("这一题已经作答或跳过了。"))
     item.status, item.resolved_at = "skipped", now
     session.flush()
     return item
@@ -321,11 +335,11 @@ def keep_code(
         raise InterviewError(error.status, error.message) from error
     item, _late = _open_item(get(session, user_id, interview_id), index, now)
     if item.kind != "drill":
-        raise InterviewError(400, "这一题是问答题：请提交 “answer”。")
+        raise InterviewError(400, _("这一题是问答题：请提交 “answer”。"))
     if item.verdict == "accepted":
-        raise InterviewError(409, "这道练习已经通过了。")
+        raise InterviewError(409, _("这道练习已经通过了。"))
     if item.status == "skipped":
-        raise InterviewError(409, "这一题已经跳过了。")
+        raise InterviewError(409, _("这一题已经跳过了。"))
     item.answer = text
     session.flush()
     return item, text

@@ -73,6 +73,10 @@ class UserSettings(db.Model):  # type: ignore[name-defined,misc]
     learning_steps: Mapped[str] = mapped_column(String(100), default="10m")
     relearning_steps: Mapped[str] = mapped_column(String(100), default="")
     reveal_all: Mapped[bool] = mapped_column(Boolean, default=False)  # both answers on one Space
+    # Interface language ("zh", "en"); None follows the browser's Accept-Language.
+    locale: Mapped[str | None] = mapped_column(String(8))
+    # "system" follows prefers-color-scheme; "light"/"dark" set Pico's data-theme.
+    theme: Mapped[str] = mapped_column(String(8), default="system", server_default="system")
     fsrs_parameters: Mapped[list[float] | None] = mapped_column(
         JSON
     )  # fitted per user; None = defaults
@@ -99,7 +103,9 @@ class Topic(db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
-    slug: Mapped[str] = mapped_column(String(120), unique=True)
+    slug: Mapped[str] = mapped_column(String(120), unique=True)  # identity, part of card keys
+    # The readable address (/topics/<path>, pinyin of the title); the slug redirects to it.
+    path: Mapped[str | None] = mapped_column(String(120), unique=True)
     title: Mapped[str] = mapped_column(String(255))
     position: Mapped[int] = mapped_column(Integer)  # order across all documents
     retired: Mapped[bool] = mapped_column(Boolean, default=False)

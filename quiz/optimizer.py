@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from fsrs.scheduler import DEFAULT_PARAMETERS, LOWER_BOUNDS_PARAMETERS, UPPER_BOUNDS_PARAMETERS
 from fsrs_rs_python import FSRS, FSRSItem, FSRSReview
 from sqlalchemy import func, select
@@ -29,7 +30,13 @@ class NotEnoughReviews(ServiceError):
     status = 422  # well-formed, but there is not enough history to fit parameters
 
     def __init__(self, have: int, need: int = MIN_REVIEWS) -> None:
-        super().__init__(f"需要至少 {need} 条复习记录才能优化参数（目前 {have} 条）。")
+        super().__init__(
+            _(
+                "需要至少 %(need)s 条复习记录才能优化参数（目前 %(have)s 条）。",
+                need=need,
+                have=have,
+            )
+        )
         self.have, self.need = have, need
 
 

@@ -581,18 +581,30 @@ def _weak_details_statement() -> Select[tuple[Any, ...]]:
     )
 
 
+# Rounds to 100% on the page: such a card is not weak, whatever its history.
+SURE_RECALL = 0.995
+
+
 def weakest_cards(
     session: Session,
     user_id: int,
     rows: Sequence[tuple[int, int, int]],
     recall: dict[int, float],
     limit: int = WEAKEST_LIMIT,
+    *,
+    target: float = 0.9,
 ) -> list[WeakCard]:
-    """The studied cards with the most lapses, then the lowest retrievability.
+    """The cards the learner forgot: most lapses first, then the lowest retrievability.
 
-    `rows` are (card id, lapses, reps) for the user's live cards.
+    `rows` are (card id, lapses, reps) for the user's live cards. A card qualifies once it has
+    reviews and either lapsed or dropped below the target retention; a card the learner is
+    all but sure to recall (shown as 100%) never does, even right after an "Again" on a new card.
     """
-    studied = [(cid, lapses) for cid, lapses, reps in rows if reps > 0]
+    studied = [
+        (cid, lapses)
+        for cid, lapses, reps in rows
+        if reps > 0 and recall[cid] < SURE_RECALL and (lapses > 0 or recall[cid] < target)
+    ]
     chosen = heapq.nsmallest(limit, studied, key=lambda r: (-r[1], recall[r[0]], r[0]))
     if not chosen:
         return []
@@ -702,5 +714,5 @@ def dashboard(session: Session, user_id: int, *, now: datetime) -> Dashboard:
         forecast=[DayCount(today + timedelta(days=i), n) for i, n in enumerate(upcoming)],
         states=states,
         topics=topic_progress(session, user_id, recall, kinds),
-        weakest=weakest_cards(session, user_id, history, recall),
+        weakest=weakest_cards(session, user_id, history, recall, target=settings.desired_retention),
     )

@@ -12,6 +12,7 @@ import math
 import time
 
 from flask import Flask, current_app, request
+from flask_babel import gettext as _
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits import RateLimitItem, parse
@@ -52,13 +53,17 @@ def begin_login(username: str) -> None:
     if not limiter.limiter.test(per_address, "login-address", _address()):
         wait = _retry_after(per_address, "login-address", _address())
         raise TooManyRequests(
-            f"这个网络地址登录失败次数过多，请 {wait} 秒后再试。", retry_after=wait
+            _("这个网络地址登录失败次数过多，请 %(wait)s 秒后再试。", wait=wait), retry_after=wait
         )
     per_account = _item("LOGIN_RATE_LIMIT")
     if not limiter.limiter.hit(per_account, *account):
         wait = _retry_after(per_account, *account)
         raise TooManyRequests(
-            f"该账号登录失败次数过多，请 {max(1, wait // 60)} 分钟后再试（{wait} 秒）。",
+            _(
+                "该账号登录失败次数过多，请 %(max)s 分钟后再试（%(wait)s 秒）。",
+                max=max(1, wait // 60),
+                wait=wait,
+            ),
             retry_after=wait,
         )
 

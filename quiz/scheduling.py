@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from enum import IntEnum
 from functools import lru_cache
 
+from flask_babel import gettext as _
 from fsrs import Card as FsrsCard
 from fsrs import Rating as FsrsRating
 from fsrs import Scheduler
@@ -335,7 +336,7 @@ def _day_learning_due(now: datetime, due: datetime, config: SchedulerConfig) -> 
     """A (re)learning delay that ends after today's study day ends is due at the start of a
     later study day, counted as Anki counts it, rather than at the same minute tomorrow."""
     today = study_day(now, config.timezone, config.rollover_hour)
-    _, end = day_bounds(today, config.timezone, config.rollover_hour)
+    end = day_bounds(today, config.timezone, config.rollover_hour)[1]
     if due < end:
         return due
     days = (due - end) // timedelta(days=1) + 1
@@ -386,16 +387,16 @@ def interval_label(seconds: float) -> str:
     """Chinese label for a button: "1分钟", "10分钟", "5小时", "3天", "2.1月", "1.5年"."""
     minutes = max(1, round(seconds / 60))
     if minutes < 60:
-        return f"{minutes}分钟"
+        return _("%(minutes)s分钟", minutes=minutes)
     hours = round(seconds / 3600)
     if hours < 24:
-        return f"{hours}小时"
+        return _("%(hours)s小时", hours=hours)
     days = round(seconds / 86400)
     if days < 30:
-        return f"{days}天"
+        return _("%(days)s天", days=days)
     if days < 365:
-        return f"{days / 30:.1f}月"
-    return f"{days / 365:.1f}年"
+        return _("%(days_30)s月", days_30=format(days / 30, ".1f"))
+    return _("%(days_365)s年", days_365=format(days / 365, ".1f"))
 
 
 _STEP_RE = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
@@ -410,13 +411,17 @@ def parse_steps(text: str) -> tuple[timedelta, ...]:
             continue
         match = _STEP_RE.match(token)
         if not match:
-            raise ValueError(f"无法识别“{token}”：请写成 1m、10m、1h 这样的形式，用空格分隔。")
+            raise ValueError(
+                _("无法识别“%(token)s”：请写成 1m、10m、1h 这样的形式，用空格分隔。", token=token)
+            )
         seconds = float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
         if not 1 <= seconds <= 86400 or not math.isfinite(seconds):
-            raise ValueError(f"步长“{token}”超出范围：每一步需在 1 秒到 1 天之间。")
+            raise ValueError(
+                _("步长“%(token)s”超出范围：每一步需在 1 秒到 1 天之间。", token=token)
+            )
         steps.append(timedelta(seconds=round(seconds)))
     if len(steps) > MAX_STEPS:
-        raise ValueError(f"最多 {MAX_STEPS} 个步长。")
+        raise ValueError(_("最多 %(MAX_STEPS)s 个步长。", MAX_STEPS=MAX_STEPS))
     return tuple(steps)
 
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -43,16 +45,16 @@ class Lenient(BaseModel):
 
 def _text(value: str) -> str:
     if not clean_text(value):
-        raise ValueError("包含无效字符（NUL 或孤立的代理字符）")
+        raise ValueError(_("包含无效字符（NUL 或孤立的代理字符）"))
     return value
 
 
 def _utc(value: datetime) -> datetime:
     if value.tzinfo is None:
-        raise ValueError("缺少时区（应为 UTC，如 +00:00）")
+        raise ValueError(_("缺少时区（应为 UTC，如 +00:00）"))
     value = value.astimezone(UTC)
     if not EARLIEST <= value < LATEST:
-        raise ValueError("超出 1970–2100 年的范围")
+        raise ValueError(_("超出 1970–2100 年的范围"))
     return value
 
 
@@ -61,7 +63,7 @@ def _iso_datetime(value: Any) -> Any:
         try:
             return datetime.fromisoformat(value)
         except ValueError as error:
-            raise ValueError("不是有效的 ISO 8601 时间") from error
+            raise ValueError(_("不是有效的 ISO 8601 时间")) from error
     return value
 
 
@@ -70,19 +72,19 @@ def _iso_date(value: Any) -> Any:
         try:
             return date.fromisoformat(value)
         except ValueError as error:
-            raise ValueError("不是有效的日期（YYYY-MM-DD）") from error
+            raise ValueError(_("不是有效的日期（YYYY-MM-DD）")) from error
     return value
 
 
 def _date_range(value: date) -> date:
     if not EARLIEST.date() <= value < LATEST.date():
-        raise ValueError("超出 1970–2100 年的范围")
+        raise ValueError(_("超出 1970–2100 年的范围"))
     return value
 
 
 def _timezone(name: str) -> str:
     if zone(name).key != name:  # zone() falls back to UTC for unknown names
-        raise ValueError("不是有效的时区名称（IANA 名称，例如 Asia/Shanghai）")
+        raise ValueError(_("不是有效的时区名称（IANA 名称，例如 Asia/Shanghai）"))
     return name
 
 
@@ -93,7 +95,7 @@ def _steps(text: str) -> str:
 
 def _parameters(value: list[float] | None) -> list[float] | None:
     if value is not None and scheduling.valid_parameters(value) is None:
-        raise ValueError("不是有效的 FSRS 参数（需要 21 个、每个在 FSRS 允许的范围内）")
+        raise ValueError(_("不是有效的 FSRS 参数（需要 21 个、每个在 FSRS 允许的范围内）"))
     return value
 
 
@@ -133,14 +135,14 @@ class SettingsIn(Strict):
 
 
 SETTINGS_LABELS = {
-    "desired_retention": "目标记忆保持率",
-    "new_per_day": "每天新卡片数",
-    "reviews_per_day": "每天复习上限",
-    "timezone": "时区",
-    "rollover_hour": "新的一天从几点开始",
-    "learning_steps": "学习步长",
-    "relearning_steps": "重学步长",
-    "reveal_all": "显示方式",
+    "desired_retention": _l("目标记忆保持率"),
+    "new_per_day": _l("每天新卡片数"),
+    "reviews_per_day": _l("每天复习上限"),
+    "timezone": _l("时区"),
+    "rollover_hour": _l("新的一天从几点开始"),
+    "learning_steps": _l("学习步长"),
+    "relearning_steps": _l("重学步长"),
+    "reveal_all": _l("显示方式"),
 }
 
 
@@ -254,7 +256,7 @@ RECORDS: dict[str, type[BaseModel]] = {
 def first_error(error: ValidationError, labels: dict[str, str] | None = None) -> tuple[str, str]:
     """(field, Chinese reason) of the first problem, for a message that says how to fix it."""
     problem = error.errors(include_url=False)[0]
-    field = ".".join(str(p) for p in problem["loc"]) or "（整体）"
+    field = ".".join(str(p) for p in problem["loc"]) or _("（整体）")
     if labels and field in labels:
         field = labels[field]
     return field, describe(problem)
@@ -264,33 +266,33 @@ def describe(problem: Any) -> str:
     """One pydantic error (an item of `ValidationError.errors()`) as a Chinese reason."""
     kind, ctx = problem["type"], problem.get("ctx") or {}
     if kind == "missing":
-        return "缺少该字段"
+        return _("缺少该字段")
     if kind == "extra_forbidden":
-        return "是未知字段"
+        return _("是未知字段")
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        return f"超出范围（{_bound_text(ctx)}）"
+        return _("超出范围（%(bound_text)s）", bound_text=_bound_text(ctx))
     if kind in ("string_too_long", "too_long"):
-        return f"过长（最多 {ctx.get('max_length')}）"
+        return _("过长（最多 %(get)s）", get=ctx.get("max_length"))
     if kind in ("string_too_short", "too_short"):
-        return "过短或为空"
+        return _("过短或为空")
     if kind == "finite_number":
-        return "必须是有限的数字"
+        return _("必须是有限的数字")
     if kind == "value_error":
-        return str(ctx.get("error", "无效"))
+        return str(ctx.get("error", _("无效")))
     expected = {
-        "int_type": "必须是整数",
-        "int_from_float": "必须是整数",
-        "float_type": "必须是数字",
-        "bool_type": "必须是 true 或 false",
-        "string_type": "必须是字符串",
-        "dict_type": "必须是 JSON 对象",
-        "list_type": "必须是列表",
-        "model_type": "必须是 JSON 对象",
-        "datetime_type": "必须是 ISO 8601 时间",
-        "date_type": "必须是日期（YYYY-MM-DD）",
-        "string_pattern_mismatch": "必须是 run / submit 之一",
+        "int_type": _("必须是整数"),
+        "int_from_float": _("必须是整数"),
+        "float_type": _("必须是数字"),
+        "bool_type": _("必须是 true 或 false"),
+        "string_type": _("必须是字符串"),
+        "dict_type": _("必须是 JSON 对象"),
+        "list_type": _("必须是列表"),
+        "model_type": _("必须是 JSON 对象"),
+        "datetime_type": _("必须是 ISO 8601 时间"),
+        "date_type": _("必须是日期（YYYY-MM-DD）"),
+        "string_pattern_mismatch": _("必须是 run / submit 之一"),
     }
-    return expected.get(kind, "无效")
+    return expected.get(kind, _("无效"))
 
 
 def _bound_text(ctx: dict[str, Any]) -> str:

@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import (
     Date,
     Integer,
@@ -255,7 +256,7 @@ def topic_id_for(session: Session, slug: str | None) -> int | None:
         return None
     topic_id = session.scalar(select(Topic.id).where(Topic.slug == slug, Topic.retired.is_(False)))
     if topic_id is None:
-        raise NotFound("找不到该主题。")
+        raise NotFound(_("找不到该主题。"))
     return topic_id
 
 
@@ -525,7 +526,7 @@ def day_summary(
             *live, CardState.state.in_((STATE_LEARNING, STATE_RELEARNING)), CardState.due < day.end
         )
     ).one()
-    done, _, _ = _done_today(session, user_id, day)
+    done = _done_today(session, user_id, day)[0]
     return DaySummary(done, int(due_tomorrow or 0), int(learning[0]), learning[1])
 
 
@@ -579,14 +580,14 @@ def is_leech_lapse(lapses: int) -> bool:
 
 def validate_rating(rating: object) -> Rating:
     if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 4:
-        raise InvalidAnswer("rating 必须是 1–4 的整数（1 重来、2 困难、3 良好、4 简单）。")
+        raise InvalidAnswer(_("rating 必须是 1–4 的整数（1 重来、2 困难、3 良好、4 简单）。"))
     return Rating(rating)
 
 
 def _live_card(session: Session, card_id: int) -> Card:
     card = session.get(Card, card_id)
     if card is None or card.retired:
-        raise NotFound("找不到该卡片。")
+        raise NotFound(_("找不到该卡片。"))
     return card
 
 
@@ -615,7 +616,7 @@ def _ensure_state(session: Session, user_id: int, card_id: int, *, now: datetime
     try:
         session.flush()
     except IntegrityError as error:  # another request created it first: what we saw is stale
-        raise Conflict("这张卡片刚刚在别处被回答过，请刷新。") from error
+        raise Conflict(_("这张卡片刚刚在别处被回答过，请刷新。")) from error
     return state
 
 
@@ -724,19 +725,19 @@ def answer(
         .first()
     )
     if row is None or row.retired:
-        raise NotFound("找不到该卡片。")
+        raise NotFound(_("找不到该卡片。"))
     settings: Any = row if row.settings_user is not None else user_settings(session, user_id)
     state = row if row.state_id is not None else None
     stale = None
     if version is not None:
         if (state.version if state else 0) != version:
-            stale = "这张卡片在显示后已被回答或修改，请刷新后再答。"
+            stale = _("这张卡片在显示后已被回答或修改，请刷新后再答。")
         elif state is not None and state.suspended:
-            stale = "这张卡片已暂停。"
+            stale = _("这张卡片已暂停。")
     elif not _answerable_now(row.kind, state, settings, now) and not _handed_out_early(
         session, user_id, card_id, row.topic_id, state, now=now, request_id=request_id
     ):
-        stale = "这张卡片现在不需要复习（可能已在别处回答过），请刷新。"
+        stale = _("这张卡片现在不需要复习（可能已在别处回答过），请刷新。")
     if stale is not None:
         # Looked up only now: the common answer costs no extra query for idempotency.
         replay = find_replay(session, user_id, request_id) if request_id else None
@@ -790,7 +791,7 @@ def _apply(
         created = _ensure_state(session, user_id, card_id, now=now)
         current = (created.id, _state_values(created))
         if expect_new and current[1]["version"] != 0:
-            raise Conflict("这张卡片刚刚在别处被回答过，请刷新。")
+            raise Conflict(_("这张卡片刚刚在别处被回答过，请刷新。"))
     state_id, columns = current
     before = _snapshot(columns)
     memory, outcome = scheduling.review(
@@ -823,7 +824,7 @@ def _apply(
         update_state, {**values, "b_id": state_id, "b_version": columns["version"]}
     )
     if updated.rowcount != 1:
-        raise Conflict("这张卡片刚刚在别处被回答过，请刷新。")
+        raise Conflict(_("这张卡片刚刚在别处被回答过，请刷新。"))
     _expire_state(session, state_id)
     try:
         inserted = conn.execute(
@@ -842,7 +843,7 @@ def _apply(
             },
         )
     except IntegrityError as error:  # the same request_id won a race in another worker
-        raise Conflict("这个 request_id 已被使用。") from error
+        raise Conflict(_("这个 request_id 已被使用。")) from error
     return AnswerResult(
         card_id=card_id,
         due=memory.due or now,
@@ -902,10 +903,10 @@ def undo_review(session: Session, user_id: int, log_id: int) -> CardState:
     """
     log = session.get(ReviewLog, log_id)
     if log is None or log.user_id != user_id:
-        raise NotFound("没有可撤销的回答。")
+        raise NotFound(_("没有可撤销的回答。"))
     state = _get_state(session, user_id, log.card_id)
     if state is None or state.version != log.after.get("version"):
-        raise Conflict("这张卡片在回答后又被修改过，无法撤销。")
+        raise Conflict(_("这张卡片在回答后又被修改过，无法撤销。"))
     updated = session.execute(
         update(CardState)
         .where(CardState.id == state.id, CardState.version == state.version)
@@ -913,7 +914,7 @@ def undo_review(session: Session, user_id: int, log_id: int) -> CardState:
         .execution_options(synchronize_session=False)
     )
     if updated.rowcount != 1:
-        raise Conflict("这张卡片在回答后又被修改过，无法撤销。")
+        raise Conflict(_("这张卡片在回答后又被修改过，无法撤销。"))
     session.execute(delete(ReviewLog).where(ReviewLog.id == log.id))
     session.expire(state)
     session.expunge(log)
@@ -931,7 +932,7 @@ def undo_last(session: Session, user_id: int, *, now: datetime) -> CardState:
         .limit(1)
     )
     if log_id is None:
-        raise NotFound("今天没有可撤销的回答。")
+        raise NotFound(_("今天没有可撤销的回答。"))
     return undo_review(session, user_id, log_id)
 
 
@@ -990,13 +991,13 @@ def undo_card_action(
     they undo to is known: not buried, not suspended.
     """
     if action not in UNDOABLE_ACTIONS:
-        raise InvalidAnswer("action 必须是 bury 或 suspend。")
+        raise InvalidAnswer(_("action 必须是 bury 或 suspend。"))
     state = _get_state(session, user_id, card_id)
     if state is None:
-        raise NotFound("没有可撤销的操作。")
+        raise NotFound(_("没有可撤销的操作。"))
     undone = state.buried_until is not None if action == "bury" else state.suspended
     if state.version != version or not undone:
-        raise Conflict("这张卡片之后又被修改过，无法撤销。")
+        raise Conflict(_("这张卡片之后又被修改过，无法撤销。"))
     values: dict[str, Any] = {"buried_until": None} if action == "bury" else {"suspended": False}
     updated = session.execute(
         update(CardState)
@@ -1005,7 +1006,7 @@ def undo_card_action(
         .execution_options(synchronize_session=False)
     )
     if updated.rowcount != 1:
-        raise Conflict("这张卡片之后又被修改过，无法撤销。")
+        raise Conflict(_("这张卡片之后又被修改过，无法撤销。"))
     session.expire(state)
     session.flush()
     return state

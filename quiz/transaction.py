@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, current_app, request
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from quiz.db import SAFE_METHODS, db
@@ -62,14 +63,14 @@ def finish_request() -> None:
         # A concurrent request got there first (a unique key, a deleted parent): nothing landed.
         session.rollback()
         raise Conflict(
-            "请求与同时进行的另一个操作冲突，没有保存任何更改，请刷新后重试。"
+            _("请求与同时进行的另一个操作冲突，没有保存任何更改，请刷新后重试。")
         ) from error
     except OperationalError as error:
         session.rollback()
         if "locked" not in str(error) and "busy" not in str(error):
             raise
         raise ServiceError(
-            "服务繁忙，没有保存任何更改，请稍后重试。", 503, retry_after=2
+            _("服务繁忙，没有保存任何更改，请稍后重试。"), 503, retry_after=2
         ) from error
 
 

@@ -12,9 +12,13 @@ from flask import Flask, g
 from flask.testing import FlaskClient
 
 from app import create_app
+from quiz.i18n import compile_catalogues
 from tests.factories import login, make_user
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# `make test` compiles the catalogues; a bare `pytest` from a fresh clone needs them too.
+compile_catalogues()
 
 
 def _fresh_g_per_request() -> None:

@@ -4,29 +4,41 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, request
+from flask_babel import lazy_gettext as _l
 
 NAV = [
-    ("study.study", "学习"),
-    ("notes.home", "笔记"),
-    ("notes.cards", "卡片"),
-    ("drills.index", "练习"),
-    ("interview.start_page", "面试"),
-    ("progress.dashboard", "进度"),
-    ("settings.settings", "设置"),
+    ("study.study", _l("学习")),
+    ("notes.home", _l("笔记")),
+    ("notes.cards", _l("卡片")),
+    ("drills.index", _l("练习")),
+    ("interview.start_page", _l("面试")),
+    ("progress.dashboard", _l("进度")),
+    ("settings.settings", _l("设置")),
 ]
 
 
 def _nav() -> dict[str, Any]:
     endpoints = set(current_app.view_functions)
+    items = [(e, label) for e, label in NAV if e in endpoints]
     return {
-        "nav_items": [(e, label) for e, label in NAV if e in endpoints],
+        "nav_items": items,
         "nav_endpoints": endpoints,
+        "nav_current": _current(request.endpoint, [e for e, _ in items]),
     }
+
+
+def _current(endpoint: str | None, items: list[str]) -> str | None:
+    """The one nav item to mark: the page itself, else the first item of its blueprint."""
+    if endpoint in items:
+        return endpoint
+    blueprint = (endpoint or "").split(".")[0]
+    return next((e for e in items if e.split(".")[0] == blueprint), None)
 
 
 def register_blueprints(app: Flask) -> None:
     from quiz.views import (
+        account,
         api,
         api_drills,
         api_interviews,
@@ -43,7 +55,9 @@ def register_blueprints(app: Flask) -> None:
         study,
     )
 
+    app.url_map.converters["topic"] = notes.TopicConverter
     for module in (
+        account,
         auth,
         notes,
         api,

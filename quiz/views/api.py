@@ -7,6 +7,8 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
@@ -24,22 +26,22 @@ from quiz.security import csrf
 F = TypeVar("F", bound=Callable[..., Any])
 
 ERROR_MESSAGES = {
-    400: "请求无效。",
-    401: "需要登录或有效的令牌。",
-    403: "没有权限。",
-    404: "找不到该资源。",
-    405: "不支持该请求方法。",
-    409: "请求与当前状态冲突。",
-    413: "请求内容过大。",
-    415: "请求体必须是 JSON。",
-    429: "请求过于频繁，请稍后再试。",
-    500: "服务器内部错误。",
-    503: "服务繁忙，请稍后再试。",
+    400: _l("请求无效。"),
+    401: _l("需要登录或有效的令牌。"),
+    403: _l("没有权限。"),
+    404: _l("找不到该资源。"),
+    405: _l("不支持该请求方法。"),
+    409: _l("请求与当前状态冲突。"),
+    413: _l("请求内容过大。"),
+    415: _l("请求体必须是 JSON。"),
+    429: _l("请求过于频繁，请稍后再试。"),
+    500: _l("服务器内部错误。"),
+    503: _l("服务繁忙，请稍后再试。"),
 }
 
 
 def error_response(status: int, message: str | None = None, **extra: Any) -> Response:
-    response = jsonify({"error": message or ERROR_MESSAGES.get(status, "请求失败。"), **extra})
+    response = jsonify({"error": message or ERROR_MESSAGES.get(status, _("请求失败。")), **extra})
     response.status_code = status
     return response
 
@@ -48,7 +50,7 @@ class ApiError(ServiceError):
     """A refusal raised by an API view itself (status first, message optional)."""
 
     def __init__(self, status: int, message: str | None = None, **extra: Any) -> None:
-        super().__init__(message or ERROR_MESSAGES.get(status, "请求失败。"), status, **extra)
+        super().__init__(message or ERROR_MESSAGES.get(status, _("请求失败。")), status, **extra)
 
 
 def _csrf_for_cookie_sessions() -> None:
@@ -78,9 +80,9 @@ def json_body() -> dict[str, Any]:
     """The request's JSON object, or a 400 that says what is wrong with it."""
     data = request.get_json(silent=True)
     if data is None:
-        raise ApiError(400, "请求体不是有效的 JSON。")
+        raise ApiError(400, _("请求体不是有效的 JSON。"))
     if not isinstance(data, dict):
-        raise ApiError(400, "请求体必须是 JSON 对象。")
+        raise ApiError(400, _("请求体必须是 JSON 对象。"))
     return data
 
 
@@ -128,7 +130,7 @@ def create_token() -> tuple[Response, int]:
     user = accounts.authenticate(db.session, body.username, body.password)
     if user is None:
         ratelimit.login_failed()
-        raise ApiError(401, "用户名或密码错误。")
+        raise ApiError(401, _("用户名或密码错误。"))
     ratelimit.login_succeeded(body.username)
     days = int(current_app.config["API_TOKEN_DAYS"])
     token = accounts.issue_token(db.session, user, now=utcnow(), days=days)
@@ -141,7 +143,7 @@ def revoke_current_token() -> tuple[str, int]:
     """Revoke the bearer token this request carries (a script's "log out")."""
     token = bearer_token()
     if token is None:
-        raise ApiError(400, "只能撤销请求所带的令牌（Authorization: Bearer …）。")
+        raise ApiError(400, _("只能撤销请求所带的令牌（Authorization: Bearer …）。"))
     accounts.revoke_token(db.session, token)
     return "", 204
 
@@ -182,5 +184,5 @@ def api_http_error(error: HTTPException) -> Response:
 def _describe(error: HTTPException) -> str:
     description = error.description or ""
     if "CSRF" in description:
-        return "缺少或无效的 CSRF 令牌。"
+        return _("缺少或无效的 CSRF 令牌。")
     return ERROR_MESSAGES[400]

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Response, current_app, jsonify, url_for
+from flask_babel import gettext as _
 
 from quiz import drills, interview_report, interviews
 from quiz.db import db, utcnow
@@ -130,7 +131,7 @@ def item(interview_id: int, index: int) -> Response:
     elif "code" in data:
         return _submit(interview_id, index, data["code"])
     else:
-        raise ApiError(400, "请求体需要 “answer”、“points”、“code” 或 “skip”: true 之一。")
+        raise ApiError(400, _("请求体需要 “answer”、“points”、“code” 或 “skip”: true 之一。"))
     return jsonify(_item_body(interview_id, index, done))
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Response, current_app, jsonify, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from quiz import study
@@ -131,7 +132,13 @@ def answer() -> tuple[Response, int]:
     card_id, rating, want_next, request_id = body.card_id, body.rating, body.next, body.request_id
     duration, version = body.duration_ms, body.version
     if request_id is not None and not request_id.isprintable():
-        raise ApiError(400, f"request_id 必须是 1–{study.MAX_REQUEST_ID} 个可打印字符的字符串。")
+        raise ApiError(
+            400,
+            _(
+                "request_id 必须是 1–%(MAX_REQUEST_ID)s 个可打印字符的字符串。",
+                MAX_REQUEST_ID=study.MAX_REQUEST_ID,
+            ),
+        )
     user_id = _user_id()
     topic_id = _topic_id() if want_next else None
     now = utcnow()
@@ -167,10 +174,10 @@ def undo() -> Response:
     suspend; answers with the restored card and counts, ready to be shown again."""
     data = request.get_json(silent=True) or {}
     if not isinstance(data, dict):
-        raise ApiError(400, "请求体必须是 JSON 对象。")
+        raise ApiError(400, _("请求体必须是 JSON 对象。"))
     action = data.get("action")
     if action is not None and action not in study.UNDOABLE_ACTIONS:
-        raise ApiError(400, "action 必须是 bury 或 suspend（撤销回答时不写 action）。")
+        raise ApiError(400, _("action 必须是 bury 或 suspend（撤销回答时不写 action）。"))
     card_id = version = None
     if action is not None:
         target = parse_body(CardVersionIn, data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
@@ -33,7 +34,7 @@ def register() -> str | Response:
             form.username.errors = [*form.username.errors, error.message]
         else:
             login_user(user)
-            flash("注册成功，欢迎！", "success")
+            flash(_("注册成功，欢迎！"), "success")
             return redirect(url_for("notes.home"))
     return render_template("auth/register.html", form=form), 400 if form.errors else 200  # type: ignore[return-value]
 
@@ -53,7 +54,7 @@ def login() -> str | Response:
         user = accounts.authenticate(db.session, username, form.password.data)
         if user is None:
             ratelimit.login_failed()
-            form.password.errors = ["用户名或密码错误。"]
+            form.password.errors = [_("用户名或密码错误。")]
             return render_template("auth/login.html", form=form), 401  # type: ignore[return-value]
         ratelimit.login_succeeded(username)
         login_user(user)
@@ -67,7 +68,7 @@ def logout() -> Response:
     """Log out: this cookie (and any copy of it) stops working on the server, not just here."""
     accounts.end_sessions(db.session, current_user)
     logout_user()
-    flash("已退出登录。", "info")
+    flash(_("已退出登录。"), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -77,5 +78,5 @@ def logout_everywhere() -> Response:
     """End every session of this account (other browsers too) and revoke its API tokens."""
     accounts.end_all_sessions(db.session, current_user)
     logout_user()
-    flash("已在所有设备上退出登录，API 令牌也已全部作废。", "info")
+    flash(_("已在所有设备上退出登录，API 令牌也已全部作废。"), "info")
     return redirect(url_for("auth.login"))

@@ -5,12 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, render_template, request, url_for
+from flask_babel import get_locale
 from flask_login import current_user, login_required
 
 from quiz import drills
 from quiz.db import db, utcnow
 
 bp = Blueprint("drills", __name__, url_prefix="/drills")
+
+
+@bp.app_context_processor
+def _drill_text() -> dict[str, Any]:
+    """drill_title(d) and drill_difficulty(d) in the page's language (topics stay as written)."""
+    locale = str(get_locale())
+    return {
+        "drill_title": lambda d: drills.display_title(d, locale),
+        "drill_difficulty": lambda d: drills.display_difficulty(d, locale),
+    }
 
 
 @bp.get("")
@@ -61,7 +72,7 @@ def drill(drill_id: str) -> str:
         drill=drill,
         review=review,
         state=state,
-        statement_html=drills.statement_html(drill.id),
+        statement_html=drills.statement_html(drill.id, str(get_locale())),
         hints_html=drills.hints_html(drill.id),
         solution=drills.solution_html(drill.id) if show_solution else None,
         progress=progress,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import Flask, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -12,17 +14,17 @@ from quiz.errors import ServiceError
 from quiz.views.api import api_http_error, error_response
 
 TITLES = {
-    400: "请求无效",
-    401: "需要登录",
-    403: "没有权限",
-    404: "页面不存在",
-    405: "不支持的请求",
-    409: "操作冲突",
-    413: "内容过大",
-    422: "内容无法处理",
-    429: "请求过于频繁",
-    500: "服务器出错了",
-    503: "服务繁忙",
+    400: _l("请求无效"),
+    401: _l("需要登录"),
+    403: _l("没有权限"),
+    404: _l("页面不存在"),
+    405: _l("不支持的请求"),
+    409: _l("操作冲突"),
+    413: _l("内容过大"),
+    422: _l("内容无法处理"),
+    429: _l("请求过于频繁"),
+    500: _l("服务器出错了"),
+    503: _l("服务繁忙"),
 }
 
 
@@ -31,10 +33,10 @@ def _handle(error: HTTPException) -> Response | tuple[str, int]:
         return api_http_error(error)
     code = error.code or 500
     message = (
-        "表单已过期或缺少安全令牌，请刷新页面后重试。" if isinstance(error, CSRFError) else None
+        _("表单已过期或缺少安全令牌，请刷新页面后重试。") if isinstance(error, CSRFError) else None
     )
     return render_template(
-        "error.html", code=code, title=TITLES.get(code, "出错了"), message=message
+        "error.html", code=code, title=TITLES.get(code, _("出错了")), message=message
     ), code
 
 
@@ -47,7 +49,7 @@ def handle_service_error(error: ServiceError) -> Response | tuple[str, int]:
         page = render_template(
             "error.html",
             code=error.status,
-            title=TITLES.get(error.status, "出错了"),
+            title=TITLES.get(error.status, _("出错了")),
             message=error.message,
         )
         response = Response(page, status=error.status, mimetype="text/html")
@@ -61,7 +63,7 @@ def handle_database_busy(error: OperationalError) -> Response | tuple[str, int]:
     if "locked" not in str(error) and "busy" not in str(error):
         raise error
     return handle_service_error(
-        ServiceError("服务繁忙，没有保存任何更改，请稍后重试。", 503, retry_after=2)
+        ServiceError(_("服务繁忙，没有保存任何更改，请稍后重试。"), 503, retry_after=2)
     )
 
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from quiz import drills
@@ -55,7 +56,9 @@ def grade_admitted(
         session.commit()
         wait = max(1, int(full.retry_after))
         raise drills.DrillError(
-            503, f"评测队列已满，请 {wait} 秒后再试。代码已保存为草稿，不会丢失。", retry_after=wait
+            503,
+            _("评测队列已满，请 %(wait)s 秒后再试。代码已保存为草稿，不会丢失。", wait=wait),
+            retry_after=wait,
         ) from None
     except BaseException:
         drills.close_ticket(session, ticket)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify
+from flask_babel import gettext as _
 from sqlalchemy import text
 
 from quiz.db import db
@@ -20,5 +21,5 @@ def healthz() -> tuple[Response, int]:
     except Exception:  # the site still serves notes and cards without a grader
         # A fixed message: exception text can carry paths and settings an outsider should not see.
         current_app.logger.exception("grader doctor failed")
-        grader = {"ready": False, "message": "评测器不可用，请查看服务器日志。"}
+        grader = {"ready": False, "message": _("评测器不可用，请查看服务器日志。")}
     return jsonify({"status": "ok", "database": "ok", "grader": grader}), 200

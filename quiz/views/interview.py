@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import random
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_datetime
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
@@ -28,12 +31,14 @@ def trend_chart(previous: list[dict[str, Any]], current: dict[str, Any] | None) 
         "unit": "",
         "max": 100,
         "labels": [r["label"] for r in rows],
-        "datasets": [{"label": "得分", "color": "easy", "data": [r["score"] for r in rows]}],
+        "datasets": [{"label": _("得分"), "color": "easy", "data": [r["score"] for r in rows]}],
     }
 
 
 def _label(iso: str, minutes: int) -> str:
-    return f"{iso[5:10]} · {minutes} 分钟"
+    """ "12-01 · 15 min", the day in the user's zone (the API's timestamps are UTC)."""
+    day = format_datetime(datetime.fromisoformat(iso), "MM-dd")
+    return _("%(iso)s · %(minutes)s 分钟", iso=day, minutes=minutes)
 
 
 @bp.get("")
@@ -115,7 +120,7 @@ def report(interview_id: int) -> str | Response:
         if p["id"] != interview.id
     ]
     current = {
-        "label": _label(data["finished_at"], interview.minutes) + "（本次）",
+        "label": _label(data["finished_at"], interview.minutes) + _("（本次）"),
         "score": data["score"],
         "id": interview.id,
     }

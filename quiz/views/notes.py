@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
-from sqlalchemy import select
+import re
 
-from quiz import catalog
+from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_login import current_user, login_required
+from markupsafe import Markup, escape
+from sqlalchemy import select
+from werkzeug.routing import BaseConverter
+
+from quiz import catalog, drills
 from quiz.db import db, utcnow
 from quiz.inputs import MAX_PAGE, bounded_int
-from quiz.models import Card, Section, Topic
+from quiz.models import Card, ReviewLog, Section, Topic
+from quiz.search import search_notes
 
 bp = Blueprint("notes", __name__)
 
@@ -18,14 +24,32 @@ bp = Blueprint("notes", __name__)
 def home() -> str:
     user_id = current_user.id if current_user.is_authenticated else None
     topics = catalog.topic_summaries(db.session, user_id, now=utcnow())
-    return render_template("notes/home.html", topics=topics)
+    # Until the first answer, the home page opens with what to do first.
+    first_run = user_id is not None and not db.session.scalar(
+        select(ReviewLog.id).where(ReviewLog.user_id == user_id).limit(1)
+    )
+    return render_template("notes/home.html", topics=topics, first_run=first_run)
 
 
-@bp.get("/topics/<slug>")
-def topic(slug: str) -> str:
-    topic = db.session.scalar(select(Topic).where(Topic.slug == slug, Topic.retired.is_(False)))
+class TopicConverter(BaseConverter):
+    """`/topics/<topic:slug>`: url_for takes the identity slug and writes the readable path."""
+
+    def to_url(self, value: str) -> str:
+        if "topic_paths" not in g:
+            g.topic_paths = {s: p for s, p in db.session.execute(select(Topic.slug, Topic.path))}
+        return super().to_url(g.topic_paths.get(value) or value)
+
+
+@bp.get("/topics/<topic:slug>")
+def topic(slug: str) -> str | Response:
+    live = Topic.retired.is_(False)
+    topic = db.session.scalar(select(Topic).where(Topic.path == slug, live))
     if topic is None:
-        abort(404)
+        topic = db.session.scalar(select(Topic).where(Topic.slug == slug, live))
+        if topic is None:
+            abort(404)
+        if topic.path:  # an old hash address: send links and bookmarks to the readable one
+            return redirect(url_for("notes.topic", slug=topic.slug), code=301)  # type: ignore[return-value]
     sections = [s for s in topic.sections if not s.retired]
     drills_by_section = _drills_by_section(sections)
     return render_template(
@@ -33,6 +57,9 @@ def topic(slug: str) -> str:
         topic=topic,
         sections=sections,
         drills_by_section=drills_by_section,
+        drill_titles={
+            d.id: drills.display_title(d, str(get_locale())) for d in drills.all_drills()
+        },
         needs_mermaid=any(s.has_diagram for s in sections),
     )
 
@@ -61,6 +88,23 @@ def cards() -> str:
         page=bounded_int(request.args.get("page"), 1, low=1, high=MAX_PAGE),
     )
     return render_template("notes/cards.html", result=result, topics=topics, args=request.args)
+
+
+@bp.get("/search")
+def search() -> str:
+    query = request.args.get("q", "").strip()
+    hits = search_notes(db.session, query)
+    return render_template("notes/search.html", query=query, hits=hits, mark=_mark)
+
+
+def _mark(text: str, query: str) -> Markup:
+    """The snippet with each occurrence of the query in <mark> (everything else escaped)."""
+    if not query:
+        return escape(text)
+    parts = re.split(f"({re.escape(query)})", text, flags=re.IGNORECASE)
+    return Markup("").join(
+        Markup("<mark>%s</mark>") % part if i % 2 else escape(part) for i, part in enumerate(parts)
+    )
 
 
 @bp.get("/pygments.css")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from flask import (
@@ -17,6 +17,9 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -24,19 +27,20 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from quiz import apkg, backup, interview_report, progress
 from quiz.db import db, utcnow
 from quiz.security import csrf
+from quiz.studyday import study_day
 from quiz.transaction import attempt
 
 bp = Blueprint("progress", __name__)
 
-RETENTION_LABELS = {"7d": "近 7 天", "30d": "近 30 天", "365d": "近 365 天"}
+RETENTION_LABELS = {"7d": _l("近 7 天"), "30d": _l("近 30 天"), "365d": _l("近 365 天")}
 STATE_LABELS = {
-    "new": "新卡",
-    "learning": "学习中",
-    "relearning": "重新学习",
-    "review": "复习中",
-    "suspended": "已暂停",
+    "new": _l("新卡"),
+    "learning": _l("学习中"),
+    "relearning": _l("重新学习"),
+    "review": _l("复习中"),
+    "suspended": _l("已暂停"),
 }
-WEEKDAYS = ("一", "二", "三", "四", "五", "六", "日")
+WEEKDAYS = (_l("周一"), _l("周二"), _l("周三"), _l("周四"), _l("周五"), _l("周六"), _l("周日"))
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,7 @@ def month_labels(weeks: list[list[HeatCell | None]]) -> list[str]:
     labels = []
     for week in weeks:
         first = next((c for c in week if c is not None and c.day.day == 1), None)
-        labels.append(f"{first.day.month}月" if first else "")
+        labels.append(format_date(first.day, "MMM") if first else "")  # 1月 / Jan
     return labels
 
 
@@ -87,7 +91,11 @@ def heatmap_cells(weeks: list[list[HeatCell | None]]) -> Markup:
             if cell is None:
                 parts.append('<span class="heat heat-none"></span>')
             else:
-                title = f"{cell.day.isoformat()}：{cell.reviews} 次"
+                title = _(
+                    "%(isoformat)s：%(reviews)s 次",
+                    isoformat=cell.day.isoformat(),
+                    reviews=cell.reviews,
+                )
                 parts.append(
                     f'<span class="heat heat-{cell.level}" title="{escape(title)}"></span>'
                 )
@@ -122,12 +130,12 @@ def chart_specs(d: progress.Dashboard) -> dict[str, dict[str, Any]]:
             "labels": list(RETENTION_LABELS.values()),
             "datasets": [
                 {
-                    "label": "实际保留率",
+                    "label": _("实际保留率"),
                     "color": "good",
                     "data": [_percent(d.retention[k].rate) for k in RETENTION_LABELS],
                 },
                 {
-                    "label": "目标保留率",
+                    "label": _("目标保留率"),
                     "color": "easy",
                     "line": True,
                     "data": [desired] * len(RETENTION_LABELS),
@@ -138,14 +146,14 @@ def chart_specs(d: progress.Dashboard) -> dict[str, dict[str, Any]]:
             "type": "bar",
             "labels": [f"{f.day.month}/{f.day.day}" for f in d.forecast],
             "datasets": [
-                {"label": "到期卡片", "color": "easy", "data": [f.reviews for f in d.forecast]}
+                {"label": _("到期卡片"), "color": "easy", "data": [f.reviews for f in d.forecast]}
             ],
         },
         "states": {
             "type": "doughnut",
             "labels": list(STATE_LABELS.values()),
             "colors": ["easy", "warn", "again", "good", "hard"],
-            "datasets": [{"label": "卡片数", "data": [d.states[k] for k in STATE_LABELS]}],
+            "datasets": [{"label": _("卡片数"), "data": [d.states[k] for k in STATE_LABELS]}],
         },
         "mastery": {
             "type": "bar",
@@ -155,7 +163,7 @@ def chart_specs(d: progress.Dashboard) -> dict[str, dict[str, Any]]:
             "labels": [t.title for t in d.topics],
             "datasets": [
                 {
-                    "label": "掌握度",
+                    "label": _("掌握度"),
                     "color": "good",
                     "data": [_percent(t.mastery) for t in d.topics],
                 }
@@ -199,10 +207,16 @@ def interview_panel(user_id: int) -> dict[str, Any]:
         "max": 100,
         "labels": [t["date"] for t in summary["trend"]],
         "datasets": [
-            {"label": "得分", "color": "easy", "data": [t["score"] for t in summary["trend"]]}
+            {"label": _("得分"), "color": "easy", "data": [t["score"] for t in summary["trend"]]}
         ],
     }
     return {"iv": summary, "iv_chart": chart}
+
+
+def _local_day(now: datetime) -> date:
+    """The user's study day at `now`: export names carry the day the learner sees."""
+    settings = progress.load_settings(db.session, current_user.id)
+    return study_day(now, settings.timezone, settings.rollover_hour)
 
 
 def _attachment(name: str) -> dict[str, str]:
@@ -212,7 +226,7 @@ def _attachment(name: str) -> dict[str, str]:
 @bp.get("/progress/reviews.csv")
 @login_required
 def reviews_csv() -> Response:
-    stamp = utcnow().date().isoformat()
+    stamp = _local_day(utcnow()).isoformat()
     chunks = backup.review_log_csv(db.session, current_user.id)
     return Response(
         stream_with_context(chunks),
@@ -229,7 +243,7 @@ def backup_json() -> Response:
     body = backup.dump_backup(
         backup.export_backup(db.session, current_user.id, now=now), compress=compress
     )
-    name = f"mlquiz-backup-{now.date().isoformat()}.json" + (".gz" if compress else "")
+    name = f"mlquiz-backup-{_local_day(now).isoformat()}.json" + (".gz" if compress else "")
     mimetype = "application/gzip" if compress else "application/json"
     return Response(body, mimetype=mimetype, headers=_attachment(name))
 
@@ -255,10 +269,16 @@ def import_backup() -> Response:
             csrf.protect()
         upload = request.files.get("backup")
     except RequestEntityTooLarge:
-        flash(f"备份文件过大（上限 {backup.MAX_BACKUP_BYTES // (1024 * 1024)} MB）。", "error")
+        flash(
+            _(
+                "备份文件过大（上限 %(MAX_BACKUP_BYTES)s MB）。",
+                MAX_BACKUP_BYTES=backup.MAX_BACKUP_BYTES // (1024 * 1024),
+            ),
+            "error",
+        )
         return target
     if upload is None or not upload.filename:
-        flash("请选择要导入的备份文件。", "error")
+        flash(_("请选择要导入的备份文件。"), "error")
         return target
     try:
         with backup.one_import_per_user(current_user.id), attempt():

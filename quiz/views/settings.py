@@ -8,6 +8,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from pydantic import ValidationError as SchemaError
@@ -15,10 +17,12 @@ from werkzeug.wrappers import Response
 from wtforms import BooleanField, FloatField, IntegerField, StringField
 from wtforms.validators import InputRequired, NumberRange, ValidationError
 
-from quiz import accounts, optimizer, scheduling, study
+from quiz import accounts, i18n, optimizer, scheduling, study
 from quiz.db import db, utcnow
 from quiz.schemas import SettingsIn, describe
 from quiz.transaction import attempt
+from quiz.urls import is_local_path
+from quiz.views import account
 
 bp = Blueprint("settings", __name__)
 
@@ -34,7 +38,7 @@ def _valid_zone(form: FlaskForm, field: StringField) -> None:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as error:
         raise ValidationError(
-            "未知的时区：请填写 IANA 名称，例如 Asia/Shanghai、Europe/Berlin。"
+            _("未知的时区：请填写 IANA 名称，例如 Asia/Shanghai、Europe/Berlin。")
         ) from error
     field.data = name
 
@@ -56,7 +60,7 @@ class NumberField(FloatField):
         try:
             super().process_formdata(valuelist)
         except ValueError as error:
-            raise ValueError("请填写一个数字，例如 0.90。") from error
+            raise ValueError(_("请填写一个数字，例如 0.90。")) from error
 
     def _value(self) -> str:
         return (
@@ -68,39 +72,39 @@ class NumberField(FloatField):
 
 class SettingsForm(FlaskForm):
     desired_retention = NumberField(
-        "目标记忆保持率",
+        _l("目标记忆保持率"),
         validators=[
-            InputRequired("请填写目标记忆保持率。"),
+            InputRequired(_l("请填写目标记忆保持率。")),
             NumberRange(
-                scheduling.MIN_RETENTION, scheduling.MAX_RETENTION, "需在 0.70 到 0.97 之间。"
+                scheduling.MIN_RETENTION, scheduling.MAX_RETENTION, _l("需在 0.70 到 0.97 之间。")
             ),
         ],
     )
     new_per_day = IntegerField(
-        "每天新卡片数",
+        _l("每天新卡片数"),
         validators=[
-            InputRequired("请填写每天新卡片数。"),
-            NumberRange(0, 9999, "需在 0 到 9999 之间。"),
+            InputRequired(_l("请填写每天新卡片数。")),
+            NumberRange(0, 9999, _l("需在 0 到 9999 之间。")),
         ],
     )
     reviews_per_day = IntegerField(
-        "每天复习上限",
+        _l("每天复习上限"),
         validators=[
-            InputRequired("请填写每天复习上限。"),
-            NumberRange(0, 99999, "需在 0 到 99999 之间。"),
+            InputRequired(_l("请填写每天复习上限。")),
+            NumberRange(0, 99999, _l("需在 0 到 99999 之间。")),
         ],
     )
-    timezone = StringField("时区", validators=[InputRequired("请填写时区。"), _valid_zone])
+    timezone = StringField(_l("时区"), validators=[InputRequired(_l("请填写时区。")), _valid_zone])
     rollover_hour = IntegerField(
-        "新的一天从几点开始",
+        _l("新的一天从几点开始"),
         validators=[
-            InputRequired("请填写 0–23 之间的整点。"),
-            NumberRange(0, 23, "需在 0 到 23 之间。"),
+            InputRequired(_l("请填写 0–23 之间的整点。")),
+            NumberRange(0, 23, _l("需在 0 到 23 之间。")),
         ],
     )
-    learning_steps = StringField("学习步长", validators=[_valid_steps])
-    relearning_steps = StringField("重学步长", validators=[_valid_steps])
-    reveal_all = BooleanField("按一次空格同时显示一句话答案和深入回答")
+    learning_steps = StringField(_l("学习步长"), validators=[_valid_steps])
+    relearning_steps = StringField(_l("重学步长"), validators=[_valid_steps])
+    reveal_all = BooleanField(_l("按一次空格同时显示一句话答案和深入回答"))
 
     def validate(self, extra_validators: Any = None) -> bool:
         """WTForms for the page's messages, then the shared schema (quiz.schemas.SettingsIn),
@@ -150,13 +154,14 @@ def settings() -> str | Response | tuple[str, int]:
             scheduling.parse_steps(valid.relearning_steps)
         )
         row.reveal_all = valid.reveal_all
-        flash("设置已保存。", "success")
+        flash(_("设置已保存。"), "success")
         return redirect(url_for("settings.settings"))
     reviews = optimizer.review_count(db.session, current_user.id)
     page = render_template(
         "settings.html",
         form=form,
         action_form=ActionForm(),
+        appearance_form=account.appearance_form(),
         settings=row,
         reviews=reviews,
         min_reviews=optimizer.MIN_REVIEWS,
@@ -172,7 +177,7 @@ def settings() -> str | Response | tuple[str, int]:
 @login_required
 def optimize() -> Response:
     if not ActionForm().validate_on_submit():
-        flash("表单已过期，请重试。", "error")
+        flash(_("表单已过期，请重试。"), "error")
         return redirect(url_for("settings.settings"))
     try:
         with attempt():
@@ -182,12 +187,20 @@ def optimize() -> Response:
         return redirect(url_for("settings.settings"))
     if result.adopted:
         flash(
-            f"参数已优化：对数损失 {result.loss_before:.4f} → {result.loss_after:.4f}（越低越准）。之后的复习会使用新参数。",
+            _(
+                "参数已优化：对数损失 %(loss_before)s → %(loss_after)s（越低越准）。之后的复习会使用新参数。",
+                loss_before=format(result.loss_before, ".4f"),
+                loss_after=format(result.loss_after, ".4f"),
+            ),
             "success",
         )
     else:
         flash(
-            f"新参数没有更准（对数损失 {result.loss_before:.4f} → {result.loss_after:.4f}），保留原来的参数。",
+            _(
+                "新参数没有更准（对数损失 %(loss_before)s → %(loss_after)s），保留原来的参数。",
+                loss_before=format(result.loss_before, ".4f"),
+                loss_after=format(result.loss_after, ".4f"),
+            ),
             "info",
         )
     return redirect(url_for("settings.settings"))
@@ -197,11 +210,11 @@ def optimize() -> Response:
 @login_required
 def reset_parameters() -> Response:
     if not ActionForm().validate_on_submit():
-        flash("表单已过期，请重试。", "error")
+        flash(_("表单已过期，请重试。"), "error")
         return redirect(url_for("settings.settings"))
     row = study.user_settings(db.session, current_user.id, create=True)
     row.fsrs_parameters = None
-    flash("已恢复 FSRS 默认参数。", "success")
+    flash(_("已恢复 FSRS 默认参数。"), "success")
     return redirect(url_for("settings.settings"))
 
 
@@ -209,9 +222,25 @@ def reset_parameters() -> Response:
 @login_required
 def revoke_token(token_id: int) -> Response:
     if not ActionForm().validate_on_submit():
-        flash("表单已过期，请重试。", "error")
+        flash(_("表单已过期，请重试。"), "error")
     elif accounts.revoke_token_id(db.session, current_user.id, token_id):
-        flash("令牌已撤销：使用它的脚本需要重新申请。", "success")
+        flash(_("令牌已撤销：使用它的脚本需要重新申请。"), "success")
     else:
-        flash("找不到这个令牌（可能已经撤销）。", "warning")
+        flash(_("找不到这个令牌（可能已经撤销）。"), "warning")
     return redirect(url_for("settings.settings", _anchor="tokens"))
+
+
+@bp.post("/language")
+def language() -> Response:
+    """Switch the interface language: saved in the settings when signed in, else a cookie."""
+    code = request.form.get("locale", "")
+    target = request.form.get("next", "")
+    response = redirect(target if is_local_path(target) else url_for("notes.home"))
+    if code not in i18n.LOCALES:
+        return response
+    if current_user.is_authenticated:
+        study.user_settings(db.session, current_user.id).locale = code
+    response.set_cookie(
+        i18n.LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+    )
+    return response

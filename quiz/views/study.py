@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -28,7 +29,7 @@ def study_page() -> str:
     try:
         topic_id = study.topic_id_for(db.session, slug)
     except study.NotFound:
-        flash("找不到该主题，已改为学习全部主题。", "warning")
+        flash(_("找不到该主题，已改为学习全部主题。"), "warning")
         slug, topic_id = None, None
     settings = study.user_settings(db.session, user_id)
     queue = study.study_queue(db.session, user_id, now=now, topic_id=topic_id)
@@ -79,15 +80,15 @@ def _back(default: str) -> Response:
 def _apply_card_action(user_id: int, card_id: int, action: str) -> str:
     if action == "suspend":
         study.set_suspended(db.session, user_id, card_id, True, now=utcnow())
-        return "已暂停这张卡片：它不会再出现在学习中，直到你恢复它。"
+        return _("已暂停这张卡片：它不会再出现在学习中，直到你恢复它。")
     if action == "unsuspend":
         study.set_suspended(db.session, user_id, card_id, False, now=utcnow())
-        return "已恢复这张卡片。"
+        return _("已恢复这张卡片。")
     if action == "bury":
         study.bury(db.session, user_id, card_id, now=utcnow())
-        return "已搁置到明天。"
+        return _("已搁置到明天。")
     study.unbury(db.session, user_id, card_id)
-    return "已取消搁置。"
+    return _("已取消搁置。")
 
 
 def _card_action(card_id: int, action: str) -> Response:

@@ -54,3 +54,10 @@ def live_server(synced_db_template: Path, tmp_path: Path) -> Iterator[str]:
             from quiz.db import db
 
             db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args: dict) -> dict:
+    # The site follows Accept-Language; these tests read the Chinese interface (the default),
+    # as a browser set to Chinese would. tests/browser/test_journey_browser.py covers English.
+    return {**browser_context_args, "locale": "zh-CN"}

@@ -66,7 +66,7 @@ def test_softmax_fail_fix_pass_and_reload(page: Page, live_server: str, browser:
     assert editor_text(page) == STABLE
 
     # Another device: a fresh browser context logs in and finds the same code.
-    other = browser.new_context()
+    other = browser.new_context(locale="zh-CN")
     try:
         phone = other.new_page()
         phone.goto(f"{live_server}/login")
@@ -140,7 +140,8 @@ def test_review_mode_starts_blank_and_confirms_the_proposed_rating(
     expect(page.locator('[data-drill="softmax"]')).to_contain_text("待复习")
     page.locator('[data-drill="softmax"]').get_by_role("link", name="开始复习").click()
     expect(page.locator(".review-banner")).to_be_visible()
-    assert "raise NotImplementedError" in editor_text(page)  # blank, not the solved draft
+    # blank, not the solved draft (wait: the editor fills in after the page loads)
+    expect(page.locator(".cm-content")).to_contain_text("raise NotImplementedError")
     replace_code(page, STABLE)
     page.keyboard.press("Control+Enter")
     expect(page.locator("#rating-text")).to_contain_text("建议评分")

@@ -193,7 +193,7 @@ def test_question_mark_lists_the_shortcuts(page: Page, live_server: str) -> None
 
 def test_key_hints_hidden_on_touch_screens(browser: Any, live_server: str) -> None:
     context = browser.new_context(
-        viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True
+        viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True, locale="zh-CN"
     )
     page = context.new_page()
     try:

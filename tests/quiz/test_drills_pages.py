@@ -54,7 +54,7 @@ def test_list_shows_statuses_and_links_to_notes(
     card = drills.drill_card(session, "relu")
     assert card is not None and card.section is not None and card.section.title == "激活函数"
     # Each drill links to the notes section it practises.
-    assert f'href="/topics/{card.topic.slug}#{card.section.slug}"' in page
+    assert f'href="/topics/{card.topic.path}#{card.section.slug}"' in page
 
 
 def test_due_drill_is_marked_and_offers_review(
@@ -67,7 +67,7 @@ def test_due_drill_is_marked_and_offers_review(
 
 def test_topic_page_links_each_section_to_its_drills(client: FlaskClient, session: Any) -> None:
     topic = session.scalar(select(Topic).where(Topic.title == "神经网络结构"))
-    page = client.get(f"/topics/{topic.slug}").get_data(as_text=True)
+    page = client.get(f"/topics/{topic.path}").get_data(as_text=True)
     aside = page[page.index('class="drill-links"') : page.index("</aside>")]
     for drill_id in ("sigmoid", "relu", "leaky_relu", "softmax"):
         assert f'href="/drills/{drill_id}"' in aside

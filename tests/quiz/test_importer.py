@@ -140,6 +140,10 @@ def test_cli_prints_what_changed(empty_app: Flask) -> None:
     first = runner.invoke(args=["content", "sync"])
     assert first.exit_code == 0, first.output
     assert "新增" in first.output and "+ " in first.output
+    added = [line for line in first.output.splitlines() if line.startswith("+ ")]
+    # Titles a person recognises, not keys: every line names its topic and the card's front.
+    assert "+ 神经网络结构 › 神经网络中隐藏层的作用是什么？" in added
+    assert all(" › " in line and "/q/" not in line and "/kp/" not in line for line in added)
     second = runner.invoke(args=["content", "sync"])
     assert "新增 0 张，更新 0 张，停用 0 张" in second.output
 

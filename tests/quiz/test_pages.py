@@ -16,7 +16,7 @@ def test_topic_page_renders_notes(client: FlaskClient, session) -> None:
     from quiz.models import Topic
 
     topic = session.scalars(select(Topic).where(Topic.title == "神经网络结构")).one()
-    page = client.get(f"/topics/{topic.slug}").get_data(as_text=True)
+    page = client.get(f"/topics/{topic.slug}", follow_redirects=True).get_data(as_text=True)
     assert 'class="arithmatex"' in page  # math for KaTeX
     assert '<pre class="mermaid">' in page and "mermaid.min.js" in page
     assert 'class="highlight"' in page  # Pygments

@@ -11,7 +11,7 @@ from fsrs import Card as FsrsCard
 from fsrs import Scheduler
 
 from quiz import progress
-from tests.factories import api_token, login
+from tests.factories import api_token, login, make_user
 from tests.quiz.test_progress_history import (
     EXPECTED,
     NOW,
@@ -21,6 +21,7 @@ from tests.quiz.test_progress_history import (
     build_other_user,
     log,
     make_deck,
+    state,
     utc,
 )
 
@@ -103,6 +104,24 @@ def test_weakest_cards(dash: progress.Dashboard) -> None:
     first = dash.weakest[0]
     assert (first.lapses, first.suspended, first.leech) == (3, True, True)
     assert first.retrievability == pytest.approx(fsrs_recall(2, 1))
+    assert all(w.retrievability < 0.995 for w in dash.weakest)
+
+
+def test_weakest_lists_only_what_was_forgotten(session: Any, deck: Any) -> None:
+    """Again on a new card is no lapse and recall right after it is ~100%: never listed."""
+    user = make_user(session, "fresh")
+    c = deck.cards
+    just_again = dict(state=1, stability=0.2, last_review=NOW - timedelta(minutes=1), reps=1)
+    state(session, user.id, c["a/q1"], **just_again)
+    lapsed_sure = dict(state=2, stability=30.0, last_review=NOW, lapses=1, reps=4)
+    state(session, user.id, c["a/q2"], **lapsed_sure)
+    lapsed = dict(state=2, stability=2.0, last_review=NOW - timedelta(days=3), lapses=1, reps=4)
+    state(session, user.id, c["b/q3"], **lapsed)
+    fading = dict(state=2, stability=1.0, last_review=NOW - timedelta(days=4), reps=2)
+    state(session, user.id, c["b/q5"], **fading)
+    session.commit()
+    weakest = progress.dashboard(session, user.id, now=NOW).weakest
+    assert [w.key for w in weakest] == ["b/q3", "b/q5"]
 
 
 def test_retrievability_matches_fsrs() -> None:
@@ -209,7 +228,8 @@ def test_other_users_never_leak(session: Any, deck: Any, alice: Any) -> None:
     assert (theirs.due_now, theirs.done_today) == (1, 6)
     assert theirs.retention["7d"].total == 6 and theirs.retention["7d"].passed == 0
     assert theirs.topics[1].drills_solved == 1
-    assert [w.key for w in theirs.weakest] == ["a/k1", "drill/d2"]
+    # drill/d2 never lapsed and Bob still recalls it at ~97%: not weak; a/k1 shows as 100%.
+    assert [w.key for w in theirs.weakest] == []  # a/k1 lapsed but is recalled at ~100% now
 
 
 def test_api_shape_and_values(

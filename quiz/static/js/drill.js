@@ -6,18 +6,18 @@
   const SAVE_DELAY_MS = 800;
   const RETRY_SAVE_MS = 5000;
   const VERDICTS = {
-    accepted: "通过",
-    wrong_answer: "答案错误",
-    syntax_error: "语法错误",
-    runtime_error: "运行错误",
-    time_limit_exceeded: "超出时间限制",
-    memory_limit_exceeded: "超出内存限制",
-    output_limit_exceeded: "输出超出限制",
-    internal_error: "评测系统内部错误",
+    accepted: tr("通过"),
+    wrong_answer: tr("答案错误"),
+    syntax_error: tr("语法错误"),
+    runtime_error: tr("运行错误"),
+    time_limit_exceeded: tr("超出时间限制"),
+    memory_limit_exceeded: tr("超出内存限制"),
+    output_limit_exceeded: tr("输出超出限制"),
+    internal_error: tr("评测系统内部错误"),
   };
-  const TEST_STATUS = { passed: "通过", failed: "未通过", error: "出错", timeout: "超时" };
-  const RATINGS = { 1: "重来", 2: "困难", 3: "良好", 4: "简单" };
-  const STATUS = { new: "未开始", attempted: "尝试中", solved: "已解决", due: "待复习" };
+  const TEST_STATUS = { passed: tr("通过"), failed: tr("未通过"), error: tr("出错"), timeout: tr("超时") };
+  const RATINGS = { 1: tr("重来"), 2: tr("困难"), 3: tr("良好"), 4: tr("简单") };
+  const STATUS = { new: tr("未开始"), attempted: tr("尝试中"), solved: tr("已解决"), due: tr("待复习") };
 
   const $ = (id) => document.getElementById(id);
 
@@ -64,7 +64,7 @@
     const host = $("editor");
     if (!stateEl || !host) return;
     if (!window.MLEditor) {
-      host.textContent = "编辑器加载失败，请刷新页面。";
+      host.textContent = tr("编辑器加载失败，请刷新页面。");
       return;
     }
     const S = JSON.parse(stateEl.textContent);
@@ -136,15 +136,15 @@
       try {
         response = await fetch(url, init);
       } catch (e) {
-        return { ok: false, status: 0, data: { error: "网络连接失败，请检查网络后重试。" } };
+        return { ok: false, status: 0, data: { error: tr("网络连接失败，请检查网络后重试。") } };
       }
       let data;
       try {
         data = await response.json();
       } catch (e) {
-        data = { error: `服务器返回了无法识别的响应（HTTP ${response.status}）。` };
+        data = { error: tr("服务器返回了无法识别的响应（HTTP {status}）。", { status: response.status }) };
       }
-      if (response.status === 401) data.error = "登录已过期，请重新登录。代码已保存在本机浏览器中。";
+      if (response.status === 401) data.error = tr("登录已过期，请重新登录。代码已保存在本机浏览器中。");
       return { ok: response.ok, status: response.status, data: data };
     }
 
@@ -171,7 +171,7 @@
         return;
       }
       if (byteLength(code) > S.maxBytes) {
-        setSaveStatus(`代码超过 ${S.maxBytes / 1024} KB，无法保存到服务器（已暂存在本机浏览器）。`, true);
+        setSaveStatus(tr("代码超过 {maxBytes_1024} KB，无法保存到服务器（已暂存在本机浏览器）。", { maxBytes_1024: S.maxBytes / 1024 }), true);
         return;
       }
       saving = true;
@@ -180,9 +180,9 @@
       if (r.ok) {
         savedCode = code;
         if (editor.getValue() === code) clearBackup();
-        setSaveStatus(`草稿已保存 ${formatTime(r.data.updated_at).slice(11)}`);
+        setSaveStatus(tr("草稿已保存 {formatTime}", { formatTime: formatTime(r.data.updated_at).slice(11) }));
       } else {
-        setSaveStatus(`草稿保存失败：${r.data.error || "未知错误"}（已暂存在本机浏览器，稍后自动重试）`, true);
+        setSaveStatus(tr("草稿保存失败：{error}（已暂存在本机浏览器，稍后自动重试）", { error: r.data.error || tr("未知错误") }), true);
         if (r.status === 0 || r.status >= 500) scheduleSave(RETRY_SAVE_MS);
       }
       if (saveAgain) {
@@ -193,7 +193,7 @@
 
     function onChange(code) {
       writeBackup(code);
-      setSaveStatus("有未保存的修改…");
+      setSaveStatus(tr("有未保存的修改…"));
       scheduleSave();
     }
 
@@ -210,15 +210,15 @@
       doc: initial,
       onChange: onChange,
       onSubmit: () => grade("submit"),
-      ariaLabel: "代码编辑器：Tab 缩进，Ctrl+Enter 提交，Esc 后按 Tab 离开编辑器",
+      ariaLabel: tr("代码编辑器：Tab 缩进，Ctrl+Enter 提交，Esc 后按 Tab 离开编辑器"),
     });
     if (backupNewer) {
-      setSaveStatus("已恢复本机暂存的未保存代码，正在保存…");
+      setSaveStatus(tr("已恢复本机暂存的未保存代码，正在保存…"));
       scheduleSave(0);
     } else if (S.draftSavedAt) {
-      setSaveStatus(`已载入草稿（${formatTime(S.draftSavedAt)}）`);
+      setSaveStatus(tr("已载入草稿（{formatTime}）", { formatTime: formatTime(S.draftSavedAt) }));
     } else {
-      setSaveStatus(S.review ? "复习：从初始代码开始" : "初始代码");
+      setSaveStatus(S.review ? tr("复习：从初始代码开始") : tr("初始代码"));
     }
     for (const b of [runBtn, submitBtn, resetBtn]) b.disabled = false;
 
@@ -236,12 +236,12 @@
     function replaceCode(code, message) {
       undoCode = editor.getValue();
       editor.setValue(code);
-      const undo = h("button", { type: "button", class: "link-button", text: "撤销" });
+      const undo = h("button", { type: "button", class: "link-button", text: tr("撤销") });
       undo.addEventListener("click", function () {
         if (undoCode === null) return;
         editor.setValue(undoCode);
         undoCode = null;
-        setSaveStatus("已恢复之前的代码");
+        setSaveStatus(tr("已恢复之前的代码"));
         editor.focus();
       });
       saveStatus.replaceChildren(`${message}。`, undo);
@@ -249,7 +249,7 @@
     }
 
     resetBtn.addEventListener("click", function () {
-      replaceCode(S.starter, "已恢复初始代码");
+      replaceCode(S.starter, tr("已恢复初始代码"));
     });
 
     // ---- alerts ---------------------------------------------------------------------------
@@ -270,9 +270,9 @@
       const target = mode === "run" ? runBtn : submitBtn;
       if (on) {
         target.dataset.label = target.innerHTML;
-        target.textContent = "评测中…";
+        target.textContent = tr("评测中…");
         results.replaceChildren(
-          h("p", { class: "grading", role: "status" }, h("span", { class: "spinner", "aria-hidden": "true" }), mode === "run" ? "评测中…（只运行可见示例）" : "评测中…（运行全部测试）"),
+          h("p", { class: "grading", role: "status" }, h("span", { class: "spinner", "aria-hidden": "true" }), mode === "run" ? tr("评测中…（只运行可见示例）") : tr("评测中…（运行全部测试）")),
         );
       } else {
         for (const b of [runBtn, submitBtn]) {
@@ -289,12 +289,12 @@
       const code = editor.getValue();
       hideAlert();
       if (!code.trim()) {
-        showAlert("代码为空：请先写出函数再运行或提交。");
+        showAlert(tr("代码为空：请先写出函数再运行或提交。"));
         return;
       }
       const size = byteLength(code);
       if (size > S.maxBytes) {
-        showAlert(`代码太长：${Math.floor(size / 1024)} KB，上限是 ${S.maxBytes / 1024} KB。请删减后再提交。`);
+        showAlert(tr("代码太长：{size} KB，上限是 {limit} KB。请删减后再提交。", { size: Math.floor(size / 1024), limit: S.maxBytes / 1024 }));
         return;
       }
       setBusy(true, mode);
@@ -306,14 +306,14 @@
         savedCode = code; // saved as the draft before grading, even when refused
         if (editor.getValue() === code) {
           clearBackup();
-          setSaveStatus("草稿已保存");
+          setSaveStatus(tr("草稿已保存"));
         } else {
           scheduleSave();
         }
       }
       if (!r.ok) {
         results.replaceChildren();
-        showAlert(r.data.error || `请求失败（HTTP ${r.status}）。`);
+        showAlert(r.data.error || tr("请求失败（HTTP {status}）。", { status: r.status }));
         if (editor.getValue() !== savedCode) scheduleSave();
         return;
       }
@@ -332,7 +332,7 @@
     function errorLine(message) {
       const frames = Array.from(String(message || "").matchAll(/File "<submission>", line (\d+)/g));
       if (frames.length) return Number(frames[frames.length - 1][1]);
-      const hidden = String(message || "").match(/（第 (\d+) 行）/);
+      const hidden = String(message || "").match(/（第 (\d+) 行）/); // i18n-ignore: the grader's text
       return hidden ? Number(hidden[1]) : null;
     }
 
@@ -351,17 +351,17 @@
       return h(
         "aside",
         { class: "diagnosis", id: "diagnosis", "aria-labelledby": "diagnosis-title" },
-        h("p", { class: "diagnosis-kicker", text: "问题可能在这里" }),
+        h("p", { class: "diagnosis-kicker", text: tr("问题可能在这里") }),
         h("p", { class: "diagnosis-title", id: "diagnosis-title" }, h("strong", { text: d.title })),
         d.detail ? h("p", { class: "diagnosis-detail", text: d.detail }) : null,
-        page ? h("p", { class: "diagnosis-link" }, h("a", { href: `${page}#${d.section}`, text: "去笔记复习这一节 →" })) : null,
+        page ? h("p", { class: "diagnosis-link" }, h("a", { href: `${page}#${d.section}`, text: tr("去笔记复习这一节 →") })) : null,
       );
     }
 
     function messageCell(t) {
-      const cell = h("td", { class: "test-message", "data-label": "信息" });
-      if (t.status === "passed" && t.message === "通过") {
-        cell.append(h("span", { class: "muted", text: "通过" }));
+      const cell = h("td", { class: "test-message", "data-label": tr("信息") });
+      if (t.status === "passed" && t.message === tr("通过")) {
+        cell.append(h("span", { class: "muted", text: tr("通过") }));
         return cell;
       }
       if (t.status === "error" && t.message) {
@@ -370,7 +370,7 @@
         cell.append(h("div", { class: "message-text", text: lines[lines.length - 1] }));
         const line = errorLine(t.message);
         if (line) {
-          const go = h("button", { type: "button", class: "link-button goto-line", text: `在编辑器中定位第 ${line} 行` });
+          const go = h("button", { type: "button", class: "link-button goto-line", text: tr("在编辑器中定位第 {line} 行", { line: line }) });
           go.addEventListener("click", () => markLine(line, true));
           cell.append(go);
         }
@@ -383,13 +383,13 @@
     function renderResult(data) {
       const accepted = data.verdict === "accepted";
       let title = VERDICTS[data.verdict] || data.verdict;
-      if (accepted && data.mode === "run") title = "示例全部通过";
+      if (accepted && data.mode === "run") title = tr("示例全部通过");
       const banner = h(
         "div",
         { class: `verdict-banner verdict-${data.verdict}`, id: "verdict", tabindex: "-1" },
-        h("p", { class: "verdict-title" }, h("strong", { text: title }), h("span", { class: "verdict-meta", text: ` ${data.passed}/${data.total} 个测试通过 · ${formatMs(data.time_ms)} · ${data.mode === "run" ? "运行示例" : "提交"} #${data.id}` })),
+        h("p", { class: "verdict-title" }, h("strong", { text: title }), h("span", { class: "verdict-meta", text: tr(" {passed}/{total} 个测试通过 · {formatMs} · {mode} #{id}", { passed: data.passed, total: data.total, formatMs: formatMs(data.time_ms), mode: data.mode === "run" ? tr("运行示例") : tr("提交"), id: data.id }) })),
         data.message ? h("p", { class: "verdict-message", text: data.message }) : null,
-        data.sandboxed === false ? h("p", { class: "muted", text: "注意：本次评测未在沙箱中运行（开发模式）。" }) : null,
+        data.sandboxed === false ? h("p", { class: "muted", text: tr("注意：本次评测未在沙箱中运行（开发模式）。") }) : null,
       );
       const rows = [];
       let firstErrorLine = null;
@@ -400,11 +400,11 @@
           h(
             "tr",
             { class: `test-row test-${t.status}${t.hidden ? " test-hidden" : ""}` },
-            h("th", { scope: "row", "data-label": "测试" }, t.name, t.hidden ? h("span", { class: "badge hidden-badge", text: "隐藏" }) : null),
-            h("td", { "data-label": "状态" }, h("span", { class: `test-status status-${t.status}`, text: status })),
+            h("th", { scope: "row", "data-label": tr("测试") }, t.name, t.hidden ? h("span", { class: "badge hidden-badge", text: tr("隐藏") }) : null),
+            h("td", { "data-label": tr("状态") }, h("span", { class: `test-status status-${t.status}`, text: status })),
             messageCell(t),
-            h("td", { class: "num", "data-label": "最大误差" }, formatError(t.max_abs_error)),
-            h("td", { class: "num", "data-label": "耗时" }, formatMs(t.time_ms)),
+            h("td", { class: "num", "data-label": tr("最大误差") }, formatError(t.max_abs_error)),
+            h("td", { class: "num", "data-label": tr("耗时") }, formatMs(t.time_ms)),
           ),
         );
         if (t.status === "error" && t.message && t.message.includes("\n")) {
@@ -423,14 +423,14 @@
                 h(
                   "details",
                   { open: t.status !== "passed" },
-                  h("summary", { text: "输入 / 期望 / 实际输出" }),
+                  h("summary", { text: tr("输入 / 期望 / 实际输出") }),
                   h(
                     "div",
                     { class: "io-grid" },
-                    h("div", null, h("span", { class: "muted", text: "输入" }), h("pre", { tabindex: "0" }, h("code", { text: t.input || "" }))),
-                    h("div", null, h("span", { class: "muted", text: "期望" }), h("pre", { tabindex: "0" }, h("code", { text: t.expected || "" }))),
-                    h("div", null, h("span", { class: "muted", text: "实际" }), h("pre", { tabindex: "0" }, h("code", { text: t.got === null || t.got === undefined ? "（无返回值）" : t.got }))),
-                    t.stdout ? h("div", null, h("span", { class: "muted", text: "打印输出" }), h("pre", { tabindex: "0" }, h("code", { text: t.stdout }))) : null,
+                    h("div", null, h("span", { class: "muted", text: tr("输入") }), h("pre", { tabindex: "0" }, h("code", { text: t.input || "" }))),
+                    h("div", null, h("span", { class: "muted", text: tr("期望") }), h("pre", { tabindex: "0" }, h("code", { text: t.expected || "" }))),
+                    h("div", null, h("span", { class: "muted", text: tr("实际") }), h("pre", { tabindex: "0" }, h("code", { text: t.got === null || t.got === undefined ? tr("（无返回值）") : t.got }))),
+                    t.stdout ? h("div", null, h("span", { class: "muted", text: tr("打印输出") }), h("pre", { tabindex: "0" }, h("code", { text: t.stdout }))) : null,
                   ),
                 ),
               ),
@@ -445,8 +445,8 @@
             h(
               "table",
               { class: "test-table" },
-              h("caption", { class: "visually-hidden", text: "每个测试的结果" }),
-              h("thead", null, h("tr", null, ["测试", "状态", "信息", "最大误差", "耗时"].map((c) => h("th", { scope: "col", text: c })))),
+              h("caption", { class: "visually-hidden", text: tr("每个测试的结果") }),
+              h("thead", null, h("tr", null, [tr("测试"), tr("状态"), tr("信息"), tr("最大误差"), tr("耗时")].map((c) => h("th", { scope: "col", text: c })))),
               h("tbody", null, rows),
             ),
           )
@@ -454,11 +454,11 @@
       const output = h(
         "div",
         { class: "stdout" },
-        h("h3", { text: "打印输出" }),
-        data.stdout ? h("pre", null, h("code", { text: data.stdout })) : h("p", { class: "muted", text: "（没有打印输出）" }),
+        h("h3", { text: tr("打印输出") }),
+        data.stdout ? h("pre", null, h("code", { text: data.stdout })) : h("p", { class: "muted", text: tr("（没有打印输出）") }),
       );
       const hasHidden = (data.tests || []).some((t) => t.hidden);
-      const note = hasHidden ? h("p", { class: "muted hidden-note", text: "标为“隐藏”的测试只显示名称、失败的类别和误差；输入、期望和实际输出只对可见示例显示。" }) : null;
+      const note = hasHidden ? h("p", { class: "muted hidden-note", text: tr("标为“隐藏”的测试只显示名称、失败的类别和误差；输入、期望和实际输出只对可见示例显示。") }) : null;
       // replaceChildren() would print a null as the text "null": pass only real nodes.
       results.replaceChildren(...[banner, diagnosisBox(data.diagnosis), note, table, output].filter(Boolean));
       if (firstErrorLine) markLine(firstErrorLine, false);
@@ -468,13 +468,13 @@
 
     // ---- history --------------------------------------------------------------------------
     function historyItem(s) {
-      const open = h("button", { type: "button", class: "link-button history-open", "data-id": s.id, text: "在编辑器中打开" });
+      const open = h("button", { type: "button", class: "link-button history-open", "data-id": s.id, text: tr("在编辑器中打开") });
       return h(
         "li",
         { "data-id": s.id },
         h("span", { class: `badge verdict verdict-${s.verdict}`, text: VERDICTS[s.verdict] || s.verdict }),
         " ",
-        h("span", { text: s.mode === "submit" ? "提交" : "运行示例" }),
+        h("span", { text: s.mode === "submit" ? tr("提交") : tr("运行示例") }),
         " ",
         h("span", { class: "muted" }, `${s.passed}/${s.total} · ${formatMs(s.time_ms)} · `, h("time", { datetime: s.created_at, text: formatTime(s.created_at) })),
         " ",
@@ -500,10 +500,10 @@
       const r = await call("GET", `${S.submissionApi}${button.dataset.id}`);
       button.disabled = false;
       if (!r.ok) {
-        showAlert(r.data.error || "无法打开这次提交。");
+        showAlert(r.data.error || tr("无法打开这次提交。"));
         return;
       }
-      replaceCode(r.data.code, `已载入提交 #${r.data.id} 的代码`);
+      replaceCode(r.data.code, tr("已载入提交 #{id} 的代码", { id: r.data.id }));
       renderResult(r.data);
     }
     if (historyList) historyList.addEventListener("click", openSubmission);
@@ -523,8 +523,8 @@
         revealBtn.disabled = !p.can_reveal;
         const left = Math.max(0, 3 - p.failed_submits);
         revealHint.textContent = p.can_reveal
-          ? "卡住了？可以查看讲解和参考答案（会标记为“看过答案”）。"
-          : `再提交失败 ${left} 次后可以查看答案（先试试提示）。`;
+          ? tr("卡住了？可以查看讲解和参考答案（会标记为“看过答案”）。")
+          : tr("再提交失败 {left} 次后可以查看答案（先试试提示）。", { left: left });
       }
     }
     updateProgress(S.progress);
@@ -555,7 +555,7 @@
         yes.disabled = false;
         revealConfirm.hidden = true;
         if (!r.ok) {
-          showAlert(r.data.error || "无法查看答案。");
+          showAlert(r.data.error || tr("无法查看答案。"));
           return;
         }
         updateProgress(r.data.progress);
@@ -585,9 +585,9 @@
       if (proposal.scheduled) {
         appliedLog = proposal.log_id;
         appliedRating = proposal.rating;
-        $("rating-text").textContent = `首次通过，已按规则加入复习：${proposal.reason}，下次复习 ${formatTime(proposal.due)}。觉得不准可以改评分：`;
+        $("rating-text").textContent = tr("首次通过，已按规则加入复习：{reason}，下次复习 {formatTime}。觉得不准可以改评分：", { reason: proposal.reason, formatTime: formatTime(proposal.due) });
       } else {
-        $("rating-text").textContent = `建议评分：${proposal.reason}。按一个评分确认（已预选建议），随后安排下次复习：`;
+        $("rating-text").textContent = tr("建议评分：{reason}。按一个评分确认（已预选建议），随后安排下次复习：", { reason: proposal.reason });
       }
       const preferred = ratingButtons.find((b) => Number(b.dataset.rating) === proposal.rating);
       if (preferred) preferred.focus();
@@ -598,7 +598,7 @@
         if (rating) return;
         const value = Number(button.dataset.rating);
         if (value === appliedRating) {
-          $("rating-result").textContent = `评分保持为“${RATINGS[value]}”。`;
+          $("rating-result").textContent = tr("评分保持为“{RATINGS_value}”。", { RATINGS_value: RATINGS[value] });
           return;
         }
         rating = true;
@@ -607,14 +607,14 @@
         for (const b of ratingButtons) b.disabled = false;
         rating = false;
         if (!r.ok) {
-          $("rating-result").textContent = r.data.error || "评分失败，请重试。";
+          $("rating-result").textContent = r.data.error || tr("评分失败，请重试。");
           return;
         }
         appliedLog = r.data.log_id;
         appliedRating = r.data.rating;
         pressRating(appliedRating);
         updateProgress(r.data.progress);
-        $("rating-result").textContent = `已评为“${r.data.label}”，下次复习 ${formatTime(r.data.due)}。`;
+        $("rating-result").textContent = tr("已评为“{label}”，下次复习 {formatTime}。", { label: r.data.label, formatTime: formatTime(r.data.due) });
       });
     }
 

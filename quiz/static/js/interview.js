@@ -234,7 +234,7 @@
       const doc = sessionStorage.getItem(keyFor(it.index)) || it.code || it.starter_code;
       const host = $("d-editor");
       if (!window.MLEditor) {
-        host.textContent = "编辑器加载失败，请刷新页面。";
+        host.textContent = tr("编辑器加载失败，请刷新页面。");
         return;
       }
       if (editor) editor.destroy();
@@ -243,7 +243,7 @@
         doc,
         onChange: (text) => sessionStorage.setItem(keyFor(it.index), text),
         onSubmit: submitCode,
-        ariaLabel: "代码编辑器：Tab 缩进，Ctrl+Enter 提交，Esc 后按 Tab 离开编辑器",
+        ariaLabel: tr("代码编辑器：Tab 缩进，Ctrl+Enter 提交，Esc 后按 Tab 离开编辑器"),
       });
     }
 

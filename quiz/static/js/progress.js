@@ -43,7 +43,7 @@
           callbacks: {
             label: function (ctx) {
               const value = spec.type === "doughnut" ? ctx.parsed : ctx.parsed[spec.horizontal ? "x" : "y"];
-              return ctx.dataset.label + "：" + fmt(value);
+              return tr("{label}：{value}", { label: ctx.dataset.label, value: fmt(value) });
             },
           },
         },
@@ -94,17 +94,18 @@
           if (ds.line) {
             return {
               type: "line", label: ds.label, data: ds.data, borderColor: color, backgroundColor: color,
-              borderDash: [6, 4], pointRadius: 3, fill: false, order: 0,
+              borderDash: [6, 4], pointRadius: 0, pointStyle: "line", borderWidth: 2, fill: false, order: 0,
             };
           }
-          return { label: ds.label, data: ds.data, backgroundColor: color, borderRadius: 3, order: 1 };
+          return { label: ds.label, data: ds.data, backgroundColor: color, borderRadius: 3, pointStyle: "rect", order: 1 };
         }),
       },
       options: Object.assign(base, {
         indexAxis: spec.horizontal ? "y" : "x",
         scales: spec.horizontal ? { x: valueAxis, y: categoryAxis } : { x: categoryAxis, y: valueAxis },
         plugins: Object.assign(base.plugins, {
-          legend: { display: spec.datasets.length > 1, labels: { color: colors.text } },
+          // Point styles: the target shows as a line in the legend, not as a dashed box.
+          legend: { display: spec.datasets.length > 1, labels: { color: colors.text, usePointStyle: true, pointStyleWidth: 28 } },
         }),
       }),
     };

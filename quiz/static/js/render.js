@@ -10,6 +10,11 @@
         { left: "\\(", right: "\\)", display: false },
       ],
       throwOnError: false,
+      // The notes write symbols as Unicode inside math (γ ŷ β √): KaTeX renders them, but its
+      // LaTeX-strict mode warns once per symbol. The notes are the owner's, kept as written.
+      strict: function (code) {
+        return code === "unicodeTextInMathMode" || code === "unknownSymbol" ? "ignore" : "warn";
+      },
     });
   }
 

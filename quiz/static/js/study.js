@@ -89,7 +89,7 @@
     } catch (e) {
       /* not JSON: fall through */
     }
-    if (response.status === 401) return "登录已过期，请刷新页面重新登录。";
+    if (response.status === 401) return tr("登录已过期，请刷新页面重新登录。");
     return fallback + "（HTTP " + response.status + "）";
   }
 
@@ -109,8 +109,8 @@
     const button = document.createElement("button");
     button.type = "button";
     button.className = "link-button study-notice-undo";
-    button.textContent = "撤销";
-    button.setAttribute("aria-label", "撤销：" + message);
+    button.textContent = tr("撤销");
+    button.setAttribute("aria-label", tr("撤销：") + message);
     button.addEventListener("click", undo);
     el.notice.appendChild(button);
   }
@@ -133,7 +133,7 @@
       const left = counts.new + counts.learning + counts.review;
       el.bar.max = Math.max(1, done + left);
       el.bar.value = done;
-      el.bar.setAttribute("aria-label", "今天已完成 " + done + " 张，还剩 " + left + " 张");
+      el.bar.setAttribute("aria-label", tr("今天已完成 {done} 张，还剩 {left} 张", { done, left }));
     }
   }
 
@@ -166,7 +166,7 @@
     el.suspend.hidden = false;
     el.topicName.textContent = card.topic;
     el.kind.hidden = card.kind === "question";
-    el.kind.textContent = { knowledge: "知识点", drill: "练习" }[card.kind] || "";
+    el.kind.textContent = { knowledge: tr("知识点"), drill: tr("练习") }[card.kind] || "";
     render(el.front, card.front_html);
     render(el.shortBody, card.short_html);
     render(el.backBody, card.back_html);
@@ -179,14 +179,14 @@
       label.textContent = payload.labels[button.dataset.name];
       button.setAttribute(
         "aria-label",
-        button.querySelector(".answer-name").textContent + "，下次 " + label.textContent + "（按 " + button.dataset.rating + "）"
+        tr("{name}，下次 {ivl}（按 {key}）", { name: button.querySelector(".answer-name").textContent, ivl: label.textContent, key: button.dataset.rating })
       );
     }
     // Drills are answered by doing them; the buttons are there from the start to override.
     el.answers.hidden = !isDrill();
     if (isDrill()) revealedAt = Date.now();
     el.reveal.hidden = false;
-    el.revealText.textContent = "显示答案";
+    el.revealText.textContent = tr("显示答案");
     setCounts(payload.counts, payload.done_today);
     // Focus the card, never a button: Space on a focused button would press it.
     el.card.focus({ preventScroll: true });
@@ -200,7 +200,7 @@
     if (stage === 0 && hasShort) {
       el.short.hidden = false;
       stage = 1;
-      el.revealText.textContent = "显示深入回答";
+      el.revealText.textContent = tr("显示深入回答");
     } else {
       // The whole answer repeats the one-line answer at its top, so it replaces it.
       el.short.hidden = true;
@@ -242,7 +242,7 @@
         later.hidden = true;
       }
     } catch (e) {
-      notify("无法读取今天的统计，请刷新页面。", "error");
+      notify(tr("无法读取今天的统计，请刷新页面。"), "error");
     }
   }
 
@@ -250,10 +250,10 @@
     try {
       const response = await request(withTopic(urls.next));
       if (response.status === 204) return showEmpty();
-      if (!response.ok) return notify(await errorText(response, "加载下一张卡片失败"), "error");
+      if (!response.ok) return notify(await errorText(response, tr("加载下一张卡片失败")), "error");
       show(await response.json());
     } catch (e) {
-      notify("网络错误，无法加载下一张卡片。请检查网络后刷新页面。", "error");
+      notify(tr("网络错误，无法加载下一张卡片。请检查网络后刷新页面。"), "error");
     }
   }
 
@@ -275,21 +275,21 @@
         const data = await response.json();
         undoStack.push({ kind: "answer" });
         if (data.leech) {
-          noticeWithLink("这张卡片已遗忘 8 次，已标记为难记卡并暂停。可以改写笔记后在卡片浏览中恢复。", "查看难记卡", urls.cards + "?state=leech");
+          noticeWithLink(tr("这张卡片已遗忘 8 次，已标记为难记卡并暂停。可以改写笔记后在卡片浏览中恢复。"), tr("查看难记卡"), urls.cards + "?state=leech");
         } else {
           notify("");
         }
         if (data.next) show(data.next);
         else await showEmpty();
       } else if (response.status === 409) {
-        notify(await errorText(response, "这张卡片已在别处回答"), "warning");
+        notify(await errorText(response, tr("这张卡片已在别处回答")), "warning");
         await loadNext();
       } else {
-        notify(await errorText(response, "提交回答失败"), "error");
+        notify(await errorText(response, tr("提交回答失败")), "error");
       }
     } catch (e) {
       // Same request_id on the next try: if this one did arrive, it still counts once.
-      notify("网络错误，回答可能没有送达。请再按一次评分键重试。", "error");
+      notify(tr("网络错误，回答可能没有送达。请再按一次评分键重试。"), "error");
     } finally {
       setBusy(false);
     }
@@ -305,14 +305,14 @@
       if (response.ok) {
         if (undoStack.length) undoStack.pop();
         show(await response.json());
-        notify({ answer: "已撤销上一次回答。", bury: "已撤销搁置。", suspend: "已撤销暂停。" }[last.kind], "info");
+        notify({ answer: tr("已撤销上一次回答。"), bury: tr("已撤销搁置。"), suspend: tr("已撤销暂停。") }[last.kind], "info");
       } else {
         // A stale entry (the card changed elsewhere) is dropped, so the next U can go on.
         if (response.status === 409 && undoStack.length) undoStack.pop();
-        notify(await errorText(response, "撤销失败"), "warning");
+        notify(await errorText(response, tr("撤销失败")), "warning");
       }
     } catch (e) {
-      notify("网络错误，撤销没有完成。", "error");
+      notify(tr("网络错误，撤销没有完成。"), "error");
     } finally {
       setBusy(false);
     }
@@ -330,17 +330,17 @@
         await loadNext();
         noticeWithUndo(message);
       } else {
-        notify(await errorText(response, "操作失败"), "error");
+        notify(await errorText(response, tr("操作失败")), "error");
       }
     } catch (e) {
-      notify("网络错误，操作没有完成。", "error");
+      notify(tr("网络错误，操作没有完成。"), "error");
     } finally {
       setBusy(false);
     }
   }
 
-  const bury = () => cardAction("bury", urls.bury, "已搁置到明天。");
-  const suspend = () => cardAction("suspend", urls.suspend, "已暂停这张卡片，可在卡片浏览中恢复。");
+  const bury = () => cardAction("bury", urls.bury, tr("已搁置到明天。"));
+  const suspend = () => cardAction("suspend", urls.suspend, tr("已暂停这张卡片，可在卡片浏览中恢复。"));
 
   // The shortcut list: a modal <dialog> (focus moves in, Esc closes, focus comes back).
   let helpReturn = null;
