@@ -129,10 +129,29 @@ def sethostname(name: str) -> None:
     _check(_libc.sethostname(data, len(data)), "sethostname")
 
 
+MS_NOATIME = 1024
+MS_NODIRATIME = 2048
+MS_RELATIME = 1 << 21
+# statvfs flag -> mount flag. Inside a user namespace the flags of a mount inherited from the
+# host are locked: a remount that would drop one of them is refused, so carry them over.
+_LOCKED_FLAGS = (
+    (os.ST_NOEXEC, MS_NOEXEC),
+    (os.ST_NOATIME, MS_NOATIME),
+    (os.ST_NODIRATIME, MS_NODIRATIME),
+    (os.ST_RELATIME, MS_RELATIME),
+)
+
+
+def _kept_flags(path: str) -> int:
+    found = os.statvfs(path).f_flag
+    return sum(ms for st, ms in _LOCKED_FLAGS if found & st)
+
+
 def bind_readonly(source: str, target: str) -> None:
     """Bind `source` at `target` read-only: a bind ignores MS_RDONLY, so remount it after."""
     mount(source, target, None, MS_BIND | MS_REC)
-    mount(None, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+    flags = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | _kept_flags(target)
+    mount(None, target, None, flags)
 
 
 # --- the read-only root every submission sees -------------------------------------------------
@@ -170,11 +189,17 @@ def build_root_view(carrier: str, readonly_dirs: list[str], hide_dirs: list[str]
         inside = os.path.join(root, "dev", dev)
         open(inside, "w").close()
         mount(f"/dev/{dev}", inside, None, MS_BIND)
-        mount(None, inside, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC)
+        flags = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC | _kept_flags(inside)
+        mount(None, inside, None, flags)
     with open(os.path.join(root, "etc", "hostname"), "w") as fh:
         fh.write("sandbox\n")
+    bound: list[str] = []
     for src in readonly_dirs:
-        inside = root + os.path.realpath(src)
+        real = os.path.realpath(src)
+        if any(os.path.commonpath([real, done]) == done for done in bound):
+            continue  # already visible through a bind of a parent (Debian's python in /usr)
+        bound.append(real)
+        inside = root + real
         os.makedirs(inside, 0o755, exist_ok=True)
         # makedirs honours the umask; make every component traversable for the sandbox uid.
         part = inside
@@ -204,6 +229,11 @@ def enter_root_view(view: RootView, uid: int, tmp_bytes: int) -> None:
                 inside = view.path + src
                 os.makedirs(inside, 0o755, exist_ok=True)
                 bind_readonly(src, inside)
+                # Read-only parents as well: rootless, the submission owns what init made here.
+                part = os.path.dirname(inside)
+                while part != os.path.join(view.path, scratch):
+                    os.chmod(part, 0o555)
+                    part = os.path.dirname(part)
     # hidepid=2: the submission sees only its own processes, not the root-owned init.
     mount(
         "proc",
@@ -225,6 +255,53 @@ def resize_tmp(size: int, uid: int) -> None:
 
 
 # --- credentials and limits -----------------------------------------------------------------
+
+ROOTLESS_INNER_UID = 1000  # what a rootless submission sees as its uid (and gid)
+USERNS_HELP = (
+    "user namespaces are refused for this user: enable them with "
+    "`sysctl -w kernel.unprivileged_userns_clone=1` (older Debian/Ubuntu kernels), "
+    "`sysctl -w user.max_user_namespaces=15000` (when it is 0), "
+    "`sysctl -w kernel.apparmor_restrict_unprivileged_userns=0` (Ubuntu 23.10+), or allow "
+    "unshare/clone(CLONE_NEWUSER) in the container's seccomp profile; or run the grader as root"
+)
+
+
+def enter_user_namespace(inside_id: int) -> None:
+    """Unshare a user namespace mapping only our own uid and gid, seen inside as `inside_id`.
+
+    An unprivileged process may map exactly its own ids, and only after refusing setgroups.
+    We then hold every capability, but only over namespaces this user namespace will own.
+    """
+    uid, gid = os.geteuid(), os.getegid()
+    unshare(CLONE_NEWUSER)
+    for name, text in (
+        ("setgroups", "deny"),
+        ("uid_map", f"{inside_id} {uid} 1\n"),
+        ("gid_map", f"{inside_id} {gid} 1\n"),
+    ):
+        with open(f"/proc/self/{name}", "w") as fh:
+            fh.write(text)
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [
+        ("effective", ctypes.c_uint32),
+        ("permitted", ctypes.c_uint32),
+        ("inheritable", ctypes.c_uint32),
+    ]
+
+
+def drop_capabilities() -> None:
+    """Empty effective, permitted and inheritable sets: nothing to regain (exec is refused)."""
+    header = _CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
+    data = (_CapData * 2)()
+    _check(_libc.capset(ctypes.byref(header), data), "capset")
+    if proc_status_field("CapEff").strip("0") or proc_status_field("CapPrm").strip("0"):
+        raise OSError(errno.EPERM, "capabilities still held after capset")
 
 
 def drop_privileges(uid: int, gid: int) -> None:
@@ -406,7 +483,7 @@ class SeccompProgram:
 def namespace_ids() -> dict[str, int]:
     """Inode of each namespace this process is in (compare before/after to prove a new one)."""
     ids = {}
-    for name in ("pid", "net", "mnt", "ipc", "uts", "cgroup"):
+    for name in ("pid", "net", "mnt", "ipc", "uts", "cgroup", "user"):
         try:
             ids[name] = os.stat(f"/proc/self/ns/{name}").st_ino
         except OSError:

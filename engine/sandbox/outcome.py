@@ -151,7 +151,8 @@ MESSAGES: dict[str, str] = {
     "crashed": "程序异常退出（{detail}）：例如调用了 sys.exit()/os._exit()，或触发了段错误。",
     "internal_error": "评测服务内部错误，请稍后重试（不是你的代码的问题）。",
     "refused": (
-        "评测沙箱未就绪：本机无法启用代码隔离（需要 root 权限、Linux 命名空间和 seccomp），"
+        "评测沙箱未就绪：本机无法启用代码隔离（需要 Linux 命名空间和 seccomp，"
+        "运行 python -m engine doctor 可查看缺少哪一层），"
         "为安全起见拒绝运行提交的代码。请联系管理员；仅在本地开发时可设置 "
         "GRADER_ALLOW_UNSANDBOXED=1 以无隔离模式运行。"
     ),

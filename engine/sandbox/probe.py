@@ -43,6 +43,9 @@ def observe(
     return {
         "uid": uid,
         "uid_drop": 0 not in (uid, os.geteuid(), gid, os.getegid()) and not os.getgroups(),
+        "capabilities_dropped": _no_capabilities(isolation),
+        # Rootless: our own user namespace, an ordinary uid in it, mapped to one uid outside.
+        "user_namespace": ns["user"] != host_ns.get("user") and 0 not in (uid, gid),
         "no_new_privs": isolation.proc_status_field("NoNewPrivs") == "1",
         "seccomp": isolation.proc_status_field("Seccomp") == "2" and _inet_socket_refused(),
         "pid_namespace": os.getpid() == isolation.CHILD_PID and ns["pid"] != host_ns["pid"],
@@ -56,6 +59,11 @@ def observe(
         "cgroup": cgroups is not None and cgroups.member(),
         "cgroup_namespace": ns["cgroup"] != host_ns.get("cgroup") and _cgroup_paths_hidden(),
     }
+
+
+def _no_capabilities(isolation: Any) -> bool:
+    fields = ("CapInh", "CapPrm", "CapEff", "CapAmb")
+    return all(not isolation.proc_status_field(f).strip("0") for f in fields)
 
 
 def _cgroup_paths_hidden() -> bool:

@@ -175,18 +175,41 @@ class Runner:
         self.spares: dict[int, Spare] = {}  # slot -> a forked init waiting for its request
         self._zygote_end: socket.socket | None = None
         self.host_ns = isolation.namespace_ids()
-        if os.geteuid() == 0:
+        # privileged (root): a uid per slot and cgroups on top of everything else. rootless
+        # (anyone): our own user namespace, mapping only our uid, owns every other namespace.
+        self.mode = "privileged" if os.geteuid() == 0 else "rootless"
+        self.rootless = False  # True once our user namespace is in place
+        if self.mode == "privileged":
             self._setup_isolation()
         else:
-            self.errors.append("not running as root: no uid drop, namespaces or seccomp")
+            try:
+                isolation.enter_user_namespace(0)
+            except OSError as exc:
+                self.errors.append(f"user namespace: {exc}: {isolation.USERNS_HELP}")
+            else:
+                self.rootless = True
+                self.uid = 0  # inside our namespace; it is the caller's uid outside
+                self._setup_isolation()
         self.zygote_sock = self._start_zygote()
 
     def _start_zygote(self) -> socket.socket:
         """Fork the process that forks every init, now, before any request has been read."""
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        if self.rootless and self.pidns_fd is not None:
+            # setns back to the host's PID namespace needs CAP_SYS_ADMIN over its owner (the
+            # host's user namespace): give the zygote a PID namespace our user namespace owns.
+            try:
+                isolation.unshare(isolation.CLONE_NEWPID)
+            except OSError as exc:
+                self.errors.append(f"pid namespace: {exc}")
+                _close_quietly(self.pidns_fd)
+                self.pidns_fd = None
         pid = os.fork()
         if pid == 0:
             ours.close()
+            if self.rootless and self.pidns_fd is not None:
+                _close_quietly(self.pidns_fd)
+                self.pidns_fd = os.open("/proc/self/ns/pid", os.O_RDONLY)
             try:
                 self._zygote_loop(theirs)
             finally:
@@ -237,10 +260,11 @@ class Runner:
     def _fork_init(self, ends: dict[str, int], isolate: bool, slot: int) -> int:
         if isolate:
             isolation.unshare(isolation.CLONE_NEWPID)
+        pid = -1
         try:
             pid = os.fork()
         finally:
-            if isolate and os.getpid() != 1:
+            if isolate and pid != 0:
                 # unshare(CLONE_NEWPID) only set the namespace of our *next* child: go back, or
                 # the next fork would land in this submission's namespace (which takes one init).
                 isolation.setns(self.pidns_fd, isolation.CLONE_NEWPID)
@@ -252,7 +276,8 @@ class Runner:
 
     def _setup_isolation(self) -> None:
         try:
-            self._claim_uid()  # in the host's network namespace, where every runner claims
+            if not self.rootless:
+                self._claim_uid()  # in the host's network namespace, where every runner claims
         except OSError as exc:
             self.errors.append(f"uid: {exc}")
         try:
@@ -311,7 +336,8 @@ class Runner:
 
     @property
     def can_isolate(self) -> bool:
-        return bool(self.uid and self.view and self.seccomp and self.pidns_fd is not None)
+        has_uid = bool(self.uid) or self.rootless
+        return bool(has_uid and self.view and self.seccomp and self.pidns_fd is not None)
 
     # --- protocol ---------------------------------------------------------------------------
 
@@ -386,6 +412,9 @@ class Runner:
             pass
         if response.get("setup_error"):
             layers["setup_error"] = response["setup_error"]
+        layers["mode"] = self.mode
+        if self.errors:
+            layers["start_errors"] = tuple(self.errors)
         return layers
 
     def _wait_for_request(self) -> None:
@@ -499,7 +528,7 @@ class Runner:
             # meanwhile the next child starts in the other slot.
             self._await_gone(spare.slot)
             self._dying[spare.slot] = spare.pidfd
-            if not isolate:
+            if not isolate and not self.rootless:  # (a rootless zygote's pids are not ours)
                 _kill_group(spare.pid)
             if scratch:
                 shutil.rmtree(scratch, ignore_errors=True)
@@ -697,6 +726,13 @@ class Runner:
             tmp_bytes = max(DEFAULT_TMP_BYTES, int(limits["max_file_bytes"]) * 4)
             if isolate and tmp_bytes != DEFAULT_TMP_BYTES:
                 isolation.resize_tmp(tmp_bytes, self.uid)
+            if self.rootless:
+                # A user namespace of its own, nested in the runner's: an ordinary uid inside,
+                # no capabilities. Before the rlimits: the kernel counts RLIMIT_NPROC per uid
+                # per user namespace, and a namespace made under the lowered limit would apply
+                # it to the runner's whole process tree as well.
+                isolation.enter_user_namespace(isolation.ROOTLESS_INNER_UID)
+                isolation.drop_capabilities()
             isolation.RlimitPlan(
                 cpu_seconds=isolation.cpu_rlimit(float(limits["cpu_seconds"])),
                 memory_bytes=int(limits["memory_bytes"]),

@@ -13,6 +13,10 @@ import pytest
 
 from engine.sandbox import Call, Limits, Pool, RunOutcome
 
+# CI runs this suite twice: as root (privileged mode) and as an ordinary user (rootless mode,
+# `make test-rootless`), which sets SANDBOX_TEST_MODE=rootless.
+ROOTLESS = os.environ.get("SANDBOX_TEST_MODE") == "rootless"
+
 RELU = "import numpy as np\n\ndef relu(x):\n    return np.maximum(x, 0)\n"
 X = np.array([[-1.5, 0.0, 2.0], [3.0, -4.0, 0.5]])
 
@@ -80,28 +84,50 @@ def honest_relu(pool: Pool) -> None:
     np.testing.assert_array_equal(out.calls[0].value, np.maximum(X, 0))
 
 
-def sandbox_processes(uids: set[int]) -> list[int]:
-    """Host pids of processes running as any of `uids`."""
-    found = []
+def sandbox_processes(pool: Pool, uids: set[int] | None = None) -> list[int]:
+    """Host pids of submissions' processes still alive.
+
+    Privileged: processes running as one of the pool's sandbox uids. Rootless: every process
+    shares our uid, so: those two PID namespaces below ours (runner -> zygote's namespace -> a
+    submission's) that have left the runners' user namespace (a waiting spare has not yet).
+    """
+    uids = pool.sandbox_uids() if uids is None else uids  # (a leased runner is not listed)
+    depth = _pid_depth("self")
+    procs: dict[int, tuple[int, int, str]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/status") as fh:
-                for line in fh:
-                    if line.startswith("Uid:"):
-                        if int(line.split()[1]) in uids:
-                            found.append(int(entry))
-                        break
+                fields = dict(line.split(":", 1) for line in fh if ":" in line)
+            userns = os.readlink(f"/proc/{entry}/ns/user")
         except OSError:
             continue
-    return found
+        uid = int(fields["Uid"].split()[1])
+        procs[int(entry)] = (uid, len(fields["NSpid"].split()) - depth, userns)
+    if not ROOTLESS:
+        return [pid for pid, (uid, _, _) in procs.items() if uid in uids]
+    ours = os.getuid()
+    runner_ns = {ns for uid, nested, ns in procs.values() if uid == ours and nested == 1}
+    return [
+        pid
+        for pid, (uid, nested, ns) in procs.items()
+        if uid == ours and nested >= 2 and ns not in runner_ns
+    ]
 
 
-def wait_no_sandbox_processes(uids: set[int], timeout: float = 3.0) -> list[int]:
+def _pid_depth(pid: str) -> int:
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("NSpid:"):
+                return len(line.split()) - 1
+    return 1
+
+
+def wait_no_sandbox_processes(pool: Pool, timeout: float = 3.0) -> list[int]:
     """The runner kills the namespace right after answering: give it a moment."""
     deadline = time.monotonic() + timeout
-    while (left := sandbox_processes(uids)) and time.monotonic() < deadline:
+    while (left := sandbox_processes(pool)) and time.monotonic() < deadline:
         time.sleep(0.02)
     return left
 

@@ -9,7 +9,7 @@ import pytest
 
 import engine.sandbox as sandbox_pkg
 from engine.sandbox import Call, Limits, Pool, doctor_report
-from engine.sandbox.doctor import OPTIONAL_LAYERS, REQUIRED_LAYERS, evaluate
+from engine.sandbox.doctor import OPTIONAL_LAYERS, REQUIRED_BY_MODE, REQUIRED_LAYERS, evaluate
 from tests.engine.sandbox.conftest import RELU, X
 
 ALL_ON = {name: True for name in (*REQUIRED_LAYERS, *OPTIONAL_LAYERS)} | {"uid": 60000}
@@ -100,3 +100,26 @@ def test_unsandboxed_mode_marks_results_and_keeps_limits(
     bomb = "def relu(x):\n    return bytearray(2**31)\n"
     out = crippled_pool.run(bomb, "relu", [Call((X,))])
     assert out.status == "memory_limit" and out.sandboxed is False
+
+
+ROOTLESS_ON = {name: True for name in REQUIRED_BY_MODE["rootless"]} | {"mode": "rootless"}
+
+
+def test_rootless_mode_needs_its_user_namespace_not_host_uids() -> None:
+    report = evaluate(ROOTLESS_ON | {"cgroup": False}, allow_unsandboxed=False)
+    assert report["ready"] and report["mode"] == "rootless" and "uid_drop" not in report["layers"]
+    refused = evaluate(ROOTLESS_ON | {"user_namespace": False}, allow_unsandboxed=False)
+    assert not refused["ready"] and refused["missing"] == ["user_namespace"]
+    # The operator is told which switch would make rootless isolation possible.
+    assert "kernel.unprivileged_userns_clone" in refused["message"]
+    assert "user.max_user_namespaces" in refused["message"]
+
+
+def test_privileged_mode_still_needs_distinct_uids() -> None:
+    report = evaluate(ALL_ON | {"mode": "privileged", "uid_drop": False}, allow_unsandboxed=False)
+    assert not report["ready"] and report["missing"] == ["uid_drop"]
+
+
+def test_start_errors_reach_the_report() -> None:
+    layers = ROOTLESS_ON | {"user_namespace": False, "start_errors": ("user namespace: EPERM",)}
+    assert evaluate(layers, allow_unsandboxed=False)["start_errors"] == ["user namespace: EPERM"]

@@ -1,6 +1,7 @@
 """Each isolation layer, observed from inside a real sandboxed child.
 
-These run as root on Linux (as CI does). A missing layer fails here loudly: nothing is skipped.
+These run as root on Linux (as CI does: privileged mode), and again as an ordinary user (rootless
+mode, SANDBOX_TEST_MODE=rootless). A missing layer fails here loudly: nothing is skipped.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 
 from engine.sandbox import Call, Pool, doctor_report
-from tests.engine.sandbox.conftest import X
+from tests.engine.sandbox.conftest import ROOTLESS, X
 
 PROBE_HEAD = "import numpy as np\nimport os\n\ndef relu(x):\n"
 
@@ -33,10 +34,27 @@ def inside(pool: Pool, body: str) -> str:
     return call.stdout.strip()
 
 
-def test_runs_as_root_here() -> None:
-    assert os.geteuid() == 0, "the sandbox tests expect root, as on CI"
+def test_runs_in_the_mode_asked_for(pool: Pool) -> None:
+    if ROOTLESS:
+        assert os.geteuid() != 0, "the rootless pass must run as an ordinary user"
+    else:
+        assert os.geteuid() == 0, "the sandbox tests expect root, as on CI"
+    assert pool.layers()["mode"] == ("rootless" if ROOTLESS else "privileged")
 
 
+@pytest.mark.skipif(not ROOTLESS, reason="rootless mode: the pass as an ordinary user")
+def test_rootless_user_namespace_of_its_own(pool: Pool) -> None:
+    """One ordinary uid inside, mapped to the caller's; no capabilities; uid 0 unmapped."""
+    out = inside(pool, "print(os.getuid(), os.getgid(), open('/proc/self/uid_map').read())")
+    uid, gid, inner, outer, count = out.split()
+    assert (int(uid), int(gid)) == (1000, 1000)
+    assert (int(inner), int(count)) == (1000, 1) and int(outer) == 0  # the runner's namespace
+    status = inside(pool, "print(open('/proc/self/status').read())")
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    assert fields["CapEff"].strip() == fields["CapPrm"].strip() == "0000000000000000"
+
+
+@pytest.mark.skipif(ROOTLESS, reason="privileged mode: distinct host uids need root")
 def test_unprivileged_uid_of_its_own(pool: Pool) -> None:
     uid, gid, groups = inside(pool, "print(os.getuid(), os.getgid(), os.getgroups())").split(" ", 2)
     assert int(uid) not in (0, os.getuid()) and int(gid) != 0
@@ -94,8 +112,10 @@ print(devs, routes, open('/proc/net/if_inet6').read().split())
     # Seen from outside: the runner's namespace (which its submissions share) has lo down.
     pool.layers()
     runner_pid = pool._idle[0].proc.pid
+    # Rootless, the runner's network namespace belongs to its user namespace: enter that first.
+    userns = [f"--user=/proc/{runner_pid}/ns/user", "--preserve-credentials"] if ROOTLESS else []
     link = subprocess.run(
-        ["nsenter", f"--net=/proc/{runner_pid}/ns/net", "ip", "-o", "link", "show"],
+        ["nsenter", *userns, f"--net=/proc/{runner_pid}/ns/net", "ip", "-o", "link", "show"],
         capture_output=True,
         text=True,
         check=True,
@@ -147,10 +167,11 @@ for p in ('/usr/pwn', '/etc/pwn', np.__file__ + '.pwn'):
 """,
     )
     lines = out.splitlines()
-    # Besides the system's own, only the top folder leading to NumPy (e.g. /work or /tmp).
-    numpy_top = Path(np.__file__).resolve().parts[1]
-    expected = {"bin", "dev", "etc", "lib", "lib64", "proc", "root", "tmp", "usr", "var"}
-    assert eval(lines[0]) == sorted(expected | {numpy_top})  # noqa: S307
+    # Besides the system's own, only the top folders leading to NumPy (e.g. /work or /tmp) and
+    # to the standard library (/root here, /usr for Debian's python).
+    tops = {Path(path).resolve().parts[1] for path in (np.__file__, os.__file__)}
+    expected = {"bin", "dev", "etc", "lib", "lib64", "proc", "tmp", "usr", "var"}
+    assert eval(lines[0]) == sorted(expected | tops)  # noqa: S307
     assert lines[1] == "['null', 'random', 'shm', 'urandom', 'zero'] ['hostname']"
     assert "WROTE" not in out
 
@@ -225,7 +246,8 @@ def test_cgroup_membership_behind_a_cgroup_namespace(pool: Pool) -> None:
     assert groups and set(groups.values()) == {"/"}, groups
     assert "mlquiz-sandbox" not in out and "uid-" not in out
     layers = pool.layers()
-    assert layers["cgroup"] is True and layers["cgroup_namespace"] is True
+    # Rootless: cgroups v1 are not delegated to ordinary users, so no groups of our own.
+    assert layers["cgroup"] is (not ROOTLESS) and layers["cgroup_namespace"] is True
 
 
 def test_environment_and_file_descriptors(pool: Pool) -> None:
@@ -259,17 +281,28 @@ except ImportError:
 
 
 def test_doctor_report_on_this_machine() -> None:
-    """The process-wide pool on this root machine: every layer active, ready to grade."""
+    """The process-wide pool on this machine: every layer of the mode active, ready to grade."""
     report = doctor_report()  # left running: other tests in the session share it
     missing = [name for name, on in report["layers"].items() if not on]
     assert report["ready"] is True, (missing, report)
-    assert missing == []
+    assert report["mode"] == ("rootless" if ROOTLESS else "privileged")
+    assert missing == (["cgroup"] if ROOTLESS else [])
+    assert "user_namespace" in report["layers"] if ROOTLESS else "uid_drop" in report["layers"]
     assert report["message"] == ""
     assert report["sandbox_uid"] not in (None, 0, os.getuid())
 
 
 @pytest.mark.parametrize(
-    "layer", ["uid_drop", "seccomp", "net_namespace", "pid_namespace", "mount_namespace", "rlimits"]
+    "layer",
+    [
+        "user_namespace" if ROOTLESS else "uid_drop",
+        "capabilities_dropped",
+        "seccomp",
+        "net_namespace",
+        "pid_namespace",
+        "mount_namespace",
+        "rlimits",
+    ],
 )
 def test_probe_observes_each_layer(layer: str, pool: Pool) -> None:
     assert pool.layers()[layer] is True
