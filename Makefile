@@ -7,17 +7,23 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup setup-dev browser-deps db lint bench bench-check translations messages
+.PHONY: run test test-rootless setup setup-dev browser-deps db lint bench bench-check translations \
+	messages
 
 ## Create or refresh .venv from the pinned runtime requirements, migrate, import content, serve.
 run: setup translations db
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 8 --timeout 60 \
 		--access-logfile - 'app:create_app()'
 
-## Create or refresh .venv with test tools, install the browser, lint, run the whole suite.
+## Create or refresh .venv with test tools, install the browser, lint, run the whole suite, then
+## the sandbox suite once more in rootless mode (as `nobody`, with Debian's python3).
 test: setup-dev browser-deps translations
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 	$(BIN)/pytest
+	scripts/test-rootless.sh
+
+test-rootless:
+	scripts/test-rootless.sh
 
 $(BIN)/python:
 	@# Debian's python3 needs python3-venv for `-m venv`; install it when missing.
