@@ -14,6 +14,8 @@ Environment (read when the pool is created):
     GRADER_SANDBOX_UID_BASE   first uid handed to runners (default 60000; one uid per runner)
     GRADER_ALLOW_UNSANDBOXED  "1" runs submissions without isolation when it is unavailable,
                               marking results sandboxed=False (local development only)
+    GRADER_SOCKET             path of the grader service's unix socket: grade through it
+                              instead of a pool in this process (see get_sandbox, service.py)
 
 Confidentiality: every child is forked by a per-runner zygote created before any request, so no
 submission's bytes are in the next one's address space; the pool leases a runner per grading
@@ -76,18 +78,43 @@ def _queue_from_env() -> int | None:
     return int(value) if value else None
 
 
-def get_sandbox() -> Pool:
-    """The process-wide pool (one per process: a forked worker gets its own fresh pool)."""
+def get_sandbox(in_process: bool = False) -> Sandbox:
+    """The sandbox this process grades with: THE one place the transport is chosen.
+
+    - GRADER_SOCKET set (and not `in_process`): a client of the grader service on that unix
+      socket (`engine.sandbox.service`, started by `make run` as root): this process then
+      forks no runner and needs no privilege.
+    - otherwise: the process-wide pool of warm runners, started lazily (one per process: a
+      forked worker gets its own fresh pool), in privileged or rootless mode.
+
+    Where grading runs at all (in the request, or in a Celery worker that calls this same
+    function) is decided one level up, by the web app's grading backend (quiz.grading).
+    """
     global _pool
+    socket_path = os.environ.get("GRADER_SOCKET")
+    if socket_path and not in_process:
+        from engine.sandbox.service import ServiceClient
+
+        return ServiceClient(socket_path)
     with _lock:
         if _pool is None or _pool.pid != os.getpid():
             _pool = Pool(slots=_slots_from_env(), queue_size=_queue_from_env())
         return _pool
 
 
-def doctor_report() -> dict[str, Any]:
-    """Which layers are active (probed inside a real sandboxed child) and whether we may run."""
-    return evaluate(get_sandbox().layers(), allow_unsandboxed())
+def doctor_report(in_process: bool = False) -> dict[str, Any]:
+    """Which layers are active (probed inside a real sandboxed child) and whether we may run.
+
+    Through the grader service when there is one: its runners are the ones that matter.
+    """
+    sandbox = get_sandbox(in_process)
+    if isinstance(sandbox, Pool):
+        report = evaluate(sandbox.layers(), allow_unsandboxed())
+        return dict(report, backend="in-process")
+    doctor = getattr(sandbox, "doctor", None)  # the service client (tests may stand in)
+    if doctor is None:
+        return evaluate(sandbox.layers(), allow_unsandboxed())  # type: ignore[attr-defined]
+    return dict(doctor(), backend="unix-socket")
 
 
 def shutdown() -> None:

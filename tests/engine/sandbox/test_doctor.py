@@ -59,7 +59,9 @@ class FakePool:
 
 
 def test_doctor_report_uses_the_probe(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sandbox_pkg, "get_sandbox", lambda: FakePool(ALL_ON | {"seccomp": False}))
+    monkeypatch.setattr(
+        sandbox_pkg, "get_sandbox", lambda in_process=False: FakePool(ALL_ON | {"seccomp": False})
+    )
     monkeypatch.delenv("GRADER_ALLOW_UNSANDBOXED", raising=False)
     report = doctor_report()
     assert report["ready"] is False and report["missing"] == ["seccomp"] and report["message"]
