@@ -1,6 +1,8 @@
 # Two commands for people (see README): `make run` and `make test`. Everything else supports them.
 SHELL := /bin/bash
-PYTHON ?= python3
+# The default python3, unless this user cannot run it (here it lives under /root, mode 700):
+# then Debian's, which any user can run.
+PYTHON ?= $(shell python3 -c '' 2>/dev/null && echo python3 || echo /usr/bin/python3)
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app app
@@ -11,9 +13,10 @@ PORT ?= 5000
 	messages
 
 ## Create or refresh .venv from the pinned runtime requirements, migrate, import content, serve.
-run: setup translations db
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 8 --timeout 60 \
-		--access-logfile - 'app:create_app()'
+## As root, the web processes run as the unprivileged `mlquiz` and only the grader service keeps
+## root; as anyone else, grading runs rootless in the web process (see scripts/run.sh, README).
+run: setup translations
+	HOST=$(HOST) PORT=$(PORT) VENV=$(VENV) scripts/run.sh
 
 ## Create or refresh .venv with test tools, install the browser, lint, run the whole suite, then
 ## the sandbox suite once more in rootless mode (as `nobody`, with Debian's python3).
