@@ -26,10 +26,14 @@ fi
 src="$DIR/src"
 rm -rf "$src"
 mkdir -p "$src/tests"
-cp -r engine pyproject.toml "$src/"
+cp -r engine bench pyproject.toml "$src/"
 cp -r tests/engine "$src/tests/"
 find "$src" -name __pycache__ -prune -exec rm -rf {} +
 chmod -R a+rX "$DIR"
+if [ "${1:-}" = --prepare ]; then  # bench/grading.py: the venv and the copy, no tests
+    echo "$DIR"
+    exit 0
+fi
 cd "$src"
 # A scrubbed environment: nothing of the caller's (secrets included) reaches the test user.
 "${as_user[@]}" env -i PATH=/usr/bin:/bin LANG=C.UTF-8 HOME="$DIR" SANDBOX_TEST_MODE=rootless \
