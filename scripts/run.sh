@@ -23,7 +23,10 @@ if ! id -u "$WEB_USER" >/dev/null 2>&1; then
     useradd --system --user-group --no-create-home --home-dir /nonexistent \
         --shell /usr/sbin/nologin "$WEB_USER"
 fi
-as_web=(runuser -u "$WEB_USER" --)
+# setpriv execs in place (runuser would leave a root parent behind); no capabilities at all,
+# not even in the bounding set, and no_new_privs: nothing the web tier runs can become root.
+as_web=(setpriv --reuid="$WEB_USER" --regid="$WEB_USER" --init-groups --no-new-privs
+    --inh-caps=-all --bounding-set=-all --)
 if ! "${as_web[@]}" test -r app.py; then
     echo "make run: $WEB_USER cannot read $(pwd); clone the project into a folder other users" \
         "can read (not under /root), or set WEB_USER." >&2
@@ -70,4 +73,5 @@ done
 web_env=(env HOME=/nonexistent GRADER_SOCKET="$socket_path")
 "${as_web[@]}" "${web_env[@]}" "$WEB_VENV/bin/flask" --app app db upgrade
 "${as_web[@]}" "${web_env[@]}" "$WEB_VENV/bin/flask" --app app content sync
-"${as_web[@]}" "${web_env[@]}" "$WEB_VENV/bin/gunicorn" "${GUNICORN_ARGS[@]}" 'app:create_app()'
+"${as_web[@]}" "${web_env[@]}" "$WEB_VENV/bin/gunicorn" "${GUNICORN_ARGS[@]}" \
+    --no-control-socket 'app:create_app()'
