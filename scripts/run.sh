@@ -70,8 +70,7 @@ for _ in $(seq 100); do
 done
 
 # The operator's settings (SECRET_KEY, DATABASE_URL, ...) pass through; HOME is not root's.
-web_env=(env HOME=/nonexistent GRADER_SOCKET="$socket_path")
-"${as_web[@]}" "${web_env[@]}" "$WEB_VENV/bin/flask" --app app db upgrade
-"${as_web[@]}" "${web_env[@]}" "$WEB_VENV/bin/flask" --app app content sync
-"${as_web[@]}" "${web_env[@]}" "$WEB_VENV/bin/gunicorn" "${GUNICORN_ARGS[@]}" \
-    --no-control-socket 'app:create_app()'
+export HOME=/nonexistent GRADER_SOCKET="$socket_path"
+"${as_web[@]}" "$WEB_VENV/bin/flask" --app app db upgrade
+"${as_web[@]}" "$WEB_VENV/bin/flask" --app app content sync
+"${as_web[@]}" "$WEB_VENV/bin/gunicorn" "${GUNICORN_ARGS[@]}" --no-control-socket 'app:create_app()'

@@ -21,10 +21,46 @@ Confidentiality: every child is forked by a per-runner zygote created before any
 submission's bytes are in the next one's address space; the pool leases a runner per grading
 (`Pool.session`) and shares runners fairly between users (`user=` keys, one runner each).
 
+Isolation modes (chosen by the runner at start-up; `doctor_report()["mode"]`):
+    privileged  the runner is root: a distinct host uid per slot (RLIMIT_NPROC and kill() per
+                uid), cgroups v1 memory/pids/cpu per slot, plus every layer below
+    rootless    any user: the runner unshares a user namespace mapping only the caller's uid
+                (as 0 inside), which owns every other namespace; each submission then enters
+                a nested user namespace of its own as uid 1000 with no capabilities (RLIMIT_NPROC
+                is counted per uid per user namespace, so per submission)
+    both        PID namespace (init + submission as PID 2), mount namespace with pivot_root to
+                a minimal read-only root and private /tmp, empty network namespace, IPC, UTS and
+                cgroup namespaces, seccomp deny-list, no_new_privs, rlimits, scrubbed environment
+
+Which layer stops which attack of tests/engine/sandbox/test_adversarial.py (the suite runs in
+both modes: `make test` = privileged as root + scripts/test-rootless.sh as nobody):
+
+    attack (examples)                               privileged            rootless
+    read /etc/shadow, the app DB, the repo, /root   mount ns + uid        mount ns (+ userns: the
+                                                                          host files are not in
+                                                                          the view at all)
+    /proc/<runner>/environ, other submissions       PID ns, hidepid, uid  PID ns, hidepid, userns
+    TCP/UDP to localhost, other socket families     net ns + seccomp      net ns + seccomp
+    fork/thread bomb, subprocess, execve            RLIMIT_NPROC per uid  RLIMIT_NPROC per userns
+                                                    + pids cgroup,        + seccomp (no execve)
+                                                    seccomp (no execve)
+    double-forked daemon                            PID ns (init killed)  PID ns (init killed)
+    memory bomb (one process)                       RLIMIT_AS + cgroup    RLIMIT_AS
+    memory bomb across children (max_processes>1)   memory cgroup total   NOT bounded as a total:
+                                                                          processes x RLIMIT_AS
+    infinite loop, ignoring SIGXCPU/SIGTERM         RLIMIT_CPU, wall kill RLIMIT_CPU, wall kill
+    long submission hogging the CPU                 cpu.shares demotion   (no demotion)
+    raise rlimits, setuid(0), new namespaces,       hard limits, uid,     hard limits, uid 0
+      mount, ptrace, kill the runner                seccomp, PID ns       unmapped, no caps,
+                                                                          seccomp, PID ns
+    forged results, huge output, odd dtypes,        trusted-side decoding (wire, outcome.py):
+      mutated inputs, sys.exit mid-test             the same in both modes
+
 Layout: pool.py (trusted side) · runner.py (warm runner process, started as `python -I -S`) ·
 child.py (runs the submission) · isolation.py (namespaces, mounts, uid, rlimits, seccomp,
 cgroups) · wire.py (raw-array codec shared by both sides) · outcome.py (response -> RunOutcome) ·
-doctor.py (fail-closed policy) · probe.py (what the start-up probe observes) · api.py (contract).
+doctor.py (fail-closed policy) · probe.py (what the start-up probe observes) · api.py (contract) ·
+service.py (the grader as a root service on a unix socket, for an unprivileged web tier).
 """
 
 from __future__ import annotations
