@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shlex
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -10,7 +14,7 @@ import pytest
 import engine.sandbox as sandbox_pkg
 from engine.sandbox import Call, Limits, Pool, doctor_report
 from engine.sandbox.doctor import OPTIONAL_LAYERS, REQUIRED_BY_MODE, REQUIRED_LAYERS, evaluate
-from tests.engine.sandbox.conftest import RELU, X
+from tests.engine.sandbox.conftest import RELU, ROOTLESS, X
 
 ALL_ON = {name: True for name in (*REQUIRED_LAYERS, *OPTIONAL_LAYERS)} | {"uid": 60000}
 
@@ -125,3 +129,23 @@ def test_privileged_mode_still_needs_distinct_uids() -> None:
 def test_start_errors_reach_the_report() -> None:
     layers = ROOTLESS_ON | {"user_namespace": False, "start_errors": ("user namespace: EPERM",)}
     assert evaluate(layers, allow_unsandboxed=False)["start_errors"] == ["user namespace: EPERM"]
+
+
+@pytest.mark.skipif(not ROOTLESS, reason="rootless pass: an ordinary user's user namespaces")
+def test_fails_closed_when_user_namespaces_are_refused() -> None:
+    """A real refusal: a user namespace allowing no further user namespace inside it (what
+    user.max_user_namespaces=0 does to a whole machine). The doctor refuses, names the sysctl."""
+    repo = str(Path(__file__).resolve().parents[3])
+    doctor = f"cd {shlex.quote(repo)} && exec {shlex.quote(sys.executable)} -m engine doctor"
+    # The outer namespace (root inside) caps namespaces at one; the inner one, an ordinary uid
+    # like a real user's, takes that one: the runner's own unshare is then refused.
+    script = (
+        "echo 1 > /proc/sys/user/max_user_namespaces && "
+        f"exec unshare -U --map-user=1000 --map-group=1000 sh -c {shlex.quote(doctor)}"
+    )
+    done = subprocess.run(
+        ["unshare", "-U", "-r", "sh", "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1, done.stderr
+    assert "mode: rootless" in done.stdout and "ready: False" in done.stdout
+    assert "user_namespace" in done.stdout and "kernel.unprivileged_userns_clone" in done.stdout
