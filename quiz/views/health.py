@@ -9,6 +9,7 @@ from sqlalchemy import text
 from quiz.db import db
 
 bp = Blueprint("health", __name__)
+PRIVATE_KEYS = ("start_errors", "setup_error")
 
 
 @bp.get("/healthz")
@@ -17,7 +18,9 @@ def healthz() -> tuple[Response, int]:
     try:
         from engine.sandbox import doctor_report
 
-        grader = doctor_report()
+        # Mode and layers are public; start-up errors name host paths: those stay in the
+        # operator's `python -m engine doctor`.
+        grader = {k: v for k, v in doctor_report().items() if k not in PRIVATE_KEYS}
     except Exception:  # the site still serves notes and cards without a grader
         # A fixed message: exception text can carry paths and settings an outsider should not see.
         current_app.logger.exception("grader doctor failed")

@@ -46,3 +46,7 @@ def test_pygments_css_served(client: FlaskClient) -> None:
 def test_healthz(client: FlaskClient) -> None:
     body = client.get("/healthz").get_json()
     assert body["status"] == "ok" and body["database"] == "ok" and "grader" in body
+    # The isolation mode is reported (privileged as root, rootless otherwise), host paths not.
+    grader = body["grader"]
+    assert grader["mode"] in ("privileged", "rootless") and grader["ready"] is True
+    assert "start_errors" not in grader and "setup_error" not in grader
