@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from engine.i18n import current, t
+
 # (rtol, atol) by the reference's itemsize: |got - expected| <= atol + rtol * |expected|.
 TOLERANCES: dict[int, tuple[float, float]] = {8: (1e-6, 1e-8), 4: (1e-4, 1e-5), 2: (1e-2, 1e-3)}
 FLOAT_NAMES = {2: "float16", 4: "float32", 8: "float64"}
@@ -59,20 +61,33 @@ def compare(
     `atol` replaces the dtype's absolute tolerance (a case about accuracy in the tails).
     """
     if isinstance(expected, tuple):
-        label = "返回值"
-        want = f"包含 {len(expected)} 个元素的元组"
+        label = _label(t("返回值"))
+        want = t("包含 {n} 个元素的元组", n=len(expected))
         if names:
-            want += "（" + ", ".join(names) + "）"
+            want += t("（{names}）", names=", ".join(names))
         if type(got) is not tuple:
             return _fail(
-                f"{label}应为{want}，实际返回了{_kind(got)}",
-                f"{label}应为{want}，实际返回了{_kind(got, detailed=True)}",
+                t("{label}应为{want}，实际返回了{kind}", label=label, want=want, kind=_kind(got)),
+                t(
+                    "{label}应为{want}，实际返回了{kind}",
+                    label=label,
+                    want=want,
+                    kind=_kind(got, detailed=True),
+                ),
                 reason="type",
             )
         if len(got) != len(expected):
-            return _fail(f"{label}应为{want}，实际返回了 {len(got)} 个元素的元组", reason="type")
+            return _fail(
+                t(
+                    "{label}应为{want}，实际返回了 {n} 个元素的元组",
+                    label=label,
+                    want=want,
+                    n=len(got),
+                ),
+                reason="type",
+            )
         results = [
-            _compare_leaf(e, g, f"{names[i]} " if i < len(names) else f"返回值[{i}] ", atol)
+            _compare_leaf(e, g, f"{names[i]} " if i < len(names) else t("返回值[{i}] ", i=i), atol)
             for i, (e, g) in enumerate(zip(expected, got, strict=True))
         ]
         errors = [r.max_abs_error for r in results if r.max_abs_error is not None]
@@ -82,13 +97,18 @@ def compare(
             return Comparison(True, max_abs_error=max(errors, default=None), notes=notes)
         return Comparison(
             False,
-            summary="；".join(_merge_labels(failed, [r.summary for r in failed])),
+            summary=t("；").join(_merge_labels(failed, [r.summary for r in failed])),
             detail="\n".join(_merge_labels(failed, [r.detail for r in failed])),
             max_abs_error=max(errors, default=None),
             notes=notes,
             reasons=tuple(dict.fromkeys(x for r in failed for x in r.reasons)),
         )
-    return _compare_leaf(expected, got, "返回值", atol)
+    return _compare_leaf(expected, got, _label(t("返回值")), atol)
+
+
+def _label(text: str) -> str:
+    """English needs a space between the label and the message; Chinese does not."""
+    return text + " " if current() == "en" else text
 
 
 def _merge_labels(failed: Sequence[Comparison], texts: Sequence[str]) -> list[str]:
@@ -102,7 +122,7 @@ def _merge_labels(failed: Sequence[Comparison], texts: Sequence[str]) -> list[st
         key = "nonfinite" if result.kind == "nonfinite" else rest
         labels, kept = groups.setdefault(key, ([], rest))
         labels.append(label.strip())
-    return ["、".join(labels) + " " + rest for labels, rest in groups.values()]
+    return [t("、").join(labels) + " " + rest for labels, rest in groups.values()]
 
 
 def _fail(
@@ -119,19 +139,22 @@ def _kind(value: Any, detailed: bool = False) -> str:
     """A short Chinese description of a decoded value; only `detailed` names an array's shape
     (a hidden test's shapes follow from its inputs, so summaries leave them out)."""
     if value is None:
-        return " None（是否忘了 return？）"
+        return t(" None（是否忘了 return？）")
     if type(value) is tuple:
-        return f" {len(value)} 个元素的元组（list 也按元组传回）"
+        return t(" {n} 个元素的元组（list 也按元组传回）", n=len(value))
     if type(value) is np.ndarray:
-        shape = f"形状为 {value.shape}、" if detailed else ""
-        return f"{shape}dtype 为 {value.dtype} 的数组"
+        if detailed:
+            return t(
+                "形状为 {shape}、dtype 为 {dtype} 的数组", shape=value.shape, dtype=value.dtype
+            )
+        return t("dtype 为 {dtype} 的数组", dtype=value.dtype)
     if isinstance(value, bool):
-        return "布尔值"
+        return t("布尔值")
     if isinstance(value, int):
-        return "整数"
+        return t("整数")
     if isinstance(value, float):
-        return "标量"
-    return f" {type(value).__name__} 对象"
+        return t("标量")
+    return t(" {name} 对象", name=type(value).__name__)
 
 
 def _float_precision(value: Any) -> int | None:
@@ -157,21 +180,35 @@ def _leaf(expected: Any, got: Any, label: str, atol: float | None) -> Comparison
         ok_type = ok_type or (type(got) is np.ndarray and got.ndim == 0)
         if not ok_type:
             return _fail(
-                f"{label}应为浮点标量，实际返回了{_kind(got)}",
-                f"{label}应为浮点标量，实际返回了{_kind(got, detailed=True)}",
+                t("{label}应为浮点标量，实际返回了{kind}", label=label, kind=_kind(got)),
+                t(
+                    "{label}应为浮点标量，实际返回了{kind}",
+                    label=label,
+                    kind=_kind(got, detailed=True),
+                ),
                 reason="type",
             )
     else:
         if type(got) is not np.ndarray:
             return _fail(
-                f"{label}应为数组，实际返回了{_kind(got)}",
-                f"{label}应为形状 {exp.shape} 的数组，实际返回了{_kind(got, detailed=True)}",
+                t("{label}应为数组，实际返回了{kind}", label=label, kind=_kind(got)),
+                t(
+                    "{label}应为形状 {shape} 的数组，实际返回了{kind}",
+                    label=label,
+                    shape=exp.shape,
+                    kind=_kind(got, detailed=True),
+                ),
                 reason="type",
             )
         if got.shape != exp.shape:
             return _fail(
-                f"{label}的形状与期望不符",
-                f"{label}的形状应为 {exp.shape}，实际为 {got.shape}（不做广播）",
+                t("{label}的形状与期望不符", label=label),
+                t(
+                    "{label}的形状应为 {shape}，实际为 {got}（不做广播）",
+                    label=label,
+                    shape=exp.shape,
+                    got=got.shape,
+                ),
                 reason="shape",
             )
     ref_size = exp.dtype.itemsize
@@ -179,22 +216,38 @@ def _leaf(expected: Any, got: Any, label: str, atol: float | None) -> Comparison
     got_dtype = "float64" if type(got) is float else str(np.asarray(got).dtype)
     if got_size is None:
         return _fail(
-            f"{label}的 dtype 为 {got_dtype}，应为浮点类型（{FLOAT_NAMES[ref_size]}）",
+            t(
+                "{label}的 dtype 为 {dtype}，应为浮点类型（{want}）",
+                label=label,
+                dtype=got_dtype,
+                want=FLOAT_NAMES[ref_size],
+            ),
             reason="dtype",
         )
     if got_size < ref_size:
         return _fail(
-            f"{label}的 dtype 为 {got_dtype}，精度低于参考结果的 {FLOAT_NAMES[ref_size]}"
-            "（输出 dtype 应与输入一致，不能降低精度）",
+            t(
+                "{label}的 dtype 为 {dtype}，精度低于参考结果的 {want}"
+                "（输出 dtype 应与输入一致，不能降低精度）",
+                label=label,
+                dtype=got_dtype,
+                want=FLOAT_NAMES[ref_size],
+            ),
             reason="dtype",
         )
     notes: tuple[str, ...] = ()
     if got_size > ref_size:
         rtol, atol = TOLERANCES[ref_size]
         notes = (
-            f"输入为 {FLOAT_NAMES[ref_size]}：按 PyTorch 约定输出应为 {FLOAT_NAMES[ref_size]}；"
-            f"返回更高精度的 {got_dtype} 也接受，按 {FLOAT_NAMES[ref_size]} 的容差"
-            f"（rtol={rtol:g}, atol={atol:g}）比较。",
+            t(
+                "输入为 {want}：按 PyTorch 约定输出应为 {want}；"
+                "返回更高精度的 {dtype} 也接受，按 {want} 的容差"
+                "（rtol={rtol:g}, atol={atol:g}）比较。",
+                want=FLOAT_NAMES[ref_size],
+                dtype=got_dtype,
+                rtol=rtol,
+                atol=atol,
+            ),
         )
     result = _compare_values(exp, np.asarray(got, dtype=np.float64), label, ref_size, atol)
     return replace(result, notes=notes)
@@ -220,12 +273,25 @@ def _compare_values(
     if nonfinite.any():
         at = _first(nonfinite)
         count = int(nonfinite.sum())
-        every = "全部" if count == e.size else f"{e.size} 个元素中有 {count} 个"
+        every = (
+            t("全部") if count == e.size else t("{n} 个元素中有 {count} 个", n=e.size, count=count)
+        )
         return replace(
             _fail(
-                f"{label}含 NaN 或 inf，而参考结果是有限值（常见原因：exp 溢出或 0/0，需要数值稳定的写法）",
-                f"{label}含 NaN 或 inf（{every}），而参考结果是有限值；例如{_where(at)}为 "
-                f"{_fmt(got[at])}，参考结果为 {_fmt(e[at])}。常见原因：exp 溢出或 0/0，需要数值稳定的写法",
+                t(
+                    "{label}含 NaN 或 inf，而参考结果是有限值（常见原因：exp 溢出或 0/0，"
+                    "需要数值稳定的写法）",
+                    label=label,
+                ),
+                t(
+                    "{label}含 NaN 或 inf（{every}），而参考结果是有限值；例如{where}为 "
+                    "{got}，参考结果为 {want}。常见原因：exp 溢出或 0/0，需要数值稳定的写法",
+                    label=label,
+                    every=every,
+                    where=_where(at),
+                    got=_fmt(got[at]),
+                    want=_fmt(e[at]),
+                ),
                 max_abs,
                 reason="nonfinite",
             ),
@@ -240,22 +306,37 @@ def _compare_values(
     if np.all(allowed[bad] > 0):
         with np.errstate(over="ignore"):  # a huge error over a tiny tolerance is just "huge"
             worst = float(np.max(diff[bad] / allowed[bad], initial=0.0))
-    times = f"（容差的 {worst:.3g} 倍）" if worst > 1 else ""
+    times = t("（容差的 {worst:.3g} 倍）", worst=worst) if worst > 1 else ""
     # A relative error only means something where the expected value is not (nearly) 0.
     meaningful = bad & both & (np.abs(e) > max(atol, 1e-300))
     if meaningful.any():
         rel = float((diff[meaningful] / np.abs(e[meaningful])).max())
-        relative = f"，最大相对误差 {rel:.3g}"
+        relative = t("，最大相对误差 {rel:.3g}", rel=rel)
     else:
-        relative = "；超出容差的位置期望值都是 0（或接近 0），只看绝对误差"
-    detail = (
-        f"{label}数值不符：{e.size} 个元素中有 {count} 个超出容差（rtol={rtol:g}, atol={atol:g}）；"
-        f"最大绝对误差 {max_abs:.3g}{times}{relative}；"
-        f"首个不符的{_where(at)}：期望 {_fmt(e[at])}，得到 {_fmt(got[at])}"
+        relative = t("；超出容差的位置期望值都是 0（或接近 0），只看绝对误差")
+    detail = t(
+        "{label}数值不符：{n} 个元素中有 {count} 个超出容差（rtol={rtol:g}, atol={atol:g}）；"
+        "最大绝对误差 {max_abs:.3g}{times}{relative}；"
+        "首个不符的{where}：期望 {want}，得到 {got}",
+        label=label,
+        n=e.size,
+        count=count,
+        rtol=rtol,
+        atol=atol,
+        max_abs=max_abs,
+        times=times,
+        relative=relative,
+        where=_where(at),
+        want=_fmt(e[at]),
+        got=_fmt(got[at]),
     )
-    return _fail(
-        f"{label}数值不符（超出容差 rtol={rtol:g}, atol={atol:g}）", detail, max_abs, reason="value"
+    summary = t(
+        "{label}数值不符（超出容差 rtol={rtol:g}, atol={atol:g}）",
+        label=label,
+        rtol=rtol,
+        atol=atol,
     )
+    return _fail(summary, detail, max_abs, reason="value")
 
 
 def _same_nonfinite(e: np.ndarray, got: np.ndarray) -> np.ndarray:
@@ -269,7 +350,7 @@ def _first(mask: np.ndarray) -> tuple[int, ...]:
 
 
 def _where(index: tuple[int, ...]) -> str:
-    return f"位置 {list(index)}" if index else "该值"
+    return t("位置 {index}", index=list(index)) if index else t("该值")
 
 
 def _fmt(x: Any) -> str:
@@ -297,7 +378,7 @@ def mutated_arguments(
     if args_after:
         for i, (before, after) in enumerate(zip(args, args_after, strict=False)):
             if _changed(before, after):
-                changed.append(param_names[i] if i < len(param_names) else f"参数 {i + 1}")
+                changed.append(param_names[i] if i < len(param_names) else t("参数 {n}", n=i + 1))
     for name, before in kwargs.items():
         if name in kwargs_after and _changed(before, kwargs_after[name]):
             changed.append(name)
@@ -356,7 +437,7 @@ def _render(value: Any, indent: str = "") -> str:
         # Only the first few elements are rendered at all: a returned tuple may be huge.
         inner = ", ".join(_render(v) for v in value[:_TUPLE_ITEMS])
         if len(value) > _TUPLE_ITEMS:
-            inner += f", …（共 {len(value)} 个元素）"
+            inner += t(", …（共 {n} 个元素）", n=len(value))
         return f"({inner},)" if len(value) == 1 else f"({inner})"
     if isinstance(value, np.floating):
         return f"{float(value):.8g}"

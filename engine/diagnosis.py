@@ -20,6 +20,7 @@ import numpy as np
 
 from engine.cases import Case, get_cases
 from engine.compare import TOLERANCES, mutated_arguments
+from engine.i18n import mistake_text
 from engine.mistakes import Mistake, mistakes_for, notes_anchor
 
 if TYPE_CHECKING:
@@ -44,7 +45,8 @@ def diagnose(drill: Drill, cases: Sequence[Case], calls: Sequence[CallOutcome]) 
         return None
     found = _catalogue_match(drill, cases, calls)
     if found is not None:
-        return Diagnosis(found.id, found.title, found.explanation, found.anchor())
+        title, detail = mistake_text(found.id, found.title, found.explanation)
+        return Diagnosis(found.id, title, detail, found.anchor())
     from engine.generic import generic_diagnosis  # the fallback lives in its own module
 
     result = generic_diagnosis(drill, cases, calls)

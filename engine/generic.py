@@ -14,6 +14,7 @@ import numpy as np
 
 from engine.cases import Case
 from engine.compare import TOLERANCES, compare, mutated_arguments
+from engine.i18n import current, t
 
 if TYPE_CHECKING:
     from engine.drills import Drill
@@ -69,8 +70,8 @@ def _failing_leaves(drill: Drill, case: Case, got: Any) -> list[_Leaf]:
     expected = case.expected
     if isinstance(expected, tuple):
         if type(got) is not tuple or len(got) != len(expected):
-            return [_Leaf(case, "返回值", np.asarray(0.0), got, case.atol)]  # wrong structure
-        names = drill.returns or tuple(f"返回值[{i}]" for i in range(len(expected)))
+            return [_Leaf(case, t("返回值"), np.asarray(0.0), got, case.atol)]  # wrong structure
+        names = drill.returns or tuple(t("返回值[{i}]", i=i).strip() for i in range(len(expected)))
         return [
             _Leaf(case, names[i], np.asarray(e), g, case.atol)
             for i, (e, g) in enumerate(zip(expected, got, strict=True))
@@ -81,7 +82,9 @@ def _failing_leaves(drill: Drill, case: Case, got: Any) -> list[_Leaf]:
 
 def _names(leaves: Sequence[_Leaf]) -> str:
     labels = list(dict.fromkeys(leaf.label for leaf in leaves if leaf.label))
-    return "、".join(labels) + " " if labels else ""
+    if labels:
+        return t("、").join(labels) + " "
+    return "The result " if current() == "en" else ""  # English needs a subject
 
 
 def _array(value: Any) -> np.ndarray | None:
@@ -102,8 +105,8 @@ def _structure(leaves: Sequence[_Leaf]) -> Found | None:
     if any(leaf.got is None for leaf in leaves):
         return (
             "no_return",
-            "函数没有返回结果",
-            "至少有一个测试得到了 None：检查每条分支最后是否都 return 了结果。",
+            t("函数没有返回结果"),
+            t("至少有一个测试得到了 None：检查每条分支最后是否都 return 了结果。"),
         )
     if any(a is None for _, a in arrays):
         return None
@@ -113,9 +116,11 @@ def _structure(leaves: Sequence[_Leaf]) -> Found | None:
         if all(a.ndim == 2 and a.shape == leaf.expected.shape[::-1] for leaf, a in shapes):
             return (
                 "transposed_shape",
-                f"{who}形状是期望形状的转置".strip(),
-                "梯度与对应的参数同形。按形状推导矩阵乘法的顺序：(D, N) 乘 (N, M) 得到 (D, M)，"
-                "哪个矩阵需要转置、放在左边还是右边，由形状唯一确定。",
+                t("{who}形状是期望形状的转置", who=who).strip(),
+                t(
+                    "梯度与对应的参数同形。按形状推导矩阵乘法的顺序：(D, N) 乘 (N, M) 得到 (D, M)，"
+                    "哪个矩阵需要转置、放在左边还是右边，由形状唯一确定。"
+                ),
             )
         if all(
             a.size == leaf.expected.size
@@ -124,23 +129,29 @@ def _structure(leaves: Sequence[_Leaf]) -> Found | None:
         ):
             return (
                 "unit_dims",
-                f"{who}多了（或少了）长度为 1 的维度".strip(),
-                "数值的个数对，但形状里多了或少了长度为 1 的轴：归约时用了 keepdims=True 却直接返回，"
-                "或者返回前没有把结果整理成题目要求的形状。",
+                t("{who}多了（或少了）长度为 1 的维度", who=who).strip(),
+                t(
+                    "数值的个数对，但形状里多了或少了长度为 1 的轴：归约时用了 keepdims=True 却直接返回，"
+                    "或者返回前没有把结果整理成题目要求的形状。"
+                ),
             )
         if all(a.ndim < leaf.expected.ndim for leaf, a in shapes):
             return (
                 "fewer_dims",
-                f"{who}比期望少了维度".strip(),
-                "结果少了一个或几个轴：多做了一次归约（求和、求最大值沿错了轴），或者归约时没有"
-                "保留维度（keepdims）就用于后续计算。对照题目写出每一步的形状。",
+                t("{who}比期望少了维度", who=who).strip(),
+                t(
+                    "结果少了一个或几个轴：多做了一次归约（求和、求最大值沿错了轴），或者归约时没有"
+                    "保留维度（keepdims）就用于后续计算。对照题目写出每一步的形状。"
+                ),
             )
         if all(a.ndim > leaf.expected.ndim for leaf, a in shapes):
             return (
                 "more_dims",
-                f"{who}比期望多了维度".strip(),
-                "结果多了轴：漏了一次沿 batch 维的求和（参数被广播到每个样本，梯度要加起来），"
-                "或者广播出了意料之外的形状。",
+                t("{who}比期望多了维度", who=who).strip(),
+                t(
+                    "结果多了轴：漏了一次沿 batch 维的求和（参数被广播到每个样本，梯度要加起来），"
+                    "或者广播出了意料之外的形状。"
+                ),
             )
         return None
     if shapes:
@@ -149,9 +160,11 @@ def _structure(leaves: Sequence[_Leaf]) -> Found | None:
     if kinds & {"b", "i", "u"} and kinds <= {"b", "i", "u"}:
         return (
             "integer_dtype",
-            f"{_names(leaves)}返回了整数或布尔数组".strip(),
-            "结果应当是浮点数组。比较运算得到的是布尔掩码，整数常量参与的运算可能得到整数："
-            "返回数值本身，并让 dtype 跟随输入。",
+            t("{who}返回了整数或布尔数组", who=_names(leaves)).strip(),
+            t(
+                "结果应当是浮点数组。比较运算得到的是布尔掩码，整数常量参与的运算可能得到整数："
+                "返回数值本身，并让 dtype 跟随输入。"
+            ),
         )
     small = [
         leaf
@@ -161,8 +174,8 @@ def _structure(leaves: Sequence[_Leaf]) -> Found | None:
     if small and len(small) == len(leaves):
         return (
             "low_precision",
-            f"{_names(leaves)}的精度低于输入（例如 float64 进、float32 出）".strip(),
-            "输出的 dtype 应与输入一致。检查是否用 astype 或写死了 dtype 的常量数组降低了精度。",
+            t("{who}的精度低于输入（例如 float64 进、float32 出）", who=_names(leaves)).strip(),
+            t("输出的 dtype 应与输入一致。检查是否用 astype 或写死了 dtype 的常量数组降低了精度。"),
         )
     return None
 
@@ -179,9 +192,11 @@ def _nonfinite(leaves: Sequence[_Leaf]) -> Found | None:
         return None  # the large-input checks below say more
     return (
         "nonfinite",
-        f"{_names(bad)}出现了 NaN 或 inf".strip(),
-        "参考结果是有限值。常见原因：0/0（例如方差为 0 时没有 ε 保护）、log(0)、"
-        "对负数开根号、或 exp 溢出。找出产生第一个 NaN 的那一步。",
+        t("{who}出现了 NaN 或 inf", who=_names(bad)).strip(),
+        t(
+            "参考结果是有限值。常见原因：0/0（例如方差为 0 时没有 ε 保护）、log(0)、"
+            "对负数开根号、或 exp 溢出。找出产生第一个 NaN 的那一步。"
+        ),
     )
 
 
@@ -206,10 +221,12 @@ def _only_float32(drill: Drill, failing: list[Case], passing: list[Case]) -> Fou
         return None
     return (
         "float32_only",
-        "只在 float32 输入上出错",
-        "float64 的测试都通过了，问题出在单精度：float32 只有约 7 位有效数字。常见原因：用 "
-        "E[x²] − E[x]² 计算方差（两个大数相减，有效数字被抵消）、在 float32 里先累加很多大数、"
-        "或把中间结果转成了更低的精度。先减去均值再平方，让相减发生在数值相近的量之间。",
+        t("只在 float32 输入上出错"),
+        t(
+            "float64 的测试都通过了，问题出在单精度：float32 只有约 7 位有效数字。常见原因：用 "
+            "E[x²] − E[x]² 计算方差（两个大数相减，有效数字被抵消）、在 float32 里先累加很多大数、"
+            "或把中间结果转成了更低的精度。先减去均值再平方，让相减发生在数值相近的量之间。"
+        ),
     )
 
 
@@ -233,10 +250,12 @@ def _only_wide(drill: Drill, failing: list[Case], passing: list[Case]) -> Found 
         return None  # nothing shows that large inputs as such are handled
     return (
         "wide_slices",
-        "只在同一组内数值跨度极大的切片上出错：减去的不是每组的最大值",
-        "一组里同时有 −1000 和 1000 这样的数时，只有减去这一组的最大值，才能保证每个指数的参数都 ≤ 0"
-        "（不溢出）且最大的一项恰好是 e⁰ = 1（分母不为 0）。减去最小值、均值或某个固定的数，"
-        "总有一端会溢出或全部下溢。",
+        t("只在同一组内数值跨度极大的切片上出错：减去的不是每组的最大值"),
+        t(
+            "一组里同时有 −1000 和 1000 这样的数时，只有减去这一组的最大值，才能保证每个指数的参数都 ≤ 0"
+            "（不溢出）且最大的一项恰好是 e⁰ = 1（分母不为 0）。减去最小值、均值或某个固定的数，"
+            "总有一端会溢出或全部下溢。"
+        ),
     )
 
 
@@ -247,10 +266,12 @@ def _only_large(drill: Drill, failing: list[Case], passing: list[Case]) -> Found
         return None
     return (
         "large_inputs",
-        "只在输入很大（数百乃至上千）的测试上出错：数值溢出或下溢",
-        "普通大小的输入都通过了。e^x 在 x > 709 时溢出为 inf，在 x < −745 时下溢为 0，"
-        "于是出现 inf/inf、0/0 或 log(0)。改写公式，让指数的参数不会是很大的正数"
-        "（例如先减去最大值，或按符号分情况）。",
+        t("只在输入很大（数百乃至上千）的测试上出错：数值溢出或下溢"),
+        t(
+            "普通大小的输入都通过了。e^x 在 x > 709 时溢出为 inf，在 x < −745 时下溢为 0，"
+            "于是出现 inf/inf、0/0 或 log(0)。改写公式，让指数的参数不会是很大的正数"
+            "（例如先减去最大值，或按符号分情况）。"
+        ),
     )
 
 
@@ -276,9 +297,11 @@ def _wrong_axis(drill: Drill, failing: list[Case], calls: list[CallOutcome]) -> 
         return None
     return (
         "wrong_axis",
-        "沿错了轴归一化：结果等于沿另一个轴计算的正确答案",
-        "每个出错的测试都恰好等于在另一个轴上做同样计算的结果。检查求最大值、求和时用的是不是调用方"
-        "传入的 axis（并保留维度以便广播），而不是写死的某一轴。",
+        t("沿错了轴归一化：结果等于沿另一个轴计算的正确答案"),
+        t(
+            "每个出错的测试都恰好等于在另一个轴上做同样计算的结果。检查求最大值、求和时用的是不是调用方"
+            "传入的 axis（并保留维度以便广播），而不是写死的某一轴。"
+        ),
     )
 
 
@@ -322,9 +345,11 @@ def _at_zero(leaves: Sequence[_Leaf]) -> Found | None:
         return None
     return (
         "at_zero",
-        "只在输入恰好为 0 的位置出错",
-        "其它位置都对，差别只出现在 x == 0 处：检查分段条件的边界，是 > 还是 >=。"
-        "ReLU 一类函数在 0 处不可导，框架约定取 0 处的梯度为 0。",
+        t("只在输入恰好为 0 的位置出错"),
+        t(
+            "其它位置都对，差别只出现在 x == 0 处：检查分段条件的边界，是 > 还是 >=。"
+            "ReLU 一类函数在 0 处不可导，框架约定取 0 处的梯度为 0。"
+        ),
     )
 
 
@@ -333,9 +358,11 @@ def _sign(leaves: Sequence[_Leaf]) -> Found | None:
         return None
     return (
         "sign",
-        f"{_names(leaves)}的符号反了".strip(),
-        "数值大小都对，只是正负相反。检查减法的顺序（a − b 还是 b − a）、导数公式里的负号，"
-        "以及梯度下降与梯度本身的区别。",
+        t("{who}的符号反了", who=_names(leaves)).strip(),
+        t(
+            "数值大小都对，只是正负相反。检查减法的顺序（a − b 还是 b − a）、导数公式里的负号，"
+            "以及梯度下降与梯度本身的区别。"
+        ),
     )
 
 
@@ -364,26 +391,32 @@ def _factor(leaves: Sequence[_Leaf]) -> Found | None:
     if all(n > 1 and abs(c / n - 1) < 1e-6 for c, n in zip(ratios, batch, strict=True)):
         return (
             "factor_n",
-            f"{who}是期望值的 N 倍（N 为 batch 大小）".strip(),
-            "多了一个 N 倍：该取平均的地方求了和，或者漏了损失里的 1/N。"
-            "损失是 batch 的平均时，它的梯度也带着 1/N。",
+            t("{who}是期望值的 N 倍（N 为 batch 大小）", who=who).strip(),
+            t(
+                "多了一个 N 倍：该取平均的地方求了和，或者漏了损失里的 1/N。"
+                "损失是 batch 的平均时，它的梯度也带着 1/N。"
+            ),
         )
     if all(n > 1 and abs(c * n - 1) < 1e-6 for c, n in zip(ratios, batch, strict=True)):
         return (
             "factor_inv_n",
-            f"{who}是期望值的 1/N（N 为 batch 大小）".strip(),
-            "少了一个 N 倍：该求和的地方取了平均，或者在已经带 1/N 的梯度上又除了一次 N。"
-            "参数被广播到 batch 的每个样本时，梯度要把各样本的贡献加起来。",
+            t("{who}是期望值的 1/N（N 为 batch 大小）", who=who).strip(),
+            t(
+                "少了一个 N 倍：该求和的地方取了平均，或者在已经带 1/N 的梯度上又除了一次 N。"
+                "参数被广播到 batch 的每个样本时，梯度要把各样本的贡献加起来。"
+            ),
         )
     if max(ratios) - min(ratios) > 1e-6 * max(abs(r) for r in ratios):
         return None
     # The same factor on every test: quoting it is safe once a visible test shows it.
-    shown = f"（约为 {ratios[0]:.6g} 倍）" if _any_visible(leaves) else ""
+    shown = t("（约为 {ratio:.6g} 倍）", ratio=ratios[0]) if _any_visible(leaves) else ""
     return (
         "constant_factor",
-        f"{who}与期望值相差一个常数倍{shown}".strip(),
-        "结果的形状和方向都对，只是整体缩放了。检查公式里的常数因子：1/2、1/N、"
-        "导数里的系数，或者多乘（少乘）了某个参数。",
+        t("{who}与期望值相差一个常数倍{shown}", who=who, shown=shown).strip(),
+        t(
+            "结果的形状和方向都对，只是整体缩放了。检查公式里的常数因子：1/2、1/N、"
+            "导数里的系数，或者多乘（少乘）了某个参数。"
+        ),
     )
 
 
@@ -395,9 +428,11 @@ def _transposed(leaves: Sequence[_Leaf]) -> Found | None:
         return None
     return (
         "transposed",
-        f"{_names(leaves)}是期望结果的转置".strip(),
-        "方阵的转置形状不变，所以不会报错，但数值错位了。按形状推导矩阵乘法的顺序，"
-        "看清哪一个因子需要转置。",
+        t("{who}是期望结果的转置", who=_names(leaves)).strip(),
+        t(
+            "方阵的转置形状不变，所以不会报错，但数值错位了。按形状推导矩阵乘法的顺序，"
+            "看清哪一个因子需要转置。"
+        ),
     )
 
 
@@ -412,10 +447,12 @@ def _tiny(leaves: Sequence[_Leaf]) -> Found | None:
         return None
     return (
         "tiny_values",
-        "只在真实值极小的位置相对误差过大：有效数字被相减抵消",
-        "结果极小（例如 1e−14 以下）的位置，答案只剩舍入误差甚至是 0，或者被截断成了别的小数。"
-        "常见原因：“1 减去一个非常接近 1 的数”，或把输入裁剪（clip）到了有限范围。改用不做这种减法、"
-        "也不截断输入的等价公式，让小结果直接由小量计算出来。",
+        t("只在真实值极小的位置相对误差过大：有效数字被相减抵消"),
+        t(
+            "结果极小（例如 1e−14 以下）的位置，答案只剩舍入误差甚至是 0，或者被截断成了别的小数。"
+            "常见原因：“1 减去一个非常接近 1 的数”，或把输入裁剪（clip）到了有限范围。改用不做这种减法、"
+            "也不截断输入的等价公式，让小结果直接由小量计算出来。"
+        ),
     )
 
 
@@ -427,10 +464,12 @@ def _mutation(drill: Drill, cases: Sequence[Case], calls: Sequence[CallOutcome])
         )
     if not names:
         return None
-    shown = "、".join(f"`{n}`" for n in dict.fromkeys(names))
+    shown = t("、").join(f"`{n}`" for n in dict.fromkeys(names))
     return (
         "in_place",
-        f"数值正确，但原地修改了输入 {shown}",
-        "调用方的数组被改掉了：原地运算（+=、*=、切片赋值、out= 参数）写回了传入的数组。"
-        "先复制一份，或者让每一步都产生新数组。",
+        t("数值正确，但原地修改了输入 {shown}", shown=shown),
+        t(
+            "调用方的数组被改掉了：原地运算（+=、*=、切片赋值、out= 参数）写回了传入的数组。"
+            "先复制一份，或者让每一步都产生新数组。"
+        ),
     )

@@ -22,6 +22,7 @@ import numpy as np
 from engine.cases import Case, get_cases
 from engine.compare import Comparison, compare, mutated_arguments, render, render_named
 from engine.drills import Drill, get_drill
+from engine.i18n import N_, case_name, current, language, t
 from engine.sandbox.api import Call, CallOutcome, Limits, QueueFull, RunOutcome
 
 if TYPE_CHECKING:
@@ -135,6 +136,7 @@ def grade(
     sandbox: Sandbox | None = None,
     limits: Limits | None = None,
     user: Hashable = None,
+    lang: str = "zh",
 ) -> GradeResult:
     """Run `source` against the drill's cases ("run": visible examples only) and judge it.
 
@@ -144,8 +146,21 @@ def grade(
     computes comes back (see `_sanitize_hidden`). `user` lets the pool share runners fairly.
 
     Raises KeyError for an unknown drill id and QueueFull when the sandbox is saturated;
-    everything the submission does is reported in the result instead.
+    everything the submission does is reported in the result instead. The feedback is in
+    `lang` ("zh", the default, or "en"): the learner's language at submission time.
     """
+    with language(lang):
+        return _grade(drill, source, mode, sandbox, limits, user)
+
+
+def _grade(
+    drill: str | Drill,
+    source: str,
+    mode: Mode,
+    sandbox: Sandbox | None,
+    limits: Limits | None,
+    user: Hashable,
+) -> GradeResult:
     start = time.perf_counter()
     if isinstance(drill, str):
         drill = get_drill(drill)
@@ -169,7 +184,7 @@ def grade(
         shown = RunOutcome(
             status="internal_error",
             calls=[CallOutcome("not_run") for _ in visible],
-            message=f"评测沙箱不可用：{type(exc).__name__}: {exc}",
+            message=t("评测沙箱不可用：{error}", error=f"{type(exc).__name__}: {exc}"),
         )
         secret = _skipped(shown, len(hidden))
 
@@ -251,7 +266,7 @@ def _run(
         return RunOutcome(
             status="internal_error",
             calls=[CallOutcome("not_run") for _ in calls],
-            message="评测沙箱返回的结果数量与测试数量不一致",
+            message=t("评测沙箱返回的结果数量与测试数量不一致"),
             sandboxed=outcome.sandboxed,
         )
     return outcome
@@ -331,18 +346,22 @@ def _run_stdout(outcome: RunOutcome, mode: Mode) -> str:
     """Output printed outside the calls (module level). In submit mode it is withheld: code run
     at exit (atexit, __del__) could print what it saw during the hidden tests."""
     if mode == "submit" and outcome.stdout:
-        return "（提交时不显示函数外的输出；请用“运行”查看）"
+        return t("（提交时不显示函数外的输出；请用“运行”查看）")
     return _cap(outcome.stdout, RUN_STDOUT_CHARS)
 
 
 def _cap(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[:limit] + f"\n…（已截断，共 {len(text)} 个字符）"
+    return (
+        text
+        if len(text) <= limit
+        else text[:limit] + "\n" + t("…（已截断，共 {n} 个字符）", n=len(text))
+    )
 
 
 def _judge(drill: Drill, case: Case, call: CallOutcome, run: RunOutcome) -> CaseResult:
     hidden = case.hidden
     result = CaseResult(
-        name=case.name,
+        name=case_name(case.name),
         status="error",
         hidden=hidden,
         message="",
@@ -351,14 +370,15 @@ def _judge(drill: Drill, case: Case, call: CallOutcome, run: RunOutcome) -> Case
         warnings=_shown_warnings(call.warnings, hidden),
     )
     if not hidden:
-        result.input, result.expected = _case_texts(drill, case)
+        result.input, result.expected = _case_texts(drill, case, current())
 
     if call.status == "not_run":
         if run.status == "timeout":
             result.status = "timeout"
-            result.message = "超时：时间用完时这个测试还没有完成"
+            result.message = t("超时：时间用完时这个测试还没有完成")
         else:
-            result.message = f"未运行（{_RUN_STATUS_NAMES.get(run.status, run.status)}）"
+            status = _RUN_STATUS_NAMES.get(run.status)
+            result.message = t("未运行（{status}）", status=t(status) if status else run.status)
         return result
 
     if call.status == "error":
@@ -378,22 +398,25 @@ def _judge(drill: Drill, case: Case, call: CallOutcome, run: RunOutcome) -> Case
     if not comparison.ok:
         problems.append(_hidden_reason(comparison) if hidden else comparison.detail)
     if mutated:
-        names = "、".join(f"`{n}`" for n in mutated)
-        problems.append(f"函数原地修改了输入 {names}：请不要修改传入的数组，先复制或返回新数组")
+        names = t("、").join(f"`{n}`" for n in mutated)
+        problems.append(
+            t("函数原地修改了输入 {names}：请不要修改传入的数组，先复制或返回新数组", names=names)
+        )
     if problems:
         result.status = "failed"
         result.message = "\n".join(problems)
     else:
         result.status = "passed"
-        result.message = "通过"
+        result.message = t("通过")
     if comparison.notes:
         result.message += "\n" + "\n".join(comparison.notes)
     return _with_warnings(result)
 
 
 @functools.cache
-def _case_texts(drill: Drill, case: Case) -> tuple[str, str]:
-    """Rendered input and expected output of a visible case (constant, so rendered once)."""
+def _case_texts(drill: Drill, case: Case, lang: str) -> tuple[str, str]:
+    """Rendered input and expected output of a visible case (constant, so rendered once per
+    language: a long tuple's ellipsis is worded)."""
     text = render_named(drill.params, case.args)
     if case.kwargs:
         text += "\n" + render_named(list(case.kwargs), list(case.kwargs.values()))
@@ -403,17 +426,17 @@ def _case_texts(drill: Drill, case: Case) -> tuple[str, str]:
 
 
 _HIDDEN_REASONS = {
-    "type": "返回值的类型或结构不符",
-    "shape": "返回值的形状与期望不符",
-    "dtype": "返回值的 dtype 不符",
-    "nonfinite": "返回值含 NaN 或 inf，而参考结果是有限值（需要数值稳定的写法）",
-    "value": "数值不符（超出容差）",
+    "type": N_("返回值的类型或结构不符"),
+    "shape": N_("返回值的形状与期望不符"),
+    "dtype": N_("返回值的 dtype 不符"),
+    "nonfinite": N_("返回值含 NaN 或 inf，而参考结果是有限值（需要数值稳定的写法）"),
+    "value": N_("数值不符（超出容差）"),
 }
 
 
 def _hidden_reason(comparison: Comparison) -> str:
-    reasons = [_HIDDEN_REASONS[r] for r in comparison.reasons if r in _HIDDEN_REASONS]
-    return "；".join(reasons) or _HIDDEN_REASONS["value"]
+    reasons = [t(_HIDDEN_REASONS[r]) for r in comparison.reasons if r in _HIDDEN_REASONS]
+    return t("；").join(reasons) or t(_HIDDEN_REASONS["value"])
 
 
 def _magnitude(error: float | None) -> float | None:
@@ -431,14 +454,14 @@ def _shown_warnings(warnings: Sequence[str], hidden: bool) -> list[str]:
         return unique
     kept = [w for w in unique if w in HIDDEN_WARNINGS]
     if len(kept) < len(unique):
-        kept.append("（隐藏测试中的其他警告不显示）")
+        kept.append(t("（隐藏测试中的其他警告不显示）"))
     return kept
 
 
 def _with_warnings(result: CaseResult) -> CaseResult:
     if result.warnings:
-        shown = "；".join(result.warnings[:3])
-        result.message += f"\nNumPy 警告（不影响判定）：{shown}"
+        shown = t("；").join(result.warnings[:3])
+        result.message += "\n" + t("NumPy 警告（不影响判定）：{shown}", shown=shown)
     return result
 
 
@@ -449,15 +472,15 @@ def _render_got(drill: Drill, value: Any) -> str:
 
 
 _RUN_STATUS_NAMES = {
-    "syntax_error": "代码有语法错误",
-    "missing_function": "没有找到要求的函数",
-    "load_error": "加载代码时出错",
-    "timeout": "超时",
-    "memory_limit": "内存超限",
-    "output_limit": "输出超限",
-    "crashed": "进程意外退出",
-    "refused": "评测环境不可用",
-    "internal_error": "评测系统内部错误",
+    "syntax_error": N_("代码有语法错误"),
+    "missing_function": N_("没有找到要求的函数"),
+    "load_error": N_("加载代码时出错"),
+    "timeout": N_("超时"),
+    "memory_limit": N_("内存超限"),
+    "output_limit": N_("输出超限"),
+    "crashed": N_("进程意外退出"),
+    "refused": N_("评测环境不可用"),
+    "internal_error": N_("评测系统内部错误"),
 }
 
 _SIGNATURE_ERROR = re.compile(
@@ -470,20 +493,21 @@ def _error_message(drill: Drill, call: CallOutcome, hidden: bool) -> str:
     error_type = call.error_type or "Exception"
     text = call.error or error_type
     if error_type == "MemoryError":
-        return "内存不足（MemoryError）：数组太大或创建了过多的中间结果"
+        return t("内存不足（MemoryError）：数组太大或创建了过多的中间结果")
     if error_type == "RecursionError":
-        return "递归过深（RecursionError）"
+        return t("递归过深（RecursionError）")
     if error_type == "TypeError" and _SIGNATURE_ERROR.search(text):
         return (
-            f"函数签名与题目不符：题目要求 `{drill.signature}`。\n"
+            t("函数签名与题目不符：题目要求 `{signature}`。", signature=drill.signature)
+            + "\n"
             + ("" if hidden else _cap(text, ERROR_CHARS))
         ).strip()
     if hidden:
         # Only a built-in exception's name: a user-made class name could spell out the data.
         # No line number either: user code picks which line raises.
-        shown = _builtin_exception(call.error_type) or "异常"
-        return f"运行出错：{shown}。隐藏测试不显示错误详情，请先通过可见示例自查。"
-    return f"运行出错：{_cap(text, ERROR_CHARS)}"
+        shown = _builtin_exception(call.error_type) or t("异常")
+        return t("运行出错：{error}。隐藏测试不显示错误详情，请先通过可见示例自查。", error=shown)
+    return t("运行出错：{error}", error=_cap(text, ERROR_CHARS))
 
 
 def _verdict(run: RunOutcome, tests: list[CaseResult], calls: list[CallOutcome]) -> Verdict:
@@ -506,38 +530,45 @@ def _summary(
     total = len(tests)
     passed = sum(t.status == "passed" for t in tests)
     if verdict == "accepted" and mode == "run":
-        return f"可见示例全部通过（{total} 个）。提交后还会运行隐藏测试。"
+        return t("可见示例全部通过（{total} 个）。提交后还会运行隐藏测试。", total=total)
     if verdict == "accepted":
-        return f"通过：全部 {total} 个测试均正确。"
+        return t("通过：全部 {total} 个测试均正确。", total=total)
     if verdict == "wrong_answer":
         first = next(t for t in tests if t.status != "passed")
-        return f"答案错误：{total} 个测试中通过 {passed} 个，首个未通过的测试是「{first.name}」。"
+        return t(
+            "答案错误：{total} 个测试中通过 {passed} 个，首个未通过的测试是「{name}」。",
+            total=total,
+            passed=passed,
+            name=first.name,
+        )
     if verdict == "syntax_error":
-        return "语法错误：" + (detail or _cap(run.stderr.strip(), ERROR_CHARS) or "代码无法解析。")
+        shown = detail or _cap(run.stderr.strip(), ERROR_CHARS) or t("代码无法解析。")
+        return t("语法错误：") + shown
     if run.status == "missing_function":
-        return (
-            f"运行错误：没有找到函数 `{drill.id}`。请在代码顶层用 `def {drill.signature}:` 定义它，"
-            "不要改函数名。"
+        return t(
+            "运行错误：没有找到函数 `{name}`。请在代码顶层用 `def {signature}:` 定义它，不要改函数名。",
+            name=drill.id,
+            signature=drill.signature,
         )
     if run.status == "load_error":
-        return "运行错误：加载代码时抛出了异常（函数外的顶层代码出错）。" + _tail(
+        return t("运行错误：加载代码时抛出了异常（函数外的顶层代码出错）。") + _tail(
             detail or run.stderr
         )
     if run.status == "crashed":
-        return "运行错误：进程意外退出（例如调用了 sys.exit、os._exit 或触发了崩溃）。" + _tail(
+        return t("运行错误：进程意外退出（例如调用了 sys.exit、os._exit 或触发了崩溃）。") + _tail(
             detail
         )
     if verdict == "runtime_error":
         first = next(t for t in tests if t.status == "error")
-        return f"运行错误：测试「{first.name}」抛出了异常。"
+        return t("运行错误：测试「{name}」抛出了异常。", name=first.name)
     # For resource limits the sandbox's own message names the limit that was hit.
     if verdict == "time_limit_exceeded":
-        return detail or "运行超时：超过了时间限制（可能有死循环，或实现太慢）。"
+        return detail or t("运行超时：超过了时间限制（可能有死循环，或实现太慢）。")
     if verdict == "memory_limit_exceeded":
-        return detail or "内存超限：程序使用的内存超过了限制。"
+        return detail or t("内存超限：程序使用的内存超过了限制。")
     if verdict == "output_limit_exceeded":
-        return detail or "输出超限：打印的内容或返回的结果过大。"
-    return "评测系统内部错误，这不是你的代码的问题，请稍后重试。" + _tail(detail)
+        return detail or t("输出超限：打印的内容或返回的结果过大。")
+    return t("评测系统内部错误，这不是你的代码的问题，请稍后重试。") + _tail(detail)
 
 
 def _tail(detail: str) -> str:

@@ -1,0 +1,64 @@
+"""The language of the grader's feedback: Chinese (the msgid, the default) or English.
+
+The engine knows nothing of Flask: `engine.grader.grade(..., lang="en")` sets the language for
+the duration of one grading (a context variable, so concurrent gradings do not mix), and every
+text the learner reads goes through `t()`, whose Chinese template is the key of the English
+table in `engine.texts_en`. A missing English text falls back to Chinese; tests/engine/
+test_engine_i18n.py fails if any template, case name or catalogue entry lacks its English.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+LANGS = ("zh", "en")
+_LANG: ContextVar[str] = ContextVar("engine_lang", default="zh")
+
+
+def current() -> str:
+    return _LANG.get()
+
+
+@contextmanager
+def language(lang: str) -> Iterator[None]:
+    """Feedback built inside this block is in `lang` ("zh" or "en"; anything else: "zh")."""
+    token = _LANG.set(lang if lang in LANGS else "zh")
+    try:
+        yield
+    finally:
+        _LANG.reset(token)
+
+
+def t(zh: str, **values: Any) -> str:
+    """The text in the current language; `values` fill the template's {placeholders}."""
+    template = zh
+    if _LANG.get() == "en":
+        from engine.texts_en import MESSAGES
+
+        template = MESSAGES.get(zh, zh)
+    return template.format(**values) if values else template
+
+
+def case_name(zh: str) -> str:
+    """A test or example name in the current language."""
+    if _LANG.get() != "en":
+        return zh
+    from engine.texts_en import CASE_NAMES
+
+    return CASE_NAMES.get(zh, zh)
+
+
+def mistake_text(mistake_id: str, title: str, detail: str) -> tuple[str, str]:
+    """A catalogued mistake's title and explanation in the current language."""
+    if _LANG.get() != "en":
+        return title, detail
+    from engine.texts_en import MISTAKES
+
+    return MISTAKES.get(mistake_id, (title, detail))
+
+
+def N_(zh: str) -> str:  # noqa: N802 - the gettext convention: marks a msgid translated later
+    return zh
