@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from engine.i18n import language, t
+
 EXIT_OK, EXIT_NOT_ACCEPTED, EXIT_USAGE = 0, 1, 2
 
 _STATUS_MARKS = {"passed": "✓", "failed": "✗", "error": "!", "timeout": "⏱"}
@@ -32,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     grading.add_argument(
         "--mode", choices=("run", "submit"), default="submit", help="run 只跑可见示例"
     )
+    grading.add_argument(
+        "--lang", choices=("zh", "en"), default="zh", help="反馈的语言（默认中文；en：英文）"
+    )
 
     doctor = commands.add_parser("doctor", help="检查评测沙箱的隔离层是否就绪")
     doctor.add_argument("--json", action="store_true", help="输出 JSON")
@@ -40,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "list":
         return _list(args.json)
     if args.command == "grade":
-        return _grade(args.drill, args.file, args.mode, args.json)
+        return _grade(args.drill, args.file, args.mode, args.json, args.lang)
     return _doctor(args.json)
 
 
@@ -59,7 +64,7 @@ def _list(as_json: bool) -> int:
     return EXIT_OK
 
 
-def _grade(drill_id: str, file: str, mode: str, as_json: bool) -> int:
+def _grade(drill_id: str, file: str, mode: str, as_json: bool, lang: str = "zh") -> int:
     from engine.drills import DRILLS
     from engine.grader import MAX_SOURCE_BYTES, grade
 
@@ -76,13 +81,14 @@ def _grade(drill_id: str, file: str, mode: str, as_json: bool) -> int:
     except UnicodeDecodeError:
         return _usage(f"源文件不是 UTF-8 编码：{file}")
 
-    result = grade(drill_id, source, mode="run" if mode == "run" else "submit")
+    result = grade(drill_id, source, mode="run" if mode == "run" else "submit", lang=lang)
     code = EXIT_OK if result.accepted else EXIT_NOT_ACCEPTED
     try:
         if as_json:
             print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         else:
-            _print_report(result.to_dict())
+            with language(lang):
+                _print_report(result.to_dict())
         sys.stdout.flush()
     except BrokenPipeError:  # e.g. `... | head`: the verdict still decides the exit code
         _silence_stdout()
@@ -91,34 +97,34 @@ def _grade(drill_id: str, file: str, mode: str, as_json: bool) -> int:
 
 def _print_report(data: dict[str, Any]) -> None:
     print(
-        f"{data['drill']}: {data['verdict']}  ({data['passed']}/{data['total']} 通过, "
-        f"{data['time_ms']:.0f} ms{'' if data['sandboxed'] else ', 未隔离运行'})"
+        f"{data['drill']}: {data['verdict']}  ({data['passed']}/{data['total']} {t('通过')}, "
+        f"{data['time_ms']:.0f} ms{'' if data['sandboxed'] else t(', 未隔离运行')})"
     )
     print(data["message"])
     if data.get("diagnosis"):
-        print(f"诊断：{data['diagnosis']['title']}")
+        print(t("诊断：{title}", title=data["diagnosis"]["title"]))
         print(f"  {data['diagnosis']['detail']}")
     for test in data["tests"]:
         mark = _STATUS_MARKS.get(test["status"], "?")
-        tag = "（隐藏）" if test["hidden"] else ""
+        tag = t("（隐藏）") if test["hidden"] else ""
         # Hidden tests have no timing of their own (only the rounded total is reported).
         timing = "" if test["hidden"] else f"  {test['time_ms']:.1f} ms"
         print(f"  {mark} {test['name']}{tag}{timing}")
-        if test["status"] != "passed" or test["message"] != "通过":
+        if test["status"] != "passed" or test["message"] != t("通过"):
             for line in test["message"].splitlines():
                 print(f"      {line}")
         if not test["hidden"] and test["status"] != "passed":
-            for key, label in (("input", "输入"), ("expected", "期望"), ("got", "得到")):
+            for key, label in (("input", t("输入")), ("expected", t("期望")), ("got", t("得到"))):
                 if test.get(key):
                     print(f"      {label}:")
                     for line in test[key].splitlines():
                         print(f"        {line}")
         if test["stdout"]:
-            print("      输出:")
+            print("      " + t("输出:"))
             for line in test["stdout"].splitlines():
                 print(f"        {line}")
     if data["stdout"]:
-        print("函数外的输出:")
+        print(t("函数外的输出:"))
         print(data["stdout"])
 
 

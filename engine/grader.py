@@ -22,7 +22,7 @@ import numpy as np
 from engine.cases import Case, get_cases
 from engine.compare import Comparison, compare, mutated_arguments, render, render_named
 from engine.drills import Drill, get_drill
-from engine.i18n import N_, case_name, current, language, t
+from engine.i18n import N_, case_name, current, language, sandbox_text, t
 from engine.sandbox.api import Call, CallOutcome, Limits, QueueFull, RunOutcome
 
 if TYPE_CHECKING:
@@ -347,7 +347,7 @@ def _run_stdout(outcome: RunOutcome, mode: Mode) -> str:
     at exit (atexit, __del__) could print what it saw during the hidden tests."""
     if mode == "submit" and outcome.stdout:
         return t("（提交时不显示函数外的输出；请用“运行”查看）")
-    return _cap(outcome.stdout, RUN_STDOUT_CHARS)
+    return _cap(sandbox_text(outcome.stdout), RUN_STDOUT_CHARS)
 
 
 def _cap(text: str, limit: int) -> str:
@@ -366,7 +366,7 @@ def _judge(drill: Drill, case: Case, call: CallOutcome, run: RunOutcome) -> Case
         hidden=hidden,
         message="",
         time_ms=0.0 if hidden else call.time_ms,
-        stdout="" if hidden else _cap(call.stdout, TEST_STDOUT_CHARS),
+        stdout="" if hidden else _cap(sandbox_text(call.stdout), TEST_STDOUT_CHARS),
         warnings=_shown_warnings(call.warnings, hidden),
     )
     if not hidden:
@@ -491,7 +491,7 @@ _SIGNATURE_ERROR = re.compile(
 
 def _error_message(drill: Drill, call: CallOutcome, hidden: bool) -> str:
     error_type = call.error_type or "Exception"
-    text = call.error or error_type
+    text = sandbox_text(call.error or error_type)
     if error_type == "MemoryError":
         return t("内存不足（MemoryError）：数组太大或创建了过多的中间结果")
     if error_type == "RecursionError":
@@ -526,7 +526,7 @@ def _verdict(run: RunOutcome, tests: list[CaseResult], calls: list[CallOutcome])
 def _summary(
     drill: Drill, verdict: Verdict, run: RunOutcome, tests: list[CaseResult], mode: Mode
 ) -> str:
-    detail = run.message.strip()
+    detail = sandbox_text(run.message.strip())
     total = len(tests)
     passed = sum(t.status == "passed" for t in tests)
     if verdict == "accepted" and mode == "run":

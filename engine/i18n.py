@@ -9,6 +9,8 @@ test_engine_i18n.py fails if any template, case name or catalogue entry lacks it
 
 from __future__ import annotations
 
+import re
+import string
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -62,3 +64,34 @@ def mistake_text(mistake_id: str, title: str, detail: str) -> tuple[str, str]:
 
 def N_(zh: str) -> str:  # noqa: N802 - the gettext convention: marks a msgid translated later
     return zh
+
+
+_PATTERNS: list[tuple[re.Pattern[str], str]] = []
+
+
+def sandbox_text(text: str) -> str:
+    """The sandbox's own Chinese texts (limits hit, crash details, truncation marks) in the
+    current language. The sandbox formats them where it runs; here each known template is
+    matched back, its values kept, and the English template filled with them."""
+    if _LANG.get() != "en" or not text:
+        return text
+    if not _PATTERNS:
+        from engine.texts_en import SANDBOX
+
+        for zh, en in SANDBOX.items():
+            _PATTERNS.append((_pattern(zh), en))
+    for pattern, english in _PATTERNS:
+        text = pattern.sub(lambda m, en=english: en.format(**m.groupdict()), text)  # type: ignore[misc]
+    return text
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    parts = []
+    pieces = list(string.Formatter().parse(template))
+    for i, (literal, field, _spec, _conv) in enumerate(pieces):
+        parts.append(re.escape(literal))
+        if field:
+            last = i == len(pieces) - 1
+            # A value at the very end runs up to the next punctuation or space (a number, a name).
+            parts.append(f"(?P<{field}>[^（）()，。：；\\s]+)" if last else f"(?P<{field}>.+?)")
+    return re.compile("".join(parts))

@@ -540,15 +540,23 @@ def grader_gate(max_waiting: int, user_id: int) -> Iterator[bool]:
 
 
 def grade(
-    drill_id: str, code: str, *, mode: str, sandbox: Any = None, user: Any = None
+    drill_id: str,
+    code: str,
+    *,
+    mode: str,
+    sandbox: Any = None,
+    user: Any = None,
+    lang: str = "zh",
 ) -> dict[str, Any]:
     """Grade in the sandbox; raises engine.sandbox.QueueFull when every runner is busy.
 
-    `user` (the account id) lets the runner pool serve users fairly.
+    `user` (the account id) lets the runner pool serve users fairly; `lang` ("zh" or "en") is
+    the learner's language at submission time, the language of the feedback.
     """
     from engine.grader import grade as engine_grade
 
-    return engine_grade(drill_id, code, mode=mode, sandbox=sandbox, user=user).to_dict()
+    result = engine_grade(drill_id, code, mode=mode, sandbox=sandbox, user=user, lang=lang)
+    return result.to_dict()
 
 
 @dataclass

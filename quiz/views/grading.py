@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
@@ -49,7 +50,12 @@ def grade_admitted(
                 raise QueueFull(retry_after=2)
             # DRILL_SANDBOX: a stand-in sandbox for tests; None means the process-wide pool.
             result = drills.grade(
-                drill_id, code, mode=mode, sandbox=config.get("DRILL_SANDBOX"), user=user_id
+                drill_id,
+                code,
+                mode=mode,
+                sandbox=config.get("DRILL_SANDBOX"),
+                user=user_id,
+                lang=str(get_locale() or "zh"),  # feedback in the learner's language
             )
     except QueueFull as full:
         drills.close_ticket(session, ticket)
