@@ -95,3 +95,23 @@ def _pattern(template: str) -> re.Pattern[str]:
             # A value at the very end runs up to the next punctuation or space (a number, a name).
             parts.append(f"(?P<{field}>[^（）()，。：；\\s]+)" if last else f"(?P<{field}>.+?)")
     return re.compile("".join(parts))
+
+
+def drill_hints(drill: Any, lang: str = "zh") -> tuple[str, ...]:
+    """A drill's hints (Markdown) in `lang`."""
+    if lang != "en":
+        return tuple(drill.hints)
+    from engine.texts_en_drills import HINTS
+
+    return HINTS.get(drill.id, tuple(drill.hints))
+
+
+def starter_code(drill: Any, lang: str = "zh") -> str:
+    """A drill's starter code, its docstring in `lang`."""
+    if lang != "en":
+        return str(drill.starter_code)
+    from engine.drills import _starter
+    from engine.texts_en_drills import DOCS
+
+    doc = DOCS.get(drill.id)
+    return _starter(drill.signature, doc.rstrip() + "\n    ") if doc else str(drill.starter_code)

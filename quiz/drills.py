@@ -22,6 +22,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from engine import i18n as engine_i18n
 from engine import statements_en
 from quiz import studyday
 from quiz.errors import ServiceError
@@ -125,8 +126,9 @@ def display_difficulty(drill: Drill, locale: str) -> str:
 
 
 @cache
-def hints_html(drill_id: str) -> tuple[str, ...]:
-    return tuple(render_markdown(str(h)) for h in require_drill(drill_id).hints)
+def hints_html(drill_id: str, locale: str = "zh") -> tuple[str, ...]:
+    hints = engine_i18n.drill_hints(require_drill(drill_id), locale)
+    return tuple(render_markdown(str(h)) for h in hints)
 
 
 @cache
@@ -408,13 +410,14 @@ def discard_review_draft(session: Session, user_id: int, drill_id: str) -> None:
 
 
 def initial_code(
-    session: Session, user_id: int, drill: Drill, *, review: bool
+    session: Session, user_id: int, drill: Drill, *, review: bool, locale: str = "zh"
 ) -> tuple[str, datetime | None]:
-    """What the editor opens with, and when that draft was saved (None: the starter code)."""
+    """What the editor opens with, and when that draft was saved (None: the starter code,
+    its docstring in the user's language)."""
     draft = load_draft(session, user_id, drill.id, review=review)
     if draft is not None:
         return draft.code, draft.updated_at
-    return drill.starter_code, None
+    return engine_i18n.starter_code(drill, locale), None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 
+from engine import i18n as engine_i18n
 from quiz import drills
 from quiz.db import db, utcnow
 
@@ -45,7 +46,8 @@ def drill(drill_id: str) -> str:
         abort(404)
     session, user_id, now = db.session, current_user.id, utcnow()
     review = request.args.get("review") == "1"
-    code, saved_at = drills.initial_code(session, user_id, drill, review=review)
+    locale = str(get_locale())
+    code, saved_at = drills.initial_code(session, user_id, drill, review=review, locale=locale)
     progress = drills.get_progress(session, user_id, drill_id)
     card = drills.drill_card(session, drill_id)
     # In review mode the answer stays hidden until the user solves it again or gives up.
@@ -56,7 +58,7 @@ def drill(drill_id: str) -> str:
         "review": review,
         "code": code,
         "draftSavedAt": saved_at.isoformat() if saved_at else None,
-        "starter": drill.starter_code,
+        "starter": engine_i18n.starter_code(drill, locale),
         "maxBytes": drills.max_source_bytes(),
         "progress": drills.progress_json(session, user_id, drill_id, now=now),
         "api": url_for("api_drills.drill_detail", drill_id=drill.id),
@@ -73,7 +75,7 @@ def drill(drill_id: str) -> str:
         review=review,
         state=state,
         statement_html=drills.statement_html(drill.id, str(get_locale())),
-        hints_html=drills.hints_html(drill.id),
+        hints_html=drills.hints_html(drill.id, locale),
         solution=drills.solution_html(drill.id) if show_solution else None,
         progress=progress,
         status=state["progress"]["status"],

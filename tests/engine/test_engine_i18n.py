@@ -17,6 +17,7 @@ import pytest
 from engine.cases import get_cases
 from engine.drills import DRILLS
 from engine.grader import GradeResult
+from engine.i18n import drill_hints, starter_code
 from engine.mistakes import CATALOGUE
 from engine.sandbox.outcome import MESSAGES as OUTCOME_MESSAGES
 from engine.texts_en import CASE_NAMES, MESSAGES, MISTAKES, SANDBOX
@@ -185,3 +186,17 @@ def test_cli_reports_in_english_with_lang_en(tmp_path: Path) -> None:
     assert "Wrong answer" in english.stdout and "Diagnosis:" in english.stdout
     assert not CHINESE.search(english.stdout)
     assert "答案错误" in chinese.stdout and "诊断" in chinese.stdout
+
+
+@pytest.mark.parametrize("drill_id", list(DRILLS))
+def test_every_drill_has_english_hints_and_starter_docstring(drill_id: str) -> None:
+    drill = DRILLS[drill_id]
+    hints = drill_hints(drill, "en")
+    assert len(hints) == len(drill.hints) and not CHINESE.search("".join(hints))
+    english = starter_code(drill, "en")
+    assert not CHINESE.search(english)
+    # Only the docstring differs: the same signature and body, still valid Python.
+    zh_parts, en_parts = drill.starter_code.split('"""'), english.split('"""')
+    assert zh_parts[0] == en_parts[0] and zh_parts[2] == en_parts[2]
+    compile(english, drill_id, "exec")
+    assert starter_code(drill) == drill.starter_code and drill_hints(drill) == drill.hints
