@@ -44,9 +44,9 @@ def t(zh: str, **values: Any) -> str:
     return template.format(**values) if values else template
 
 
-def case_name(zh: str) -> str:
-    """A test or example name in the current language."""
-    if _LANG.get() != "en":
+def case_name(zh: str, lang: str | None = None) -> str:
+    """A test or example name in `lang` (default: the current language)."""
+    if (lang or _LANG.get()) != "en":
         return zh
     from engine.texts_en import CASE_NAMES
 

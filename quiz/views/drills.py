@@ -17,10 +17,12 @@ bp = Blueprint("drills", __name__, url_prefix="/drills")
 
 @bp.app_context_processor
 def _drill_text() -> dict[str, Any]:
-    """drill_title(d) and drill_difficulty(d) in the page's language (topics stay as written)."""
+    """drill_title(d), drill_difficulty(d) and case_name(name) in the page's language (topics
+    stay as written)."""
     locale = str(get_locale())
     return {
         "drill_title": lambda d: drills.display_title(d, locale),
+        "case_name": lambda name: engine_i18n.case_name(name, locale),
         "drill_difficulty": lambda d: drills.display_difficulty(d, locale),
     }
 
