@@ -9,6 +9,7 @@ test_engine_i18n.py fails if any template, case name or catalogue entry lacks it
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from collections.abc import Iterator
@@ -66,23 +67,22 @@ def N_(zh: str) -> str:  # noqa: N802 - the gettext convention: marks a msgid tr
     return zh
 
 
-_PATTERNS: list[tuple[re.Pattern[str], str]] = []
-
-
 def sandbox_text(text: str) -> str:
     """The sandbox's own Chinese texts (limits hit, crash details, truncation marks) in the
     current language. The sandbox formats them where it runs; here each known template is
     matched back, its values kept, and the English template filled with them."""
     if _LANG.get() != "en" or not text:
         return text
-    if not _PATTERNS:
-        from engine.texts_en import SANDBOX
-
-        for zh, en in SANDBOX.items():
-            _PATTERNS.append((_pattern(zh), en))
-    for pattern, english in _PATTERNS:
+    for pattern, english in _patterns():
         text = pattern.sub(lambda m, en=english: en.format(**m.groupdict()), text)  # type: ignore[misc]
     return text
+
+
+@functools.cache
+def _patterns() -> tuple[tuple[re.Pattern[str], str], ...]:
+    from engine.texts_en import SANDBOX
+
+    return tuple((_pattern(zh), en) for zh, en in SANDBOX.items())
 
 
 def _pattern(template: str) -> re.Pattern[str]:
