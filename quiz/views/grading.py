@@ -31,6 +31,9 @@ def grade_admitted(
     from engine.sandbox import QueueFull
 
     config = current_app.config
+    # The feedback's language, read now: looking up the user's setting later would open a
+    # transaction while grading, which must run with none open.
+    lang = str(get_locale() or "zh")
     try:
         ticket = drills.open_ticket(
             session,
@@ -55,7 +58,7 @@ def grade_admitted(
                 mode=mode,
                 sandbox=config.get("DRILL_SANDBOX"),
                 user=user_id,
-                lang=str(get_locale() or "zh"),  # feedback in the learner's language
+                lang=lang,
             )
     except QueueFull as full:
         drills.close_ticket(session, ticket)
