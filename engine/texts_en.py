@@ -346,11 +346,11 @@ SANDBOX: dict[str, str] = {
     "评测服务内部错误，请稍后重试（不是你的代码的问题）。": (
         "Internal grading error; please try again later (it is not a problem with your code)."
     ),
-    "评测沙箱未就绪：本机无法启用代码隔离（需要 root 权限、Linux 命名空间和 seccomp），为安全起见拒绝运行提交的代码。请联系管理员；仅在本地开发时可设置 GRADER_ALLOW_UNSANDBOXED=1 以无隔离模式运行。": (  # noqa: E501
+    "评测沙箱未就绪：本机无法启用代码隔离（需要 Linux 命名空间和 seccomp，运行 python -m engine doctor 可查看缺少哪一层），为安全起见拒绝运行提交的代码。请联系管理员；仅在本地开发时可设置 GRADER_ALLOW_UNSANDBOXED=1 以无隔离模式运行。": (  # noqa: E501
         "The grading sandbox is not ready: code isolation cannot be enabled on this machine (it "
-        "needs root, Linux namespaces and seccomp), so submitted code is refused for safety. "
-        "Contact the administrator; for local development only, GRADER_ALLOW_UNSANDBOXED=1 runs "
-        "without isolation."
+        "needs Linux namespaces and seccomp; python -m engine doctor shows which layer is "
+        "missing), so submitted code is refused for safety. Contact the administrator; for "
+        "local development only, GRADER_ALLOW_UNSANDBOXED=1 runs without isolation."
     ),
     "…[输出过长，已截断 {n} 字节]": "…[output too long, {n} bytes cut]",
     "…[输出过长，已截断 {n} 个字符]": "…[output too long, {n} characters cut]",
