@@ -18,10 +18,11 @@ PORT ?= 5000
 run: setup translations
 	HOST=$(HOST) PORT=$(PORT) VENV=$(VENV) scripts/run.sh
 
-## Create or refresh .venv with test tools, install the browser, lint, run the whole suite, then
+## Create or refresh .venv with test tools, install the browser, lint, type-check, run the whole suite, then
 ## the sandbox suite once more in rootless mode (as `nobody`, with Debian's python3).
 test: setup-dev browser-deps translations
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest
 	scripts/test-rootless.sh
 
@@ -66,6 +67,7 @@ db: setup
 
 lint: setup-dev
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: setup-dev
 	$(BIN)/python bench/grading.py

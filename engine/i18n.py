@@ -63,7 +63,7 @@ def mistake_text(mistake_id: str, title: str, detail: str) -> tuple[str, str]:
     return MISTAKES.get(mistake_id, (title, detail))
 
 
-def N_(zh: str) -> str:  # noqa: N802 - the gettext convention: marks a msgid translated later
+def N_(zh: str) -> str:
     return zh
 
 

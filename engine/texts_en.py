@@ -142,7 +142,7 @@ MESSAGES: dict[str, str] = {
         "{label}has dtype {dtype}, less precise than the reference's {want} (the output dtype "
         "should follow the input's, never lose precision)"
     ),
-    "输入为 {want}：按 PyTorch 约定输出应为 {want}；返回更高精度的 {dtype} 也接受，按 {want} 的容差（rtol={rtol:g}, atol={atol:g}）比较。": (  # noqa: E501
+    "输入为 {want}：按 PyTorch 约定输出应为 {want}；返回更高精度的 {dtype} 也接受，按 {want} 的容差（rtol={rtol:g}, atol={atol:g}）比较。": (
         "The input is {want}: by PyTorch's convention the output should be {want} too. The more "
         "precise {dtype} is accepted and compared with {want}'s tolerance "
         "(rtol={rtol:g}, atol={atol:g})."
@@ -153,7 +153,7 @@ MESSAGES: dict[str, str] = {
         "{label}contains NaN or inf where the reference is finite (usually exp overflowing or "
         "0/0: a numerically stable formulation is needed)"
     ),
-    "{label}含 NaN 或 inf（{every}），而参考结果是有限值；例如{where}为 {got}，参考结果为 {want}。常见原因：exp 溢出或 0/0，需要数值稳定的写法": (  # noqa: E501
+    "{label}含 NaN 或 inf（{every}），而参考结果是有限值；例如{where}为 {got}，参考结果为 {want}。常见原因：exp 溢出或 0/0，需要数值稳定的写法": (
         "{label}contains NaN or inf ({every}) where the reference is finite; e.g. {where} is "
         "{got}, the reference {want}. Usually exp overflowing or 0/0: a numerically stable "
         "formulation is needed"
@@ -164,7 +164,7 @@ MESSAGES: dict[str, str] = {
         "; where it is out of tolerance the expected value is 0 (or nearly), so only the "
         "absolute error counts"
     ),
-    "{label}数值不符：{n} 个元素中有 {count} 个超出容差（rtol={rtol:g}, atol={atol:g}）；最大绝对误差 {max_abs:.3g}{times}{relative}；首个不符的{where}：期望 {want}，得到 {got}": (  # noqa: E501
+    "{label}数值不符：{n} 个元素中有 {count} 个超出容差（rtol={rtol:g}, atol={atol:g}）；最大绝对误差 {max_abs:.3g}{times}{relative}；首个不符的{where}：期望 {want}，得到 {got}": (
         "{label}has wrong values: {count} of {n} elements are outside the tolerance "
         "(rtol={rtol:g}, atol={atol:g}); largest absolute error {max_abs:.3g}{times}{relative}; "
         "first mismatch at {where}: expected {want}, got {got}"
@@ -211,27 +211,27 @@ MESSAGES: dict[str, str] = {
     "至少有一个测试得到了 None：检查每条分支最后是否都 return 了结果。": (
         "At least one test got None: check that every branch ends by returning its result."
     ),
-    "梯度与对应的参数同形。按形状推导矩阵乘法的顺序：(D, N) 乘 (N, M) 得到 (D, M)，哪个矩阵需要转置、放在左边还是右边，由形状唯一确定。": (  # noqa: E501
+    "梯度与对应的参数同形。按形状推导矩阵乘法的顺序：(D, N) 乘 (N, M) 得到 (D, M)，哪个矩阵需要转置、放在左边还是右边，由形状唯一确定。": (
         "A gradient has the shape of its parameter. Let the shapes decide the matrix product: "
         "(D, N) times (N, M) gives (D, M), so which factor is transposed and which side it goes "
         "on follow from the shapes alone."
     ),
-    "数值的个数对，但形状里多了或少了长度为 1 的轴：归约时用了 keepdims=True 却直接返回，或者返回前没有把结果整理成题目要求的形状。": (  # noqa: E501
+    "数值的个数对，但形状里多了或少了长度为 1 的轴：归约时用了 keepdims=True 却直接返回，或者返回前没有把结果整理成题目要求的形状。": (
         "The number of values is right but an axis of length 1 is extra or missing: a reduction "
         "used keepdims=True and was returned as is, or the result was not reshaped to what the "
         "task asks for."
     ),
-    "结果少了一个或几个轴：多做了一次归约（求和、求最大值沿错了轴），或者归约时没有保留维度（keepdims）就用于后续计算。对照题目写出每一步的形状。": (  # noqa: E501
+    "结果少了一个或几个轴：多做了一次归约（求和、求最大值沿错了轴），或者归约时没有保留维度（keepdims）就用于后续计算。对照题目写出每一步的形状。": (
         "Axes are missing: one reduction too many (a sum or max along the wrong axis), or a "
         "reduction without keepdims used in a later step. Write down the shape after every step "
         "and compare with the task."
     ),
-    "结果多了轴：漏了一次沿 batch 维的求和（参数被广播到每个样本，梯度要加起来），或者广播出了意料之外的形状。": (  # noqa: E501
+    "结果多了轴：漏了一次沿 batch 维的求和（参数被广播到每个样本，梯度要加起来），或者广播出了意料之外的形状。": (
         "There are extra axes: a sum over the batch axis is missing (a parameter broadcast to "
         "every sample needs its gradients added up), or broadcasting produced a shape you did "
         "not intend."
     ),
-    "结果应当是浮点数组。比较运算得到的是布尔掩码，整数常量参与的运算可能得到整数：返回数值本身，并让 dtype 跟随输入。": (  # noqa: E501
+    "结果应当是浮点数组。比较运算得到的是布尔掩码，整数常量参与的运算可能得到整数：返回数值本身，并让 dtype 跟随输入。": (
         "The result should be a float array. A comparison gives a boolean mask and arithmetic "
         "with integer constants can give integers: return the values themselves and let the "
         "dtype follow the input."
@@ -240,70 +240,70 @@ MESSAGES: dict[str, str] = {
         "The output dtype should match the input's. Look for an astype, or a constant array with "
         "a hard-coded dtype, that lowers the precision."
     ),
-    "参考结果是有限值。常见原因：0/0（例如方差为 0 时没有 ε 保护）、log(0)、对负数开根号、或 exp 溢出。找出产生第一个 NaN 的那一步。": (  # noqa: E501
+    "参考结果是有限值。常见原因：0/0（例如方差为 0 时没有 ε 保护）、log(0)、对负数开根号、或 exp 溢出。找出产生第一个 NaN 的那一步。": (
         "The reference is finite. Usual causes: 0/0 (e.g. a zero variance without the ε guard), "
         "log(0), the square root of a negative number, or exp overflowing. Find the step that "
         "produces the first NaN."
     ),
-    "float64 的测试都通过了，问题出在单精度：float32 只有约 7 位有效数字。常见原因：用 E[x²] − E[x]² 计算方差（两个大数相减，有效数字被抵消）、在 float32 里先累加很多大数、或把中间结果转成了更低的精度。先减去均值再平方，让相减发生在数值相近的量之间。": (  # noqa: E501
+    "float64 的测试都通过了，问题出在单精度：float32 只有约 7 位有效数字。常见原因：用 E[x²] − E[x]² 计算方差（两个大数相减，有效数字被抵消）、在 float32 里先累加很多大数、或把中间结果转成了更低的精度。先减去均值再平方，让相减发生在数值相近的量之间。": (
         "Every float64 test passes; the trouble is single precision, which keeps only about 7 "
         "significant digits. Usual causes: the variance as E[x²] − E[x]² (two large numbers "
         "subtracted, the digits cancel), summing many large numbers in float32, or casting an "
         "intermediate to lower precision. Subtract the mean before squaring, so subtraction "
         "happens between numbers of similar size."
     ),
-    "一组里同时有 −1000 和 1000 这样的数时，只有减去这一组的最大值，才能保证每个指数的参数都 ≤ 0（不溢出）且最大的一项恰好是 e⁰ = 1（分母不为 0）。减去最小值、均值或某个固定的数，总有一端会溢出或全部下溢。": (  # noqa: E501
+    "一组里同时有 −1000 和 1000 这样的数时，只有减去这一组的最大值，才能保证每个指数的参数都 ≤ 0（不溢出）且最大的一项恰好是 e⁰ = 1（分母不为 0）。减去最小值、均值或某个固定的数，总有一端会溢出或全部下溢。": (
         "When one slice holds numbers like −1000 and 1000 together, only subtracting that slice's "
         "own maximum keeps every exponent ≤ 0 (no overflow) and makes the largest term exactly "
         "e⁰ = 1 (the denominator is never 0). Subtracting the minimum, the mean or a fixed number "
         "always lets one end overflow or everything underflow."
     ),
-    "普通大小的输入都通过了。e^x 在 x > 709 时溢出为 inf，在 x < −745 时下溢为 0，于是出现 inf/inf、0/0 或 log(0)。改写公式，让指数的参数不会是很大的正数（例如先减去最大值，或按符号分情况）。": (  # noqa: E501
+    "普通大小的输入都通过了。e^x 在 x > 709 时溢出为 inf，在 x < −745 时下溢为 0，于是出现 inf/inf、0/0 或 log(0)。改写公式，让指数的参数不会是很大的正数（例如先减去最大值，或按符号分情况）。": (
         "Inputs of ordinary size pass. e^x overflows to inf for x > 709 and underflows to 0 for "
         "x < −745, giving inf/inf, 0/0 or log(0). Rewrite the formula so the exponent is never a "
         "large positive number (subtract the maximum first, or split on the sign)."
     ),
-    "每个出错的测试都恰好等于在另一个轴上做同样计算的结果。检查求最大值、求和时用的是不是调用方传入的 axis（并保留维度以便广播），而不是写死的某一轴。": (  # noqa: E501
+    "每个出错的测试都恰好等于在另一个轴上做同样计算的结果。检查求最大值、求和时用的是不是调用方传入的 axis（并保留维度以便广播），而不是写死的某一轴。": (
         "Every failing test equals the same computation along another axis. Check that the max "
         "and the sum use the axis the caller passed (with keepdims so it broadcasts), not a "
         "hard-coded one."
     ),
-    "其它位置都对，差别只出现在 x == 0 处：检查分段条件的边界，是 > 还是 >=。ReLU 一类函数在 0 处不可导，框架约定取 0 处的梯度为 0。": (  # noqa: E501
+    "其它位置都对，差别只出现在 x == 0 处：检查分段条件的边界，是 > 还是 >=。ReLU 一类函数在 0 处不可导，框架约定取 0 处的梯度为 0。": (
         "Everything else is right; the difference is only at x == 0. Check the boundary of the "
         "piecewise condition: > or >=. ReLU-like functions are not differentiable at 0 and "
         "frameworks agree to use a gradient of 0 there."
     ),
-    "数值大小都对，只是正负相反。检查减法的顺序（a − b 还是 b − a）、导数公式里的负号，以及梯度下降与梯度本身的区别。": (  # noqa: E501
+    "数值大小都对，只是正负相反。检查减法的顺序（a − b 还是 b − a）、导数公式里的负号，以及梯度下降与梯度本身的区别。": (
         "The magnitudes are right, the signs flipped. Check the order of a subtraction (a − b or "
         "b − a), the minus sign in the derivative, and the difference between the gradient and "
         "a descent step."
     ),
-    "多了一个 N 倍：该取平均的地方求了和，或者漏了损失里的 1/N。损失是 batch 的平均时，它的梯度也带着 1/N。": (  # noqa: E501
+    "多了一个 N 倍：该取平均的地方求了和，或者漏了损失里的 1/N。损失是 batch 的平均时，它的梯度也带着 1/N。": (
         "A factor of N too many: a sum where there should be a mean, or the loss's 1/N left out. "
         "When the loss is the batch mean, its gradient carries the 1/N too."
     ),
-    "少了一个 N 倍：该求和的地方取了平均，或者在已经带 1/N 的梯度上又除了一次 N。参数被广播到 batch 的每个样本时，梯度要把各样本的贡献加起来。": (  # noqa: E501
+    "少了一个 N 倍：该求和的地方取了平均，或者在已经带 1/N 的梯度上又除了一次 N。参数被广播到 batch 的每个样本时，梯度要把各样本的贡献加起来。": (
         "A factor of N too few: a mean where there should be a sum, or a gradient that already "
         "carries 1/N divided by N again. A parameter broadcast to every sample of the batch "
         "collects the sum of their contributions."
     ),
-    "结果的形状和方向都对，只是整体缩放了。检查公式里的常数因子：1/2、1/N、导数里的系数，或者多乘（少乘）了某个参数。": (  # noqa: E501
+    "结果的形状和方向都对，只是整体缩放了。检查公式里的常数因子：1/2、1/N、导数里的系数，或者多乘（少乘）了某个参数。": (
         "Shape and direction are right; everything is scaled. Check the constant factors: 1/2, "
         "1/N, a coefficient in the derivative, or a parameter multiplied once too often (or too "
         "rarely)."
     ),
-    "方阵的转置形状不变，所以不会报错，但数值错位了。按形状推导矩阵乘法的顺序，看清哪一个因子需要转置。": (  # noqa: E501
+    "方阵的转置形状不变，所以不会报错，但数值错位了。按形状推导矩阵乘法的顺序，看清哪一个因子需要转置。": (
         "A square matrix keeps its shape when transposed, so nothing raises, but the values are "
         "in the wrong places. Derive the order of the matrix product from the shapes and see "
         "which factor needs the transpose."
     ),
-    "结果极小（例如 1e−14 以下）的位置，答案只剩舍入误差甚至是 0，或者被截断成了别的小数。常见原因：“1 减去一个非常接近 1 的数”，或把输入裁剪（clip）到了有限范围。改用不做这种减法、也不截断输入的等价公式，让小结果直接由小量计算出来。": (  # noqa: E501
+    "结果极小（例如 1e−14 以下）的位置，答案只剩舍入误差甚至是 0，或者被截断成了别的小数。常见原因：“1 减去一个非常接近 1 的数”，或把输入裁剪（clip）到了有限范围。改用不做这种减法、也不截断输入的等价公式，让小结果直接由小量计算出来。": (
         "Where the result is tiny (below about 1e−14) the answer is only rounding error, 0, or "
         "some other small number from a clipped input. Usual causes: “1 minus something very "
         "close to 1”, or clipping the input to a finite range. Use an equivalent formula without "
         "that subtraction or clipping, so small results are computed from small quantities."
     ),
-    "调用方的数组被改掉了：原地运算（+=、*=、切片赋值、out= 参数）写回了传入的数组。先复制一份，或者让每一步都产生新数组。": (  # noqa: E501
+    "调用方的数组被改掉了：原地运算（+=、*=、切片赋值、out= 参数）写回了传入的数组。先复制一份，或者让每一步都产生新数组。": (
         "The caller's array was changed: an in-place operation (+=, *=, slice assignment, an "
         "out= argument) wrote into the array passed in. Copy it first, or let every step "
         "produce a new array."
@@ -329,7 +329,7 @@ SANDBOX: dict[str, str] = {
         "Loading the module failed: top-level code raised an exception (statements outside the "
         "function run when the code is loaded)."
     ),
-    "运行超时：超过了 CPU {cpu:g} 秒或总时长 {wall:g} 秒的限制，请检查是否有死循环或过慢的实现。": (  # noqa: E501
+    "运行超时：超过了 CPU {cpu:g} 秒或总时长 {wall:g} 秒的限制，请检查是否有死循环或过慢的实现。": (
         "Time limit exceeded: over the limit of {cpu} s of CPU or {wall} s in all. Look for an "
         "infinite loop or an implementation that is too slow."
     ),
@@ -346,7 +346,7 @@ SANDBOX: dict[str, str] = {
     "评测服务内部错误，请稍后重试（不是你的代码的问题）。": (
         "Internal grading error; please try again later (it is not a problem with your code)."
     ),
-    "评测沙箱未就绪：本机无法启用代码隔离（需要 Linux 命名空间和 seccomp，运行 python -m engine doctor 可查看缺少哪一层），为安全起见拒绝运行提交的代码。请联系管理员；仅在本地开发时可设置 GRADER_ALLOW_UNSANDBOXED=1 以无隔离模式运行。": (  # noqa: E501
+    "评测沙箱未就绪：本机无法启用代码隔离（需要 Linux 命名空间和 seccomp，运行 python -m engine doctor 可查看缺少哪一层），为安全起见拒绝运行提交的代码。请联系管理员；仅在本地开发时可设置 GRADER_ALLOW_UNSANDBOXED=1 以无隔离模式运行。": (
         "The grading sandbox is not ready: code isolation cannot be enabled on this machine (it "
         "needs Linux namespaces and seccomp; python -m engine doctor shows which layer is "
         "missing), so submitted code is refused for safety. Contact the administrator; for "

@@ -32,9 +32,7 @@ def topic_summaries(session: Session, user_id: int | None, *, now: datetime) -> 
     join_on = and_(state.card_id == Card.id, state.user_id == (user_id or -1))
     is_live = and_(Card.retired.is_(False), Card.kind != "drill")
     settings = session.get(UserSettings, user_id) if user_id else None
-    today = studyday.study_day(
-        now, settings.timezone if settings else "UTC", settings.rollover_hour if settings else 0
-    )
+    today = studyday.study_day(now, *studyday.zone_and_rollover(settings))
     shown = and_(
         state.suspended.is_(False), or_(state.buried_until.is_(None), state.buried_until <= today)
     )

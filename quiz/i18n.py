@@ -28,7 +28,7 @@ TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 babel = Babel()
 
 
-def N_(msgid: str) -> str:  # noqa: N802 - the conventional gettext no-op marker
+def N_(msgid: str) -> str:
     """Marks a msgid for extraction where it is translated later (scripts, flashed by a library)."""
     return msgid
 

@@ -21,6 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from quiz.db import UTCDateTime, db, utcnow
+from quiz.studyday import DEFAULT_ROLLOVER_HOUR, DEFAULT_TIMEZONE
 
 
 class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
@@ -64,8 +65,8 @@ class UserSettings(db.Model):  # type: ignore[name-defined,misc]
     desired_retention: Mapped[float] = mapped_column(Float, default=0.9)
     new_per_day: Mapped[int] = mapped_column(Integer, default=20)
     reviews_per_day: Mapped[int] = mapped_column(Integer, default=200)
-    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
-    rollover_hour: Mapped[int] = mapped_column(Integer, default=4)
+    timezone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIMEZONE)
+    rollover_hour: Mapped[int] = mapped_column(Integer, default=DEFAULT_ROLLOVER_HOUR)
     # One short learning step and no relearning step: FSRS already schedules a lapsed card by
     # its post-lapse stability, and extra same-day reviews barely move it. bench/srs_simulation.py:
     # these defaults vs Anki's (1m 10m / 10m) +19% memorised per minute; FSRS vs SM-2 at equal

@@ -28,6 +28,7 @@ from enum import IntEnum
 from functools import lru_cache
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from fsrs import Card as FsrsCard
 from fsrs import Rating as FsrsRating
 from fsrs import Scheduler
@@ -59,6 +60,27 @@ RATING_NAMES = {
     Rating.GOOD: "good",
     Rating.EASY: "easy",
 }
+# What the user sees on the buttons, in the CSV and in messages (the pages pass them to the JS).
+RATING_LABELS = {
+    Rating.AGAIN: _l("重来"),
+    Rating.HARD: _l("困难"),
+    Rating.GOOD: _l("良好"),
+    Rating.EASY: _l("简单"),
+}
+STATE_LABELS = {
+    NEW: _l("新卡"),
+    LEARNING: _l("学习中"),
+    REVIEW: _l("复习"),
+    RELEARNING: _l("重新学习"),
+}
+
+
+def parse_rating(value: object) -> Rating | None:
+    """The rating a JSON value names, or None (booleans are not ratings, though they are ints)."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 4:
+        return None
+    return Rating(value)
+
 
 # fsrs's own defaults, for a bare SchedulerConfig. Users start from UserSettings' defaults.
 DEFAULT_LEARNING_STEPS = (timedelta(minutes=1), timedelta(minutes=10))
@@ -81,6 +103,8 @@ class SchedulerConfig:
     short_term: bool = True
     # Elapsed time counts in the user's study days (as Anki and fsrs-rs count it), not in
     # 24-hour spans: a card answered at 09:00 and again at 08:59 the next day is a day later.
+    # A bare config (pure tests, simulations) counts UTC days; a user's config always carries
+    # the user's zone (`quiz.study.scheduler_config`), whose fallback is `studyday`'s default.
     timezone: str = "UTC"
     rollover_hour: int = 0
 
@@ -186,7 +210,7 @@ def round_days(days: float) -> int:
 def _places(value: float | None, places: int) -> float | None:
     if value is None:
         return None
-    scale = 10**places
+    scale = 10.0**places
     return round_days(value * scale) / scale
 
 
@@ -217,9 +241,9 @@ def fuzz_factor(seed: int) -> float:
 
 def fsrs_interval(stability: float, config: SchedulerConfig) -> float:
     """FSRS's interval in days (unrounded) at which recall falls to the desired retention."""
-    decay = -_scheduler(config).parameters[20]
+    decay = -float(_scheduler(config).parameters[20])
     factor = 0.9 ** (1 / decay) - 1
-    return stability / factor * (config.desired_retention ** (1 / decay) - 1)
+    return float(stability / factor * (config.desired_retention ** (1 / decay) - 1))
 
 
 class _Answers:
@@ -348,7 +372,7 @@ def review(
     rating: int,
     *,
     now: datetime,
-    config: SchedulerConfig = SchedulerConfig(),  # noqa: B008 (frozen, so a safe default)
+    config: SchedulerConfig = SchedulerConfig(),
     fuzz_seed: int = 0,
 ) -> tuple[MemoryState, ReviewOutcome]:
     """Answer a card: the new state and the facts for the review log. Pure."""
@@ -359,7 +383,7 @@ def previews(
     state: MemoryState,
     *,
     now: datetime,
-    config: SchedulerConfig = SchedulerConfig(),  # noqa: B008
+    config: SchedulerConfig = SchedulerConfig(),
     fuzz_seed: int = 0,
 ) -> dict[Rating, timedelta]:
     """The interval each of the four buttons would give: `review`'s own code, one fsrs pass."""
@@ -369,7 +393,7 @@ def previews(
 
 def retrievability(
     state: MemoryState, *, now: datetime, config: SchedulerConfig = SchedulerConfig()
-) -> float:  # noqa: B008
+) -> float:
     """Predicted probability of recall at `now` (0 for a card never answered)."""
     if state.state == NEW or state.last_review is None or not state.stability:
         return 0.0
@@ -387,16 +411,16 @@ def interval_label(seconds: float) -> str:
     """Chinese label for a button: "1分钟", "10分钟", "5小时", "3天", "2.1月", "1.5年"."""
     minutes = max(1, round(seconds / 60))
     if minutes < 60:
-        return _("%(minutes)s分钟", minutes=minutes)
+        return str(_("%(minutes)s分钟", minutes=minutes))
     hours = round(seconds / 3600)
     if hours < 24:
-        return _("%(hours)s小时", hours=hours)
+        return str(_("%(hours)s小时", hours=hours))
     days = round(seconds / 86400)
     if days < 30:
-        return _("%(days)s天", days=days)
+        return str(_("%(days)s天", days=days))
     if days < 365:
-        return _("%(days_30)s月", days_30=format(days / 30, ".1f"))
-    return _("%(days_365)s年", days_365=format(days / 365, ".1f"))
+        return str(_("%(days_30)s月", days_30=format(days / 30, ".1f")))
+    return str(_("%(days_365)s年", days_365=format(days / 365, ".1f")))
 
 
 _STEP_RE = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")

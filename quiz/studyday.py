@@ -6,7 +6,24 @@ Pure functions of their arguments; callers pass `now`.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+# A new user's study day (UserSettings' defaults), and every fallback when a user has no settings.
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+DEFAULT_ROLLOVER_HOUR = 4
+
+
+class DaySettings(Protocol):
+    timezone: str
+    rollover_hour: int
+
+
+def zone_and_rollover(settings: DaySettings | None) -> tuple[str, int]:
+    """The user's time zone and rollover hour, or the defaults when they have no settings yet."""
+    if settings is None:
+        return DEFAULT_TIMEZONE, DEFAULT_ROLLOVER_HOUR
+    return settings.timezone, settings.rollover_hour
 
 
 def zone(name: str) -> ZoneInfo:

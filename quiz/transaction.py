@@ -39,7 +39,7 @@ class TransactionalFlask(Flask):
 def _rollback() -> None:
     try:
         db.session.rollback()
-    except Exception:  # noqa: BLE001  (the original error matters more; teardown discards it)
+    except Exception:
         current_app.logger.exception("rollback failed")
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Flask, g
+from flask import Flask, has_app_context
 from flask.testing import FlaskClient
 
 from app import create_app
@@ -21,17 +21,27 @@ ROOT = Path(__file__).resolve().parent.parent
 compile_catalogues()
 
 
-def _fresh_g_per_request() -> None:
-    # The fixtures keep one app context open for the whole test and Flask reuses it for each
-    # request, so `g` (Flask-Login's user, the API caller) would outlive a request. In
-    # production every request has a context of its own: emulate that.
-    for name in list(g):
-        g.pop(name)
+class FreshContextClient(FlaskClient):
+    """A test client whose every request runs in an app context of its own, as in production.
+
+    The fixtures keep one app context open for the whole test (for `session`), and Flask would
+    reuse it for each request: `g` (Flask-Login's user, the API caller) and the request's
+    database session would then outlive the request. The test's own session commits first, as
+    another process would have to, and reads what the request wrote afterwards.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        from quiz.db import db
+
+        if has_app_context():
+            db.session.commit()
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
 
 
 def _test_app(db_path: Path, **extra: Any) -> Flask:
     app = create_app(_config(db_path, **extra))
-    app.before_request(_fresh_g_per_request)
+    app.test_client_class = FreshContextClient
     return app
 
 

@@ -180,7 +180,7 @@ def run_submission(
         exec(code, namespace)
     except SystemExit as exc:
         _exit_now(exc)
-    except BaseException as exc:  # noqa: BLE001 - any failure at import time is the user's
+    except BaseException as exc:
         status = "memory" if isinstance(exc, MemoryError) else "load_error"
         out.send(
             {
@@ -231,7 +231,7 @@ def _run_call(
         except SystemExit as exc:
             sys.stdout = real_stdout
             _exit_now(exc)
-        except BaseException as exc:  # noqa: BLE001 - reported, never re-raised
+        except BaseException as exc:
             elapsed = time.perf_counter() - start
             sys.stdout = real_stdout
             record.update(status="error", error=format_exception(exc), error_type=_type_name(exc))
@@ -242,7 +242,7 @@ def _run_call(
             sys.stdout = real_stdout
             try:
                 record["value"] = wire.Encoded(wire.encode_parts(value))
-            except Exception as exc:  # noqa: BLE001 - user __array__ and friends may raise anything
+            except Exception as exc:
                 reason = str(exc)[:300] if isinstance(exc, wire.WireError) else _type_name(exc)
                 record.update(
                     status="error",
@@ -257,7 +257,7 @@ def _run_call(
     try:
         record["args_after"] = wire.Encoded(wire.encode_parts(args))
         record["kwargs_after"] = wire.Encoded(wire.encode_parts(kwargs))
-    except Exception:  # noqa: BLE001
+    except Exception:
         record["args_after"], record["kwargs_after"] = (), {}
     return record, stop
 

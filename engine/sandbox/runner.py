@@ -689,7 +689,7 @@ class Runner:
             }
             os.write(status_w, wire.frame(wire.encode(record)))
             os._exit(0)
-        except BaseException as exc:  # noqa: BLE001 - fail closed, report, never run user code
+        except BaseException as exc:
             _report_setup_error(status_w, f"init: {exc!r}")
             os._exit(SETUP_FAILED)
 
@@ -745,7 +745,7 @@ class Runner:
             os.chdir("/tmp" if isolate else request.get("scratch") or "/")
             isolation.set_no_new_privs()
             isolation.set_parent_death_signal()  # cleared by the uid change: set it again
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             _report_setup_error(status_fd, f"child: {exc!r}")
             os._exit(SETUP_FAILED)
 
@@ -755,7 +755,7 @@ class Runner:
                 if isolate:
                     self.seccomp.load()
                 os.close(STATUS_FD)
-            except BaseException as exc:  # noqa: BLE001
+            except BaseException as exc:
                 _report_setup_error(STATUS_FD, f"seccomp: {exc!r}")
                 os._exit(SETUP_FAILED)
 

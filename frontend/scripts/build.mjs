@@ -52,10 +52,6 @@ const LIBS = [
     dir: "pico", pkg: "@picocss/pico",
     files: [["css/pico.min.css", "pico.min.css"], ["LICENSE.md", "LICENSE.md"]],
   },
-  {
-    dir: "htmx", pkg: "htmx.org",
-    files: [["dist/htmx.min.js", "htmx.min.js"], ["LICENSE", "LICENSE"]],
-  },
 ];
 const EDITOR_DIR = "codemirror";
 const EDITOR_FILE = "editor.bundle.min.js";
@@ -214,18 +210,13 @@ function writeVersions(out, bundled) {
     "- chart.js: `chart.umd.min.js` defines `window.Chart`.",
     "- Pico: `pico.min.css` is the class-based build (also styles plain semantic HTML);",
     "  light/dark follow `prefers-color-scheme`.",
-    "- htmx: it inserts a `<style>` for its indicator classes unless told not to; under our CSP",
-    "  set, in `<head>` before `htmx.min.js`:",
-    "  `<meta name=\"htmx-config\" content='{\"includeIndicatorStyles\":false,\"allowEval\":false}'>`",
-    "  (`allowEval:false` because `hx-on`, `js:` / `hx-vars` use `new Function`, which our",
-    "  CSP blocks anyway; do not use those attributes). Define `.htmx-indicator` in our CSS.",
     "- CodeMirror (`window.MLEditor`): CodeMirror 6 (style-mod) writes its theme CSS into a",
     "  `<style>` element in `<head>` at run time. With `style-src 'self'` alone Chromium blocks",
     "  it and the editor renders unstyled. Either allow `style-src 'self' 'unsafe-inline'`, or",
     "  use a per-request nonce: put it on the bundle's `<script nonce=…>` tag (the bundle reads",
     "  `document.currentScript.nonce`) or pass `{nonce}` to `MLEditor.create`, and add",
     "  `'nonce-…'` to `style-src`.",
-    "- KaTeX (auto-render), Chart.js, Pico and htmx (with the meta tag above) cause no CSP",
+    "- KaTeX (auto-render), Chart.js and Pico cause no CSP",
     "  violation even under `style-src 'self'`; none of the files needs `unsafe-eval`.",
     "- Math from the Markdown renderer (arithmatex, generic mode) is `\\(…\\)` inline and",
     "  `\\[…\\]` display: call `renderMathInElement(el, {delimiters: [{left: '\\\\[',",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, TypeVar
 
 Kind = Literal["question", "drill"]
 
@@ -67,7 +67,11 @@ def drill_weight(d: DrillCandidate) -> float:
     return 1.0 if d.solved_at is None else 0.7
 
 
-def _weighted_sample(items: list[tuple[float, object]], k: int, rng: random.Random) -> list:
+T = TypeVar("T")
+Phase = Literal["done", "review", "timeout", "current", "upcoming"]
+
+
+def _weighted_sample(items: list[tuple[float, T]], k: int, rng: random.Random) -> list[T]:
     """k items without replacement, each drawn in proportion to its weight (Efraimidis–Spirakis)."""
     keyed = sorted(items, key=lambda pair: -(rng.random() ** (1.0 / max(pair[0], 1e-9))))
     return [item for _, item in keyed[:k]]
@@ -133,7 +137,7 @@ class Slot:
     index: int
     started_at: datetime | None  # None: not reached yet
     deadline: datetime | None
-    phase: Literal["done", "review", "timeout", "current", "upcoming"]
+    phase: Phase
 
 
 def timeline(
@@ -158,7 +162,7 @@ def timeline(
     items = zip(seconds, answered_at, released_at, strict=True)
     for index, (length, answered, released) in enumerate(items):
         if begin is None or begin > now:
-            phase = "timeout" if now >= ends_at else "upcoming"
+            phase: Phase = "timeout" if now >= ends_at else "upcoming"
             slots.append(Slot(index, None, None, phase))
             begin = None
             continue

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Response, jsonify, request
 from flask_babel import gettext as _
 
-from quiz import drills
+from quiz import drills, scheduling
 from quiz.db import db, utcnow
 from quiz.views.api import (
     ApiError,
@@ -199,7 +199,7 @@ def rating(drill_id: str) -> Response:
     drill = _drill(drill_id)
     data = json_body()
     value, replaces = data.get("rating"), data.get("replaces")
-    if not isinstance(value, int) or isinstance(value, bool):
+    if scheduling.parse_rating(value) is None:
         raise ApiError(400, _("评分必须是 1（重来）、2（困难）、3（良好）或 4（简单）。"))
     if replaces is not None and (not isinstance(replaces, int) or isinstance(replaces, bool)):
         raise ApiError(400, _("“replaces” 必须是评分记录的 id。"))

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.factories import register_in_browser
+from tests.factories import register_in_browser, replace_code
 
 pytestmark = pytest.mark.browser
 
@@ -20,13 +20,6 @@ def softmax(x, axis=-1):
     return e / e.sum(axis=axis, keepdims=True)
 """
 STABLE = NAIVE.replace("np.exp(x)", "np.exp(x - x.max(axis=axis, keepdims=True))")
-
-
-def replace_code(page: Page, code: str) -> None:
-    # CodeMirror auto-indents on Enter: insert the whole text instead of typing it.
-    page.locator(".cm-content").click()
-    page.keyboard.press("Control+a")
-    page.keyboard.insert_text(code)
 
 
 def editor_text(page: Page) -> str:

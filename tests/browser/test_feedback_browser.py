@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_drills_browser import replace_code
-from tests.factories import register_in_browser
+from tests.factories import register_in_browser, replace_code
 
 pytestmark = pytest.mark.browser
 

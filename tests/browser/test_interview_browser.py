@@ -21,7 +21,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from engine.drills import get_drill
-from tests.factories import register_in_browser
+from tests.factories import register_in_browser, replace_code
 
 pytestmark = pytest.mark.browser
 
@@ -59,12 +59,6 @@ def shot(page: Page, name: str) -> None:
     if target:
         Path(target).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(target) / name), full_page=True)
-
-
-def replace_code(page: Page, code: str) -> None:
-    page.locator("#d-editor .cm-content").click()
-    page.keyboard.press("Control+a")
-    page.keyboard.insert_text(code)
 
 
 def start_interview(page: Page, base: str, shot_name: str | None = None) -> dict:
@@ -130,7 +124,7 @@ def test_fifteen_minute_interview_end_to_end(page: Page, interview_server: str) 
     page.click("#d-submit")  # the starter code fails
     expect(page.locator("#d-results .verdict-banner")).to_be_visible(timeout=30_000)
     expect(page.locator("#d-results")).not_to_contain_text("通过！")
-    replace_code(page, drill.solution_code)
+    replace_code(page, drill.solution_code, editor="#d-editor")
     page.click("#d-submit")
     expect(page.locator("#d-results")).to_contain_text("通过！", timeout=30_000)
     page.click("#d-next")

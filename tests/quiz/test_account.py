@@ -12,7 +12,7 @@ from quiz import accounts
 from quiz.db import db, utcnow
 from quiz.models import User
 from tests.factories import api_token, login, make_user
-from tests.quiz.test_progress_history import build_history, build_other_user, make_deck
+from tests.factories.history import build_history, build_other_user, make_deck
 
 
 def test_change_password_ends_other_sessions_and_keeps_this_one(

@@ -15,7 +15,7 @@ from flask import Flask
 from quiz import apkg
 from quiz.models import Card, Topic
 from tests.factories import login
-from tests.quiz.test_progress_history import NOW, make_deck
+from tests.factories.history import NOW, make_deck
 
 
 def open_collection(data: bytes, tmp_path: Path) -> sqlite3.Connection:

@@ -18,7 +18,7 @@ from app import create_app
 from quiz import backup
 from quiz.models import Card, CardState, Draft, DrillProgress, ReviewLog, Submission, UserSettings
 from tests.factories import api_token, login, make_user
-from tests.quiz.test_progress_history import NOW, build_history, build_other_user, make_deck
+from tests.factories.history import NOW, build_history, build_other_user, make_deck
 
 
 @pytest.fixture
@@ -232,7 +232,7 @@ def test_unreadable_files(raw: bytes, message: str) -> None:
 def test_size_limits(monkeypatch: Any) -> None:
     with pytest.raises(backup.BackupError, match="过大"):
         backup.load_backup(b" " * (backup.MAX_BACKUP_BYTES + 1))
-    monkeypatch.setattr(backup, "MAX_JSON_BYTES", 1000)
+    monkeypatch.setattr(backup.reading, "MAX_JSON_BYTES", 1000)
     bomb = gzip.compress(b" " * 5000)
     with pytest.raises(backup.BackupError, match="解压后过大"):
         backup.load_backup(bomb)
@@ -265,8 +265,8 @@ def test_review_log_csv(session: Any, alice: Any) -> None:
 
 
 def test_csv_cells_cannot_start_a_formula() -> None:
-    assert backup._cell("=HYPERLINK()") == "'=HYPERLINK()"
-    assert backup._cell("a/b") == "a/b"
+    assert backup.review_csv._cell("=HYPERLINK()") == "'=HYPERLINK()"
+    assert backup.review_csv._cell("a/b") == "a/b"
 
 
 def test_pages_download_and_import(empty_app: Flask, session: Any, alice: Any) -> None:
@@ -356,6 +356,7 @@ def test_page_upload_over_the_backup_limit(
     empty_app: Flask, session: Any, deck: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(backup, "MAX_BACKUP_BYTES", 1000)
+    monkeypatch.setattr(backup.reading, "MAX_BACKUP_BYTES", 1000)
     make_user(session)
     client = empty_app.test_client()
     login(client)

@@ -262,7 +262,8 @@ def test_first_draft_race_updates_instead_of_failing(
     def stale_then_real(*args: Any, **kwargs: Any) -> Any:
         return next(calls, real(*args, **kwargs))
 
-    monkeypatch.setattr(drills, "load_draft", stale_then_real)
+    # save_draft looks the draft up through its own module.
+    monkeypatch.setattr(drills.drafts, "load_draft", stale_then_real)
     draft = drills.save_draft(session, user.id, "softmax", "submitted code", now=NOW)
     session.commit()
     assert draft.code == "submitted code"

@@ -144,7 +144,7 @@ def test_kill_9_under_load_loses_and_doubles_nothing(
     acked = set().union(*(c.acked for c in clients))
     with sqlite3.connect(db_path) as raw:
         stored = [r[0] for r in raw.execute("SELECT request_id FROM review_logs")]
-    print(f"\nkill -9 x{KILLS} under load: {len(acked)} answers acknowledged, {len(stored)} stored")  # noqa: T201
+    print(f"\nkill -9 x{KILLS} under load: {len(acked)} answers acknowledged, {len(stored)} stored")
     assert sum(c.server_errors for c in clients) == 0
     assert len(acked) > 50  # the load did run between the kills
     assert len(stored) == len(set(stored))  # none doubled

@@ -12,7 +12,7 @@ from fsrs import Scheduler
 
 from quiz import progress
 from tests.factories import api_token, login, make_user
-from tests.quiz.test_progress_history import (
+from tests.factories.history import (
     EXPECTED,
     NOW,
     TODAY,

@@ -99,7 +99,7 @@ def together(calls: list[Callable[[], tuple[int, Any]]]) -> list[tuple[int, Any]
         barrier.wait()
         try:
             results[i] = call()
-        except Exception as error:  # noqa: BLE001  (reported below as a failed call)
+        except Exception as error:
             results[i] = (-1, repr(error))
 
     threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]

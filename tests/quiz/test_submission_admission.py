@@ -62,7 +62,7 @@ class SlowSandbox:
             try:
                 driver.execute("BEGIN IMMEDIATE")
                 driver.execute("ROLLBACK")
-            except Exception as exc:  # noqa: BLE001 - recorded and asserted on
+            except Exception as exc:
                 self.writes_blocked.append(repr(exc))
         finally:
             other.close()

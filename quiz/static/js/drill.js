@@ -16,7 +16,6 @@
     internal_error: tr("评测系统内部错误"),
   };
   const TEST_STATUS = { passed: tr("通过"), failed: tr("未通过"), error: tr("出错"), timeout: tr("超时") };
-  const RATINGS = { 1: tr("重来"), 2: tr("困难"), 3: tr("良好"), 4: tr("简单") };
   const STATUS = { new: tr("未开始"), attempted: tr("尝试中"), solved: tr("已解决"), due: tr("待复习") };
 
   const $ = (id) => document.getElementById(id);
@@ -598,7 +597,7 @@
         if (rating) return;
         const value = Number(button.dataset.rating);
         if (value === appliedRating) {
-          $("rating-result").textContent = tr("评分保持为“{RATINGS_value}”。", { RATINGS_value: RATINGS[value] });
+          $("rating-result").textContent = tr("评分保持为“{RATINGS_value}”。", { RATINGS_value: button.textContent.trim() });
           return;
         }
         rating = true;

@@ -176,7 +176,7 @@ for p in ('/usr/pwn', '/etc/pwn', np.__file__ + '.pwn'):
     # to the standard library (/root here, /usr for Debian's python).
     tops = {Path(path).resolve().parts[1] for path in (np.__file__, os.__file__)}
     expected = {"bin", "dev", "etc", "lib", "lib64", "proc", "tmp", "usr", "var"}
-    assert eval(lines[0]) == sorted(expected | tops)  # noqa: S307
+    assert eval(lines[0]) == sorted(expected | tops)
     assert lines[1] == "['null', 'random', 'shm', 'urandom', 'zero'] ['hostname']"
     assert "WROTE" not in out
 
@@ -215,7 +215,7 @@ except OSError as e:
 print(sorted(res.items()))
 """,
     )
-    assert eval(out) == sorted(  # noqa: S307
+    assert eval(out) == sorted(
         {
             "socket": "EPERM",
             "unix": "EPERM",
@@ -240,7 +240,7 @@ import resource as r
 print([r.getrlimit(k) for k in (r.RLIMIT_CPU, r.RLIMIT_AS, r.RLIMIT_NPROC, r.RLIMIT_NOFILE, r.RLIMIT_FSIZE, r.RLIMIT_CORE)])
 """,
     )
-    assert eval(out) == [(2, 3), (512 * 2**20,) * 2, (1, 1), (64, 64), (2**20, 2**20), (0, 0)]  # noqa: S307
+    assert eval(out) == [(2, 3), (512 * 2**20,) * 2, (1, 1), (64, 64), (2**20, 2**20), (0, 0)]
 
 
 def test_cgroup_membership_behind_a_cgroup_namespace(pool: Pool) -> None:
@@ -265,9 +265,9 @@ def test_environment_and_file_descriptors(pool: Pool) -> None:
         "OPENBLAS_NUM_THREADS",
         "OMP_NUM_THREADS",
         "MKL_NUM_THREADS",
-    }  # noqa: S307
+    }
     # 0-3 plus the one listdir itself opens.
-    assert len(eval("[" + fds)) <= 5  # noqa: S307
+    assert len(eval("[" + fds)) <= 5
 
 
 def test_reference_not_importable(pool: Pool) -> None:

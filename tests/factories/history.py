@@ -1,7 +1,6 @@
 """A known study history for the progress tests: fixed dates, New York time (DST on 2025-03-09).
 
-Holds no tests (named to sit with the progress tests): imported by test_progress.py,
-test_backup.py and test_apkg.py.
+Used by test_progress.py, test_backup.py and test_apkg.py.
 Every figure the dashboard shows is worked out by hand in EXPECTED below.
 """
 

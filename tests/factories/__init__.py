@@ -37,3 +37,11 @@ def register_in_browser(
     page.fill("#confirm", password)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base_url}/")
+
+
+def replace_code(page: Any, code: str, *, editor: str = "") -> None:
+    """Put `code` in the page's code editor (the one inside `editor`, a CSS selector)."""
+    # CodeMirror auto-indents on Enter: insert the whole text instead of typing it.
+    page.locator(f"{editor} .cm-content".strip()).click()
+    page.keyboard.press("Control+a")
+    page.keyboard.insert_text(code)

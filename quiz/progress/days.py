@@ -1,0 +1,171 @@
+"""Study-day boundaries, shared SQL pieces, reviews per day and retention."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import (
+    CTE,
+    Date,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
+
+from quiz.db import UTCDateTime
+from quiz.models import (
+    STATE_NEW,
+    STATE_REVIEW,
+    Card,
+    CardState,
+    ReviewLog,
+    Topic,
+)
+from quiz.progress.figures import RATINGS, ProgressSettings, Retention
+from quiz.studyday import day_bounds
+
+
+def _live() -> ColumnElement[bool]:
+    """Cards still in the notes (retired ones keep their history but leave the figures)."""
+    return and_(Card.retired.is_(False), Topic.retired.is_(False))
+
+
+def day_boundaries(first: date, days: int, settings: ProgressSettings) -> tuple[datetime, ...]:
+    """UTC instants where each of `days` study days starts, plus the end of the last one."""
+    return _boundaries(first, days, settings.timezone, settings.rollover_hour)
+
+
+@lru_cache(maxsize=64)
+def _boundaries(first: date, days: int, tz_name: str, rollover: int) -> tuple[datetime, ...]:
+    # The same for every request of a study day (and for every user in the zone): cached.
+    starts = [day_bounds(first + timedelta(days=i), tz_name, rollover)[0] for i in range(days)]
+    return (*starts, day_bounds(first + timedelta(days=days - 1), tz_name, rollover)[1])
+
+
+def _day_ranges(n: int, name: str) -> CTE:
+    """A CTE of n rows (i, lo, hi) between bind parameters `{name}_0` .. `{name}_{n}`.
+
+    A UNION ALL of one-row selects rather than VALUES: SQLAlchemy cannot cache a VALUES
+    construct, and compiling a 365-row one on every request costs ~100 ms, ten times what
+    SQLite needs to run the query. Built once per size (see the lru_caches below).
+    """
+    kind = UTCDateTime()
+    edges = [bindparam(f"{name}_{i}", type_=kind) for i in range(n + 1)]
+    rows = [
+        select(
+            literal_column(str(i), Integer).label("i"),
+            edges[i].label("lo"),
+            edges[i + 1].label("hi"),  # the same parameter as the next row's lo
+        )
+        for i in range(n)
+    ]
+    return union_all(*rows).cte(name)
+
+
+def _range_params(bounds: Sequence[datetime], name: str) -> dict[str, datetime]:
+    return {f"{name}_{i}": instant for i, instant in enumerate(bounds)}
+
+
+@lru_cache(maxsize=4)
+def _review_counts_statement(n: int) -> Select[tuple[int, int]]:
+    days = _day_ranges(n, "days")
+    count = (
+        select(func.count())
+        .select_from(ReviewLog)
+        .where(
+            ReviewLog.user_id == bindparam("user_id", type_=Integer),
+            ReviewLog.reviewed_at >= days.c.lo,
+            ReviewLog.reviewed_at < days.c.hi,
+        )
+        .scalar_subquery()
+    )
+    return select(days.c.i, count)
+
+
+def review_counts(session: Session, user_id: int, bounds: Sequence[datetime]) -> list[int]:
+    """Review-log rows in each [bounds[i], bounds[i+1]).
+
+    One correlated count per range: each is an index range scan on (user_id, reviewed_at),
+    which in SQLite is several times faster than a join followed by GROUP BY, and needs no
+    date function of any database.
+    """
+    n = len(bounds) - 1
+    params = {"user_id": user_id, **_range_params(bounds, "days")}
+    counts = [0] * n
+    for i, count in _run(session, _review_counts_statement(n), params).all():
+        counts[i] = count
+    return counts
+
+
+@lru_cache(maxsize=1)
+def _retention_statement() -> Select[tuple[int, int]]:
+    return (
+        select(ReviewLog.rating, func.count())
+        .where(
+            ReviewLog.user_id == _user(),
+            ReviewLog.state_before == STATE_REVIEW,
+            ReviewLog.rating.in_(RATINGS),
+            ReviewLog.reviewed_at >= _instant("start"),
+            ReviewLog.reviewed_at < _instant("end"),
+        )
+        .group_by(ReviewLog.rating)
+    )
+
+
+def retention(
+    session: Session, user_id: int, starts: dict[str, datetime], end: datetime
+) -> dict[str, Retention]:
+    """True retention per window: reviews of review-state cards, and those not answered Again.
+
+    Per window, a count per rating: with `rating IN (...)` each is a range of the outcome index.
+    """
+    out = {}
+    for key, start in starts.items():
+        params = {"user_id": user_id, "start": start, "end": end}
+        by_rating = dict(_run(session, _retention_statement(), params).all())
+        total = sum(by_rating.values())
+        out[key] = Retention(total - by_rating.get(1, 0), total)
+    return out
+
+
+def _run(
+    session: Session, statement: Executable, params: dict[str, Any] | None = None
+) -> CursorResult[Any]:
+    """Execute on the session's connection, past the ORM layer: these are plain column reads,
+    and the ORM's result machinery costs more than SQLite's work for a few thousand rows.
+    Pending changes are flushed first, as the session itself would."""
+    session.flush()
+    return session.connection().execute(statement, params or {})
+
+
+def _user() -> BindParameter[int]:
+    return bindparam("user_id", type_=Integer)
+
+
+def _instant(name: str) -> BindParameter[datetime]:
+    return bindparam(name, type_=UTCDateTime())
+
+
+def _today() -> BindParameter[date]:
+    return bindparam("today", type_=Date)
+
+
+def _not_buried() -> ColumnElement[bool]:
+    return or_(CardState.buried_until.is_(None), CardState.buried_until <= _today())
+
+
+def _scheduled() -> ColumnElement[bool]:
+    return and_(CardState.state != STATE_NEW, CardState.suspended.is_(False))

@@ -1,0 +1,378 @@
+"""The daily queue: which card comes next, today's counts and the empty-state summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import (
+    Date,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.orm import Session
+
+from quiz import scheduling, studyday
+from quiz.db import UTCDateTime
+from quiz.models import (
+    STATE_LEARNING,
+    STATE_NEW,
+    STATE_RELEARNING,
+    STATE_REVIEW,
+    Card,
+    CardState,
+    ReviewLog,
+    Topic,
+    UserSettings,
+)
+from quiz.scheduling import MemoryState, Rating
+from quiz.study.errors import NotFound
+from quiz.study.settings import _kind_config, fuzz_seed, user_settings
+from quiz.study.state import _Day, _day, _get_state, _live_card, memory_of
+
+# A learning card due within this window is shown early when nothing else is left (Anki's
+# "learn ahead"), so a 1-minute step does not end the session with "come back in 40 s".
+LEARN_AHEAD = timedelta(minutes=20)
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What is left today, as the bar above the card shows it."""
+
+    new: int
+    learning: int
+    review: int
+
+    @property
+    def total(self) -> int:
+        return self.new + self.learning + self.review
+
+
+@dataclass(frozen=True)
+class QueueCard:
+    card: Card
+    state: CardState | None
+    queue: str  # "learning" | "review" | "new"
+    topic_title: str = ""
+    topic_slug: str = ""
+
+    @property
+    def version(self) -> int:
+        return self.state.version if self.state else 0
+
+    @property
+    def memory(self) -> MemoryState:
+        return memory_of(self.state)
+
+
+@dataclass(frozen=True)
+class StudyQueue:
+    card: QueueCard | None
+    counts: Counts
+    done_today: int
+    next_learning_due: datetime | None  # the earliest learning card due later today
+
+
+def topic_id_for(session: Session, slug: str | None) -> int | None:
+    """The live topic's id; NotFound for an unknown slug, None when no topic was asked for."""
+    if not slug:
+        return None
+    topic_id = session.scalar(select(Topic.id).where(Topic.slug == slug, Topic.retired.is_(False)))
+    if topic_id is None:
+        raise NotFound(_("找不到该主题。"))
+    return topic_id
+
+
+@dataclass(frozen=True)
+class _Statements:
+    done_today: Select[Any]
+    today: Select[Any]
+    queue: Select[Any]
+    new_pick: Select[Any]
+    ahead_pick: Select[Any]
+    load: Select[Any]
+
+
+@lru_cache(maxsize=1)
+def _statements() -> _Statements:
+    """The queue's queries, built once with bound parameters.
+
+    Three round trips per card in the usual case: what was done today (it sets the room left
+    under the daily limits), then the counts and the pick in one statement, then the card
+    itself. Every part walks an index or a small set and stops early (LIMIT); sorting whole
+    card rows, or building SQLAlchemy expressions per request, would cost more than the
+    answer itself.
+    """
+    user_id = bindparam("user_id", type_=Integer())
+    topic_id = bindparam("topic_id", type_=Integer())
+    start, end = bindparam("start", type_=UTCDateTime()), bindparam("end", type_=UTCDateTime())
+    now, ahead = bindparam("now", type_=UTCDateTime()), bindparam("ahead", type_=UTCDateTime())
+    today = bindparam("today", type_=Date())
+    new_room = bindparam("new_room", type_=Integer())
+    review_room = bindparam("review_room", type_=Integer())
+
+    in_topic = or_(topic_id.is_(None), Card.topic_id == topic_id)
+    shown = and_(
+        CardState.suspended.is_(False),
+        or_(CardState.buried_until.is_(None), CardState.buried_until <= today),
+    )
+    # Any card answered today hides the other cards of its note until tomorrow.
+    seen_today = (
+        select(Card.sibling_key)
+        .join(ReviewLog, ReviewLog.card_id == Card.id)
+        .where(ReviewLog.user_id == user_id, ReviewLog.reviewed_at >= start)
+    )
+    fresh = Card.sibling_key.not_in(seen_today)
+
+    def from_states(*columns: Any) -> Select[Any]:
+        return (
+            select(*columns)
+            .select_from(CardState)
+            .join(Card, Card.id == CardState.card_id)
+            .where(CardState.user_id == user_id, Card.retired.is_(False), in_topic, shown)
+        )
+
+    is_learning = CardState.state.in_((STATE_LEARNING, STATE_RELEARNING))
+    learning_summary = from_states(
+        func.count().label("learning"), func.min(CardState.due).label("learning_next")
+    ).where(is_learning, CardState.due < end)
+    introduced = and_(ReviewLog.state_before == STATE_NEW, Card.kind != "drill")
+    done_today = (
+        select(
+            func.count().label("done"),
+            func.coalesce(func.sum(case((introduced, 1), else_=0)), 0).label("new_done"),
+            func.coalesce(
+                func.sum(case((ReviewLog.state_before == STATE_REVIEW, 1), else_=0)), 0
+            ).label("reviews_done"),
+        )
+        .select_from(ReviewLog)
+        .join(Card, Card.id == ReviewLog.card_id)
+        .where(ReviewLog.user_id == user_id, ReviewLog.reviewed_at >= start)
+    )
+    done_sq, learning_sq = done_today.subquery(), learning_summary.subquery()
+    today_stmt = select(
+        done_sq.c.done,
+        done_sq.c.new_done,
+        done_sq.c.reviews_done,
+        learning_sq.c.learning,
+        learning_sq.c.learning_next,
+    ).select_from(done_sq.join(learning_sq, true()))
+
+    reviews = from_states(CardState.card_id.label("card_id")).where(
+        CardState.state == STATE_REVIEW, CardState.due < end, fresh
+    )
+    # New: no state row, or a NEW row that is not suspended or buried. Probed per card through
+    # the (user, card) unique index, so a scan can stop as soon as it has what it needs.
+    has_progress = (
+        select(CardState.id)
+        .where(
+            CardState.user_id == user_id,
+            CardState.card_id == Card.id,
+            or_(
+                CardState.state != STATE_NEW,
+                CardState.suspended.is_(True),
+                CardState.buried_until > today,
+            ),
+        )
+        .exists()
+    )
+    new = select(Card.id.label("card_id")).where(
+        Card.retired.is_(False), Card.kind != "drill", in_topic, ~has_progress, fresh
+    )
+
+    def waiting(candidates: Select[Any], room: Any, *, newest_first: bool = False) -> Any:
+        # One card per note a day, so siblings waiting together count once; the LIMIT stops
+        # counting at what today's limit lets through. The count does not depend on order;
+        # newest first reaches unseen cards without walking past every studied one.
+        keys = candidates.with_only_columns(Card.sibling_key)
+        if newest_first:
+            keys = keys.order_by(Card.id.desc())
+        inner = keys.subquery()
+        limited = select(inner.c.sibling_key).distinct().limit(room).subquery()
+        return select(func.count()).select_from(limited).scalar_subquery()
+
+    def ranked(rank: int, candidates: Select[Any]) -> Select[Any]:
+        one = candidates.limit(1).subquery()
+        return select(literal(rank).label("rank"), one.c.card_id)
+
+    learning = from_states(CardState.card_id.label("card_id")).where(is_learning)
+    by_due = (CardState.due, CardState.card_id)
+    # Learning cards due now, else the first review due today: both walk the (user, due)
+    # index and stop at the first hit. New cards (a sort over all of them) are asked for
+    # separately, only once reviews are done.
+    picks = union_all(
+        ranked(0, learning.where(CardState.due <= now).order_by(*by_due)),
+        ranked(1, reviews.where(review_room > 0).order_by(*by_due)),
+    ).subquery()
+    queue_stmt = select(
+        waiting(new, new_room, newest_first=True).label("new"),
+        waiting(reviews, review_room).label("review"),
+        select(picks.c.card_id).order_by(picks.c.rank).limit(1).scalar_subquery().label("pick"),
+    )
+    new_pick = (
+        new.join(Topic, Topic.id == Card.topic_id)
+        .order_by(Topic.position, Card.position, Card.id)
+        .limit(1)
+    )
+    ahead_pick = learning.where(CardState.due <= ahead).order_by(*by_due).limit(1)
+    load = (
+        select(Card, CardState, Topic.title, Topic.slug)
+        .select_from(Card)
+        .outerjoin(CardState, and_(CardState.card_id == Card.id, CardState.user_id == user_id))
+        .join(Topic, Topic.id == Card.topic_id)
+        .where(Card.id == bindparam("card_id", type_=Integer()))
+    )
+    return _Statements(done_today, today_stmt, queue_stmt, new_pick, ahead_pick, load)
+
+
+_QUEUE_NAMES = {
+    STATE_NEW: "new",
+    STATE_LEARNING: "learning",
+    STATE_RELEARNING: "learning",
+    STATE_REVIEW: "review",
+}
+
+
+def _done_today(session: Session, user_id: int, day: _Day) -> tuple[int, int, int]:
+    """(all answers, new cards introduced, review-state answers) since the day began."""
+    params = {"user_id": user_id, "start": day.start}
+    row = session.connection().execute(_statements().done_today, params).one()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def study_queue(
+    session: Session, user_id: int, *, now: datetime, topic_id: int | None = None
+) -> StudyQueue:
+    """The next card and today's counts.
+
+    Order: learning cards that are due, then reviews due today (up to the daily limit), then
+    new cards in document order (up to the daily limit); a learning card due within
+    LEARN_AHEAD comes last. Drill cards never enter as new cards; retired, suspended and buried
+    cards never show; a card whose sibling was answered today waits for tomorrow.
+    """
+    settings = user_settings(session, user_id)
+    day = _day(settings, now)
+    sql = _statements()
+    # Ids and counts go through Core: the ORM's per-row machinery would cost more than SQLite.
+    conn = session.connection()
+    params: dict[str, Any] = {
+        "user_id": user_id,
+        "topic_id": topic_id,
+        "start": day.start,
+        "end": day.end,
+        "today": day.today,
+    }
+    done, new_done, reviews_done, learning_left, learning_next = conn.execute(
+        sql.today, params
+    ).one()
+    queue_params = {
+        **params,
+        "now": now,
+        "ahead": now + LEARN_AHEAD,
+        "new_room": max(0, settings.new_per_day - new_done),
+        "review_room": max(0, settings.reviews_per_day - reviews_done),
+    }
+    new_left, review_left, card_id = conn.execute(sql.queue, queue_params).one()
+    if card_id is None and new_left:
+        card_id = conn.execute(sql.new_pick, queue_params).scalar()
+    if card_id is None:
+        card_id = conn.execute(sql.ahead_pick, queue_params).scalar()
+    counts = Counts(new=new_left, learning=learning_left, review=review_left)
+    pick = None
+    if card_id is not None:
+        card, state, title, slug = session.execute(
+            sql.load, {"user_id": user_id, "card_id": card_id}
+        ).one()
+        pick = QueueCard(
+            card, state, _QUEUE_NAMES[state.state if state else STATE_NEW], title, slug
+        )
+    later = learning_next if learning_next is not None and learning_next > now else None
+    return StudyQueue(pick, counts, int(done), later)
+
+
+def card_previews(
+    session: Session,
+    user_id: int,
+    item: QueueCard,
+    *,
+    now: datetime,
+    fuzz: bool = True,
+    settings: UserSettings | None = None,
+) -> dict[Rating, timedelta]:
+    """The four buttons' intervals for this card, exactly as answering would set them."""
+    settings = settings or user_settings(session, user_id)
+    memory = item.memory
+    return scheduling.previews(
+        memory,
+        now=now,
+        config=_kind_config(item.card.kind, settings, fuzz),
+        fuzz_seed=fuzz_seed(item.card.id, memory.reps),
+    )
+
+
+@dataclass(frozen=True)
+class DaySummary:
+    """For the empty state: how much is waiting tomorrow, and when learning cards return."""
+
+    done_today: int
+    due_tomorrow: int
+    learning_later: int
+    next_learning_due: datetime | None
+
+
+def day_summary(
+    session: Session, user_id: int, *, now: datetime, topic_id: int | None = None
+) -> DaySummary:
+    settings = user_settings(session, user_id)
+    day = _day(settings, now)
+    tomorrow_end = studyday.day_bounds(
+        day.today + timedelta(days=1), settings.timezone, settings.rollover_hour
+    )[1]
+    live = [Card.retired.is_(False), CardState.suspended.is_(False), CardState.user_id == user_id]
+    if topic_id is not None:
+        live.append(Card.topic_id == topic_id)
+    due_tomorrow = session.scalar(
+        select(func.count())
+        .select_from(CardState)
+        .join(Card, Card.id == CardState.card_id)
+        .where(*live, CardState.state != STATE_NEW, CardState.due < tomorrow_end)
+        # Learning cards still due today are reported below, not as tomorrow's.
+        .where(
+            ~and_(CardState.state.in_((STATE_LEARNING, STATE_RELEARNING)), CardState.due < day.end)
+        )
+    )
+    learning = session.execute(
+        select(func.count(), func.min(CardState.due))
+        .select_from(CardState)
+        .join(Card, Card.id == CardState.card_id)
+        .where(
+            *live, CardState.state.in_((STATE_LEARNING, STATE_RELEARNING)), CardState.due < day.end
+        )
+    ).one()
+    done = _done_today(session, user_id, day)[0]
+    return DaySummary(done, int(due_tomorrow or 0), int(learning[0]), learning[1])
+
+
+def queue_card(session: Session, user_id: int, card_id: int) -> QueueCard:
+    """A card with this user's state, as the queue would hand it out (for showing it again)."""
+    card = _live_card(session, card_id)
+    state = _get_state(session, user_id, card_id)
+    if state is None or state.state == STATE_NEW:
+        queue = "new"
+    elif state.state == STATE_REVIEW:
+        queue = "review"
+    else:
+        queue = "learning"
+    return QueueCard(card, state, queue)
