@@ -71,7 +71,8 @@ def test_delete_account_removes_every_row_of_that_user_only(
     bob = build_other_user(session, deck)
     accounts.issue_token(session, alice, now=utcnow(), days=30)
     session.commit()
-    before = _rows_of(session, alice.id)
+    alice_id = alice.id  # the request deletes the row: the ORM object cannot be read after it
+    before = _rows_of(session, alice_id)
     for table in ("card_states", "review_logs", "submissions", "drafts", "drill_progress"):
         assert before[table] > 0, table
     assert before["api_tokens"] == 1 and before["user_settings"] == 1
@@ -82,18 +83,18 @@ def test_delete_account_removes_every_row_of_that_user_only(
     page = client.get("/account/delete").get_data(as_text=True)
     assert "/progress/backup.json" in page  # the export is offered first
     refused = client.post("/account/delete", data={"password": "wrong password"})
-    assert refused.status_code == 400 and _rows_of(session, alice.id) == before
+    assert refused.status_code == 400 and _rows_of(session, alice_id) == before
     done = client.post("/account/delete", data={"password": "correct horse"})
     assert done.status_code == 302
 
     session.expire_all()
-    assert set(_rows_of(session, alice.id).values()) == {0}
+    assert set(_rows_of(session, alice_id).values()) == {0}
     assert session.scalar(select(User).where(User.username == "alice")) is None
     assert _rows_of(session, bob.id) == bob_before  # nobody else loses anything
     assert client.get("/cards").status_code == 302  # signed out
     assert login(client, "alice").status_code != 302
     # the name is free again
-    assert make_user(session, "alice").id != alice.id
+    assert make_user(session, "alice").id != alice_id
 
 
 def test_theme_and_language_are_stored_in_settings(
