@@ -70,10 +70,11 @@ def anki(
     monkeypatch.setenv("TZ", "UTC")  # read by Anki's Rust side
     col = anki_collection.Collection(str(tmp_path / "collection.anki2"))
     col.set_config("fsrs", True)
-    # The day starts 12 hours from now, whenever the suite runs: near the boundary the two
-    # still differ (a learning delay that crosses it is whole days here, seconds in Anki), and
-    # a comparison must not depend on the time of day CI happens to run at.
-    col.set_config("rollover", (datetime.now(UTC).hour + 12) % 24)
+    # The next day starts 17-18 hours from now, whenever the suite runs, beyond the longest
+    # (re)learning delay (under half a day): near the boundary the two still differ (a delay
+    # that crosses it is whole days here, seconds in Anki), and a comparison must not depend
+    # on the time of day CI happens to run at.
+    col.set_config("rollover", (datetime.now(UTC).hour + 18) % 24)
     conf = col.decks.config_dict_for_deck_id(1)
     conf["new"]["delays"] = LEARNING_STEPS_MIN
     conf["lapse"]["delays"] = RELEARNING_STEPS_MIN
