@@ -57,6 +57,17 @@ def finish_request() -> None:
                 raise RuntimeError(message)
             current_app.logger.error(message)
         return
+    commit_early()
+
+
+def commit_early() -> None:
+    """Commit what the request has done so far (the request's commit, brought forward).
+
+    Only for the grading path: the learner's code and a grading ticket must be kept before
+    grading, which then runs for seconds with no transaction open. Later writes of the same
+    request go into a new transaction, committed after the view as usual.
+    """
+    session = db.session
     try:
         session.commit()
     except IntegrityError as error:

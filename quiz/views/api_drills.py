@@ -135,15 +135,14 @@ def submit(drill_id: str) -> tuple[Response, int] | Response:
     code = _code(data)
     user_id, review = api_user().id, _review(data)
     session = db.session
-    # The code is committed first: whatever follows (limits, a busy grader), it is never lost.
+    # grade_admitted commits the draft first: whatever follows (limits, a busy grader), the
+    # code is never lost.
     drills.save_draft(session, user_id, drill.id, code, now=utcnow(), review=review)
-    session.commit()
     result, ticket = grade_admitted(session, user_id, drill.id, code, mode=mode, now=utcnow())
     outcome = drills.record_submission(
         session, user_id, drill.id, code, mode=mode, result=result, now=utcnow(), review=review
     )
     drills.close_ticket(session, ticket)
-    session.commit()
     body = drills.submission_json(outcome.submission)
     body["message"] = result.get("message", "")
     body["review"] = outcome.proposal.to_json() if outcome.proposal else None

@@ -137,11 +137,10 @@ def item(interview_id: int, index: int) -> Response:
 
 def _submit(interview_id: int, index: int, code: object) -> Response:
     user_id, session, submitted_at = api_user().id, db.session, clock()
-    # The code is kept (committed) before grading can refuse or fail, as the drill page does;
-    # grading is admitted, counted and run outside any transaction like every submission.
+    # grade_admitted commits the kept code before grading can refuse or fail, as the drill
+    # page does; grading is admitted, counted and run outside any transaction.
     item, text = interviews.keep_code(session, user_id, interview_id, index, code, now=submitted_at)
     assert item.drill_id is not None
-    session.commit()
     result, ticket = grade_admitted(
         session, user_id, item.drill_id, text, mode="submit", now=submitted_at
     )

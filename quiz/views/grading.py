@@ -15,37 +15,38 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from quiz import drills
+from quiz.transaction import commit_early
 
 
 def grade_admitted(
     session: Session, user_id: int, drill_id: str, code: str, *, mode: str, now: datetime
 ) -> tuple[dict[str, Any], int]:
-    """Grade `code` for `user_id`; returns (result, ticket id). The caller must already have
-    committed the user's code (it is never lost), then records the result and calls
-    `drills.close_ticket` in the transaction that stores it.
+    """Grade `code` for `user_id`; returns (result, ticket id). The caller has flushed the
+    user's code (a draft): it is committed first, so it is never lost whatever follows. The
+    caller then records the result and calls `drills.close_ticket`; the request's own commit
+    stores both.
 
-    This is the deliberate exception to one commit per request: the ticket is committed before
-    grading (so concurrent requests count it) and grading runs with no transaction open.
-    Raises DrillError 429 (limits) or 503 (grader busy); the ticket is then already closed.
+    The grading path brings the request's commit forward (`commit_early`): the code and the
+    ticket are kept before grading (so concurrent requests count it), and grading runs with no
+    transaction open. Raises DrillError 429 (limits) or 503 (grader busy); the ticket is then
+    already closed.
     """
     from engine.sandbox import QueueFull
 
+    commit_early()  # the learner's code
     config = current_app.config
     # The feedback's language, read now: looking up the user's setting later would open a
     # transaction while grading, which must run with none open.
     lang = str(get_locale() or "zh")
-    try:
-        ticket = drills.open_ticket(
-            session,
-            user_id,
-            now=now,
-            per_minute=config["SUBMISSION_RATE_PER_MINUTE"],
-            max_in_flight=config.get("SUBMISSIONS_IN_FLIGHT_PER_USER", drills.MAX_IN_FLIGHT),
-        )
-    except drills.DrillError:
-        session.rollback()  # the ticket row taken for counting; the code was committed before
-        raise
-    session.commit()
+    # A refusal propagates; the request's rollback drops only the ticket row taken for counting.
+    ticket = drills.open_ticket(
+        session,
+        user_id,
+        now=now,
+        per_minute=config["SUBMISSION_RATE_PER_MINUTE"],
+        max_in_flight=config.get("SUBMISSIONS_IN_FLIGHT_PER_USER", drills.MAX_IN_FLIGHT),
+    )
+    commit_early()
     try:
         gate = drills.grader_gate(config.get("GRADER_MAX_WAITING", drills.MAX_WAITING), user_id)
         with gate as admitted:
@@ -62,7 +63,7 @@ def grade_admitted(
             )
     except QueueFull as full:
         drills.close_ticket(session, ticket)
-        session.commit()
+        commit_early()
         wait = max(1, int(full.retry_after))
         raise drills.DrillError(
             503,
@@ -71,6 +72,6 @@ def grade_admitted(
         ) from None
     except BaseException:
         drills.close_ticket(session, ticket)
-        session.commit()
+        commit_early()
         raise
     return result, ticket
