@@ -101,17 +101,17 @@ def drill_hints(drill: Any, lang: str = "zh") -> tuple[str, ...]:
     """A drill's hints (Markdown) in `lang`."""
     if lang != "en":
         return tuple(drill.hints)
-    from engine.texts_en_drills import HINTS
+    from engine.drills import ENGLISH
 
-    return HINTS.get(drill.id, tuple(drill.hints))
+    english = ENGLISH.get(drill.id)
+    return tuple(drill.hints) if english is None else english.hints
 
 
 def starter_code(drill: Any, lang: str = "zh") -> str:
     """A drill's starter code, its docstring in `lang`."""
     if lang != "en":
         return str(drill.starter_code)
-    from engine.drills import _starter
-    from engine.texts_en_drills import DOCS
+    from engine.drills import ENGLISH
 
-    doc = DOCS.get(drill.id)
-    return _starter(drill.signature, doc.rstrip() + "\n    ") if doc else str(drill.starter_code)
+    english = ENGLISH.get(drill.id)
+    return str(drill.starter_code) if english is None else english.starter_code

@@ -128,12 +128,12 @@ def test_every_drill_has_an_english_statement() -> None:
     from engine import drills as catalogue
     from engine import statements_en
 
-    ids = {d.id for d in catalogue._DRILL_LIST}
-    assert ids == set(statements_en.STATEMENTS)
+    ids = set(catalogue.DRILLS)
+    assert ids == set(catalogue.ENGLISH)
     for drill_id in ids:
         text = statements_en.statement_md(drill_id) or ""
         assert not CJK.search(text.replace("「", "").split("「")[0].split("Practises")[0])
-    assert set(statements_en.DIFFICULTY) >= {d.difficulty for d in catalogue._DRILL_LIST}
+    assert set(statements_en.DIFFICULTY) >= {d.difficulty for d in catalogue.DRILLS.values()}
 
 
 def test_drill_page_in_english_shows_the_english_statement(auth_client) -> None:  # type: ignore[no-untyped-def]
