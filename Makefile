@@ -9,7 +9,7 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-rootless setup setup-dev browser-deps db lint bench bench-check translations \
+.PHONY: run test test-rootless setup setup-dev browser-deps node-deps db lint bench bench-check translations \
 	messages
 
 ## Create or refresh .venv from the pinned runtime requirements, migrate, import content, serve.
@@ -20,7 +20,7 @@ run: setup translations
 
 ## Create or refresh .venv with test tools, install the browser, lint, type-check, run the whole suite, then
 ## the sandbox suite once more in rootless mode (as `nobody`, with Debian's python3).
-test: setup-dev browser-deps translations
+test: setup-dev browser-deps node-deps translations
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest
@@ -50,6 +50,12 @@ setup-dev: $(VENV)/.installed-dev
 browser-deps:
 	@if [ ! -x /usr/bin/chromium ] || [ ! -d /usr/share/fonts/truetype/wqy ] || [ ! -e /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ]; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei fonts-noto-color-emoji; \
+	fi
+
+## Debian's nodejs, which runs the vendored KaTeX over every formula in tests/quiz/test_math_renders.py.
+node-deps:
+	@if [ ! -x /usr/bin/node ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs; \
 	fi
 
 ## Compile the gettext catalogues (quiz/translations/*/LC_MESSAGES/*.po -> .mo; .mo is not committed).
