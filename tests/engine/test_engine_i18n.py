@@ -25,7 +25,14 @@ from engine.texts_en import CASE_NAMES, MESSAGES, MISTAKES, SANDBOX
 ROOT = Path(__file__).resolve().parents[2]
 # Han characters and the full-width punctuation Chinese text uses.
 CHINESE = re.compile(r"[\u4e00-\u9fff\u3000-\u303f\uff01-\uff5e]")
-TEXT_MODULES = ("grader.py", "compare.py", "generic.py", "diagnosis.py", "__main__.py")
+TEXT_MODULES = (
+    "grader.py",
+    "feedback.py",
+    "compare.py",
+    "generic.py",
+    "diagnosis.py",
+    "__main__.py",
+)
 
 
 def _msgids() -> list[str]:
