@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from engine.i18n import current, t
 
@@ -164,7 +165,8 @@ def _float_precision(value: Any) -> int | None:
     if isinstance(value, np.floating):
         return value.dtype.itemsize
     if type(value) is np.ndarray and value.dtype.kind == "f":
-        return value.dtype.itemsize
+        result: int | None = value.dtype.itemsize
+        return result
     return None
 
 
@@ -339,9 +341,10 @@ def _compare_values(
     return _fail(summary, detail, max_abs, reason="value")
 
 
-def _same_nonfinite(e: np.ndarray, got: np.ndarray) -> np.ndarray:
+def _same_nonfinite(e: np.ndarray, got: np.ndarray) -> npt.NDArray[np.bool_]:
     """Where the reference itself is NaN or inf, the answer must be the same non-finite value."""
-    return (np.isnan(e) & np.isnan(got)) | (np.isinf(e) & (e == got))
+    same: npt.NDArray[np.bool_] = (np.isnan(e) & np.isnan(got)) | (np.isinf(e) & (e == got))
+    return same
 
 
 def _first(mask: np.ndarray) -> tuple[int, ...]:

@@ -111,8 +111,8 @@ def _catalogue_match(
     drill: Drill, cases: Sequence[Case], calls: Sequence[CallOutcome]
 ) -> Mistake | None:
     index = {id(c): i for i, c in enumerate(get_cases(drill.id))}
-    positions = [index.get(id(c)) for c in cases]
-    if None in positions:
+    positions = [index[id(c)] for c in cases if id(c) in index]
+    if len(positions) != len(cases):
         return None
     mutated = [
         set(mutated_arguments(drill.params, c.args, c.kwargs, call.args_after, call.kwargs_after))
@@ -122,7 +122,7 @@ def _catalogue_match(
         mistake
         for mistake in mistakes_for(drill.id)
         if any(
-            _explains(mistake, spelling, positions, cases, calls, mutated)  # type: ignore[arg-type]
+            _explains(mistake, spelling, positions, cases, calls, mutated)
             for spelling in _outputs(mistake)
         )
     ]

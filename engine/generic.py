@@ -39,7 +39,8 @@ class _Leaf:
 def generic_diagnosis(
     drill: Drill, cases: Sequence[Case], calls: Sequence[CallOutcome]
 ) -> Found | None:
-    failing, passing = [], []
+    failing: list[tuple[Case, CallOutcome]] = []
+    passing: list[tuple[Case, CallOutcome]] = []
     for case, call in zip(cases, calls, strict=True):
         ok = compare(case.expected, call.value, drill.returns, atol=case.atol).ok
         (passing if ok else failing).append((case, call))
@@ -52,8 +53,8 @@ def generic_diagnosis(
         found = check(leaves)
         if found:
             return found
-    for check in (_only_float32, _only_wide, _only_large):
-        found = check(drill, [c for c, _ in failing], [c for c, _ in passing])
+    for split_check in (_only_float32, _only_wide, _only_large):
+        found = split_check(drill, [c for c, _ in failing], [c for c, _ in passing])
         if found:
             return found
     found = _wrong_axis(drill, [c for c, _ in failing], [call for _, call in failing])

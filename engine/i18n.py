@@ -74,8 +74,12 @@ def sandbox_text(text: str) -> str:
     if _LANG.get() != "en" or not text:
         return text
     for pattern, english in _patterns():
-        text = pattern.sub(lambda m, en=english: en.format(**m.groupdict()), text)  # type: ignore[misc]
+        text = pattern.sub(functools.partial(_fill, english), text)
     return text
+
+
+def _fill(template: str, match: re.Match[str]) -> str:
+    return template.format(**match.groupdict())
 
 
 @functools.cache

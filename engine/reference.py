@@ -10,9 +10,16 @@ stay float32 all the way through.
 
 from __future__ import annotations
 
-import numpy as np
+from typing import Any, TypeAlias
 
-Array = np.ndarray
+import numpy as np
+import numpy.typing as npt
+
+# Typed as float64; float32 arrays flow through the same code, the output dtype following the
+# input's (numpy's stubs cannot do arithmetic on the abstract np.floating).
+Array: TypeAlias = npt.NDArray[np.float64]
+Labels: TypeAlias = npt.NDArray[np.integer[Any]]  # class indices, one per sample
+Loss: TypeAlias = np.floating[Any]  # a NumPy scalar of the input's precision
 
 # ---------------------------------------------------------------------------------------------
 # Activations (神经网络结构 / 激活函数)
@@ -40,13 +47,15 @@ def softmax(x: Array, axis: int = -1) -> Array:
     """Probabilities along `axis`; the per-slice maximum is subtracted so exp cannot overflow."""
     shifted = x - np.max(x, axis=axis, keepdims=True)
     e = np.exp(shifted)
-    return e / np.sum(e, axis=axis, keepdims=True)
+    probs: Array = e / np.sum(e, axis=axis, keepdims=True)
+    return probs
 
 
 def log_softmax(x: Array, axis: int = -1) -> Array:
     """log(softmax(x)) without ever taking the log of an underflowed 0."""
     shifted = x - np.max(x, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    log_probs: Array = shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    return log_probs
 
 
 # ---------------------------------------------------------------------------------------------
@@ -76,7 +85,7 @@ def linear_backward(dout: Array, x: Array, w: Array, b: Array) -> tuple[Array, A
     return dout @ w.T, x.T @ dout, dout.sum(axis=0)
 
 
-def softmax_cross_entropy(logits: Array, labels: Array) -> tuple[np.floating, Array]:
+def softmax_cross_entropy(logits: Array, labels: Labels) -> tuple[Loss, Array]:
     """(loss, dlogits) for the batch-mean cross-entropy of softmax(logits) against int labels."""
     n = logits.shape[0]
     rows = np.arange(n)
@@ -88,8 +97,8 @@ def softmax_cross_entropy(logits: Array, labels: Array) -> tuple[np.floating, Ar
 
 
 def mlp_backward(
-    x: Array, labels: Array, w1: Array, b1: Array, w2: Array, b2: Array
-) -> tuple[np.floating, Array, Array, Array, Array]:
+    x: Array, labels: Labels, w1: Array, b1: Array, w2: Array, b2: Array
+) -> tuple[Loss, Array, Array, Array, Array]:
     """(loss, dw1, db1, dw2, db2) for logits = relu(x @ w1 + b1) @ w2 + b2."""
     h_pre = x @ w1 + b1
     h = relu(h_pre)
@@ -103,7 +112,7 @@ def mlp_backward(
     return loss, dw1, db1, dw2, db2
 
 
-def mlp_loss(x: Array, labels: Array, w1: Array, b1: Array, w2: Array, b2: Array) -> np.floating:
+def mlp_loss(x: Array, labels: Labels, w1: Array, b1: Array, w2: Array, b2: Array) -> Loss:
     """The forward pass of `mlp_backward`, for finite-difference checks."""
     logits = relu(x @ w1 + b1) @ w2 + b2
     return -np.mean(log_softmax(logits, axis=1)[np.arange(x.shape[0]), labels])
@@ -144,7 +153,8 @@ def batchnorm_forward(
 
 def batchnorm_train(x: Array, gamma: Array, beta: Array, eps: float = 1e-5) -> Array:
     """The training-mode output of batch norm alone, for finite-difference checks."""
-    return gamma * (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps) + beta
+    out: Array = gamma * (x - x.mean(axis=0)) / np.sqrt(x.var(axis=0) + eps) + beta
+    return out
 
 
 def batchnorm_backward(
@@ -161,7 +171,8 @@ def layernorm_forward(x: Array, gamma: Array, beta: Array, eps: float = 1e-5) ->
     """Normalise over the last axis (any rank >= 2), then scale and shift by (D,) parameters."""
     mean = x.mean(axis=-1, keepdims=True)
     var = x.var(axis=-1, keepdims=True)
-    return gamma * (x - mean) / np.sqrt(var + eps) + beta
+    out: Array = gamma * (x - mean) / np.sqrt(var + eps) + beta
+    return out
 
 
 def layernorm_backward(
@@ -184,4 +195,5 @@ def _normalized_input_grad(dxhat: Array, xhat: Array, inv_std: Array, axis: int)
     m = xhat.shape[axis]
     total = dxhat.sum(axis=axis, keepdims=True)
     projected = (dxhat * xhat).sum(axis=axis, keepdims=True)
-    return inv_std / m * (m * dxhat - total - xhat * projected)
+    dx: Array = inv_std / m * (m * dxhat - total - xhat * projected)
+    return dx

@@ -6,8 +6,7 @@ import numpy as np
 
 from engine import reference as ref
 from engine.mistakes import mistake
-
-Array = np.ndarray
+from engine.reference import Array
 
 # ---- sigmoid -------------------------------------------------------------------------------
 
@@ -21,7 +20,8 @@ Array = np.ndarray
 )
 def _sigmoid_exp_ratio(x: Array) -> Array:
     e = np.exp(x)
-    return e / (1 + e)
+    out: Array = e / (1 + e)
+    return out
 
 
 @mistake(
@@ -103,7 +103,8 @@ def _relu_mask(x: Array) -> Array:
     而不是逐元素和 0 比较。逐元素取两者较大值的是另一个函数（名字多一个字母）。""",
 )
 def _relu_np_max(x: Array) -> Array:
-    return np.max(x, 0)
+    out: Array = np.max(x, 0)
+    return out
 
 
 @mistake(
@@ -176,7 +177,8 @@ def _leaky_in_place(x: Array, alpha: float = 0.01) -> Array:
 
 
 def _normalise(e: Array, axis: int) -> Array:
-    return e / np.sum(e, axis=axis, keepdims=True)
+    probs: Array = e / np.sum(e, axis=axis, keepdims=True)
+    return probs
 
 
 @mistake(
@@ -243,4 +245,5 @@ def _softmax_last_axis(x: Array, axis: int = -1) -> Array:
 )
 def _softmax_whole_sum(x: Array, axis: int = -1) -> Array:
     e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return e / np.sum(e)
+    probs: Array = e / np.sum(e)
+    return probs

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import numpy as np
+import numpy.typing as npt
 
 from engine import reference as ref
 from engine.drills import SECTION_ACTIVATIONS, TOPIC_STRUCTURE
 from engine.mistakes import mistake
+from engine.reference import Array, Labels, Loss
 
-Array = np.ndarray
+MlpGrads: TypeAlias = tuple[Loss, Array, Array, Array, Array]  # (loss, dw1, db1, dw2, db2)
 
 # ---- sigmoid_backward ----------------------------------------------------------------------
 
@@ -44,7 +48,8 @@ def _sb_no_dout(dout: Array, x: Array) -> Array:
 )
 def _sb_unstable(dout: Array, x: Array) -> Array:
     e = np.exp(-x)
-    return dout * e / (1 + e) ** 2
+    dx: Array = dout * e / (1 + e) ** 2
+    return dx
 
 
 @mistake(
@@ -183,7 +188,7 @@ def _probs(logits: Array) -> Array:
     return ref.softmax(logits, axis=1)
 
 
-def _rows(labels: Array) -> Array:
+def _rows(labels: Labels) -> npt.NDArray[np.intp]:
     return np.arange(labels.shape[0])
 
 
@@ -196,7 +201,7 @@ def _rows(labels: Array) -> Array:
     topic=TOPIC_STRUCTURE,
     section=SECTION_ACTIVATIONS,
 )
-def _ce_log_of_probs(logits: Array, labels: Array) -> tuple[Array, Array]:
+def _ce_log_of_probs(logits: Array, labels: Labels) -> tuple[Loss, Array]:
     p = _probs(logits)
     loss = -np.mean(np.log(p[_rows(labels), labels]))
     return loss, ref.softmax_cross_entropy(logits, labels)[1]
@@ -211,7 +216,7 @@ def _ce_log_of_probs(logits: Array, labels: Array) -> tuple[Array, Array]:
     topic=TOPIC_STRUCTURE,
     section=SECTION_ACTIVATIONS,
 )
-def _ce_log_eps(logits: Array, labels: Array) -> tuple[Array, Array]:
+def _ce_log_eps(logits: Array, labels: Labels) -> tuple[Loss, Array]:
     p = _probs(logits)
     loss = -np.mean(np.log(p[_rows(labels), labels] + 1e-12))
     return loss, ref.softmax_cross_entropy(logits, labels)[1]
@@ -224,7 +229,7 @@ def _ce_log_eps(logits: Array, labels: Array) -> tuple[Array, Array]:
     """题目与 PyTorch 的 reduction="mean" 一致：损失是 N 个样本的平均，梯度也随之带 1/N。
     求和会让两者都大 N 倍（batch 为 1 时碰巧正确）。""",
 )
-def _ce_sum(logits: Array, labels: Array) -> tuple[Array, Array]:
+def _ce_sum(logits: Array, labels: Labels) -> tuple[Loss, Array]:
     loss, grad = ref.softmax_cross_entropy(logits, labels)
     n = logits.shape[0]
     return loss * n, grad * n
@@ -237,7 +242,7 @@ def _ce_sum(logits: Array, labels: Array) -> tuple[Array, Array]:
     """损失是平均值，它对每个 logit 的导数也带着 1/N：(softmax − onehot) / N。
     损失和梯度要用同一种归约。""",
 )
-def _ce_grad_not_divided(logits: Array, labels: Array) -> tuple[Array, Array]:
+def _ce_grad_not_divided(logits: Array, labels: Labels) -> tuple[Loss, Array]:
     loss, grad = ref.softmax_cross_entropy(logits, labels)
     return loss, grad * logits.shape[0]
 
@@ -249,7 +254,7 @@ def _ce_grad_not_divided(logits: Array, labels: Array) -> tuple[Array, Array]:
     """∂L/∂z = (softmax(z) − onehot(y)) / N：正确类别的位置要减 1。只返回 softmax / N
     相当于忽略了标签。""",
 )
-def _ce_no_onehot(logits: Array, labels: Array) -> tuple[Array, Array]:
+def _ce_no_onehot(logits: Array, labels: Labels) -> tuple[Loss, Array]:
     loss, _ = ref.softmax_cross_entropy(logits, labels)
     return loss, _probs(logits) / logits.shape[0]
 
@@ -261,7 +266,7 @@ def _ce_no_onehot(logits: Array, labels: Array) -> tuple[Array, Array]:
     """`[:, labels]` 是每一行都取 labels 列出的所有列；要每个样本只取自己的正确类别，
     行下标和列下标要成对给出：行是 0…N−1，列是 labels。""",
 )
-def _ce_column_index(logits: Array, labels: Array) -> tuple[Array, Array]:
+def _ce_column_index(logits: Array, labels: Labels) -> tuple[Loss, Array]:
     loss, _ = ref.softmax_cross_entropy(logits, labels)
     grad = _probs(logits)
     grad[:, labels] -= 1
@@ -276,7 +281,7 @@ def _ce_column_index(logits: Array, labels: Array) -> tuple[Array, Array]:
     topic=TOPIC_STRUCTURE,
     section=SECTION_ACTIVATIONS,
 )
-def _ce_no_shift(logits: Array, labels: Array) -> tuple[Array, Array]:
+def _ce_no_shift(logits: Array, labels: Labels) -> tuple[Loss, Array]:
     e = np.exp(logits)
     p = e / e.sum(axis=1, keepdims=True)
     rows = _rows(labels)
@@ -291,7 +296,7 @@ def _ce_no_shift(logits: Array, labels: Array) -> tuple[Array, Array]:
 
 def _mlp(
     x: Array,
-    labels: Array,
+    labels: Labels,
     w1: Array,
     b1: Array,
     w2: Array,
@@ -301,7 +306,7 @@ def _mlp(
     scale: float = 1.0,
     bias: str = "sum",
     transpose: bool = False,
-) -> tuple[Array, Array, Array, Array, Array]:
+) -> MlpGrads:
     """The reference backward pass with one deliberate change (see the entries below)."""
     h_pre = x @ w1 + b1
     h = np.maximum(h_pre, 0)
@@ -329,7 +334,7 @@ def _mlp(
     """ReLU 在 0 处的次梯度按约定取 0：掩码要用严格的大于号。预激活恰为 0 的隐藏单元
     （例如权重列和偏置都为 0）不应传回梯度。""",
 )
-def _mlp_ge(x: Array, labels: Array, w1: Array, b1: Array, w2: Array, b2: Array) -> tuple:
+def _mlp_ge(x: Array, labels: Labels, w1: Array, b1: Array, w2: Array, b2: Array) -> MlpGrads:
     return _mlp(x, labels, w1, b1, w2, b2, mask=">=")
 
 
@@ -340,7 +345,7 @@ def _mlp_ge(x: Array, labels: Array, w1: Array, b1: Array, w2: Array, b2: Array)
     """梯度从输出层传回隐藏层后，要先经过 ReLU 的导数：预激活 ≤ 0 的单元梯度为 0。
     漏掉掩码等于把 ReLU 当成了恒等函数。""",
 )
-def _mlp_no_mask(x: Array, labels: Array, w1: Array, b1: Array, w2: Array, b2: Array) -> tuple:
+def _mlp_no_mask(x: Array, labels: Labels, w1: Array, b1: Array, w2: Array, b2: Array) -> MlpGrads:
     return _mlp(x, labels, w1, b1, w2, b2, mask="none")
 
 
@@ -351,7 +356,7 @@ def _mlp_no_mask(x: Array, labels: Array, w1: Array, b1: Array, w2: Array, b2: A
     """dlogits = (softmax − onehot) / N 已经包含了平均；之后每一层只做链式法则，
     不要在 dw、db 上再除以 batch 大小。""",
 )
-def _mlp_extra(x: Array, labels: Array, w1: Array, b1: Array, w2: Array, b2: Array) -> tuple:
+def _mlp_extra(x: Array, labels: Labels, w1: Array, b1: Array, w2: Array, b2: Array) -> MlpGrads:
     return _mlp(x, labels, w1, b1, w2, b2, scale=1 / x.shape[0])
 
 
@@ -362,7 +367,7 @@ def _mlp_extra(x: Array, labels: Array, w1: Array, b1: Array, w2: Array, b2: Arr
     """损失是 batch 的平均，所以 dlogits = (softmax − onehot) / N；漏掉 1/N，
     所有梯度都大 N 倍（batch 为 1 时碰巧正确）。""",
 )
-def _mlp_no_mean(x: Array, labels: Array, w1: Array, b1: Array, w2: Array, b2: Array) -> tuple:
+def _mlp_no_mean(x: Array, labels: Labels, w1: Array, b1: Array, w2: Array, b2: Array) -> MlpGrads:
     return _mlp(x, labels, w1, b1, w2, b2, scale=float(x.shape[0]))
 
 
@@ -372,7 +377,9 @@ def _mlp_no_mean(x: Array, labels: Array, w1: Array, b1: Array, w2: Array, b2: A
     "偏置梯度 db1、db2 用了平均而不是求和",
     """偏置被广播到 batch 的每个样本上，反向时要把每个样本的贡献加起来。再取平均会小 N 倍。""",
 )
-def _mlp_bias_mean(x: Array, labels: Array, w1: Array, b1: Array, w2: Array, b2: Array) -> tuple:
+def _mlp_bias_mean(
+    x: Array, labels: Labels, w1: Array, b1: Array, w2: Array, b2: Array
+) -> MlpGrads:
     return _mlp(x, labels, w1, b1, w2, b2, bias="mean")
 
 
@@ -383,7 +390,9 @@ def _mlp_bias_mean(x: Array, labels: Array, w1: Array, b1: Array, w2: Array, b2:
     """梯度与参数同形：w1 是 (D, H)，dw1 也是 (D, H)。按形状对齐：前一层的输出转置在左、
     本层的上游梯度在右。""",
 )
-def _mlp_transposed(x: Array, labels: Array, w1: Array, b1: Array, w2: Array, b2: Array) -> tuple:
+def _mlp_transposed(
+    x: Array, labels: Labels, w1: Array, b1: Array, w2: Array, b2: Array
+) -> MlpGrads:
     return _mlp(x, labels, w1, b1, w2, b2, transpose=True)
 
 
@@ -396,8 +405,11 @@ def _mlp_transposed(x: Array, labels: Array, w1: Array, b1: Array, w2: Array, b2
     topic=TOPIC_STRUCTURE,
     section=SECTION_ACTIVATIONS,
 )
-def _mlp_log_probs(x: Array, labels: Array, w1: Array, b1: Array, w2: Array, b2: Array) -> tuple:
-    loss, *grads = _mlp(x, labels, w1, b1, w2, b2)
+def _mlp_log_probs(
+    x: Array, labels: Labels, w1: Array, b1: Array, w2: Array, b2: Array
+) -> MlpGrads:
+    _, dw1, db1, dw2, db2 = _mlp(x, labels, w1, b1, w2, b2)
     logits = np.maximum(x @ w1 + b1, 0) @ w2 + b2
     p = ref.softmax(logits, axis=1)
-    return (-np.mean(np.log(p[np.arange(x.shape[0]), labels])), *grads)
+    loss: Loss = -np.mean(np.log(p[np.arange(x.shape[0]), labels]))
+    return loss, dw1, db1, dw2, db2

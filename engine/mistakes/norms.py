@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+from typing import TypedDict, Unpack
+
 import numpy as np
 
 from engine import reference as ref
 from engine.mistakes import mistake, variant
-
-Array = np.ndarray
+from engine.reference import Array
 
 
 def _one_pass_var(x: Array, axis: int) -> Array:
-    return np.mean(x**2, axis=axis, keepdims=True) - np.mean(x, axis=axis, keepdims=True) ** 2
+    mean_of_squares: Array = np.mean(x**2, axis=axis, keepdims=True)
+    mean: Array = np.mean(x, axis=axis, keepdims=True)
+    return mean_of_squares - mean**2
 
 
 def _normalise(
     x: Array, axis: int, *, ddof: int = 0, eps: float = 1e-5, where: str = "in"
 ) -> Array:
-    mean = x.mean(axis=axis, keepdims=True)
+    mean: Array = x.mean(axis=axis, keepdims=True)
     if where == "one_pass":
         return (x - mean) / np.sqrt(_one_pass_var(x, axis) + eps)
-    var = x.var(axis=axis, keepdims=True, ddof=ddof)
+    var: Array = x.var(axis=axis, keepdims=True, ddof=ddof)
     if where == "out":
         return (x - mean) / (np.sqrt(var) + eps)
     return (x - mean) / np.sqrt(var + eps)
@@ -63,9 +66,29 @@ def _bn(
     return out, keep * running_mean + (1 - keep) * mean, keep * running_var + (1 - keep) * var
 
 
-def _bn_entry(key: str, title: str, explanation: str, **options: object) -> None:
-    def compute(*args: Array, **kwargs: object) -> tuple[Array, Array, Array]:
-        return _bn(*args, **kwargs, **options)  # type: ignore[arg-type]
+class _BnSlip(TypedDict, total=False):
+    """What one batchnorm_forward mistake changes in `_bn`."""
+
+    ddof: int
+    where: str
+    running_ddof: int
+    keras_momentum: bool
+    axis: int
+    eval_batch: bool
+
+
+def _bn_entry(key: str, title: str, explanation: str, **slip: Unpack[_BnSlip]) -> None:
+    def compute(
+        x: Array,
+        gamma: Array,
+        beta: Array,
+        running_mean: Array,
+        running_var: Array,
+        momentum: float = 0.1,
+        eps: float = 1e-5,
+        training: bool = True,
+    ) -> tuple[Array, Array, Array]:
+        return _bn(x, gamma, beta, running_mean, running_var, momentum, eps, training, **slip)
 
     mistake("batchnorm_forward", key, title, explanation)(compute)
 
@@ -149,11 +172,29 @@ _bn_entry(
     在函数式的写法里，输入数组可能还被别处使用。先计算新值，再返回。""",
     mutates=("running_mean", "running_var"),
 )
-def _bn_in_place(*args: Array, **kwargs: object) -> tuple[Array, Array, Array]:
-    return ref.batchnorm_forward(*args, **kwargs)  # type: ignore[arg-type]
+def _bn_in_place(
+    x: Array,
+    gamma: Array,
+    beta: Array,
+    running_mean: Array,
+    running_var: Array,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+    training: bool = True,
+) -> tuple[Array, Array, Array]:
+    return ref.batchnorm_forward(x, gamma, beta, running_mean, running_var, momentum, eps, training)
 
 
 # ---- batchnorm_backward / layernorm_backward -------------------------------------------------
+
+
+class _BackwardSlip(TypedDict, total=False):
+    """What one batch/layer norm backward mistake changes in `_norm_backward`."""
+
+    paths: str
+    ddof: int
+    gamma_in_dx: bool
+    dgamma_from_x: bool
 
 
 def _norm_backward(
@@ -189,11 +230,13 @@ def _backward_entries(drill: str, axis: int, reduce: str) -> None:
         d = dout.shape[-1]
         return (dout * xhat).reshape(-1, d).sum(axis=0), dout.reshape(-1, d).sum(axis=0)
 
-    def entry(key: str, title: str, explanation: str, **options: object) -> None:
-        swap = options.pop("swap", False)
-
-        def compute(dout: Array, x: Array, gamma: Array, eps: float = 1e-5) -> tuple:
-            dx, xhat = _norm_backward(dout, x, gamma, eps, axis=axis, **options)  # type: ignore
+    def entry(
+        key: str, title: str, explanation: str, swap: bool = False, **slip: Unpack[_BackwardSlip]
+    ) -> None:
+        def compute(
+            dout: Array, x: Array, gamma: Array, eps: float = 1e-5
+        ) -> tuple[Array, Array, Array]:
+            dx, xhat = _norm_backward(dout, x, gamma, eps, axis=axis, **slip)
             dgamma, dbeta = params(dout, xhat)
             return (dx, dbeta, dgamma) if swap else (dx, dgamma, dbeta)
 
@@ -257,7 +300,9 @@ _backward_entries("layernorm_backward", -1, "特征维")
     "dgamma、dbeta 沿第 1 轴求和",
     """γ、β 的形状是 (D,)：每个特征一个参数，被 batch 中所有样本共享，梯度要对样本（第 0 轴）求和。""",
 )
-def _bnb_param_axis(dout: Array, x: Array, gamma: Array, eps: float = 1e-5) -> tuple:
+def _bnb_param_axis(
+    dout: Array, x: Array, gamma: Array, eps: float = 1e-5
+) -> tuple[Array, Array, Array]:
     dx, dgamma, dbeta = ref.batchnorm_backward(dout, x, gamma, eps)
     xhat = _normalise(x, 0, eps=eps)
     return dx, (dout * xhat).sum(axis=1), dout.sum(axis=1)
@@ -270,7 +315,9 @@ def _bnb_param_axis(dout: Array, x: Array, gamma: Array, eps: float = 1e-5) -> t
     """γ、β 被所有样本、所有位置共享：梯度要对除最后一轴以外的所有轴求和。对 (B, T, D) 的输入只沿
     第 0 轴求和会得到 (T, D)。把前面的轴合并成一维再求和，就能处理任意秩。""",
 )
-def _lnb_param_axis0(dout: Array, x: Array, gamma: Array, eps: float = 1e-5) -> tuple:
+def _lnb_param_axis0(
+    dout: Array, x: Array, gamma: Array, eps: float = 1e-5
+) -> tuple[Array, Array, Array]:
     dx, _, _ = ref.layernorm_backward(dout, x, gamma, eps)
     xhat = _normalise(x, -1, eps=eps)
     return dx, (dout * xhat).sum(axis=0), dout.sum(axis=0)
@@ -279,20 +326,26 @@ def _lnb_param_axis0(dout: Array, x: Array, gamma: Array, eps: float = 1e-5) -> 
 # ---- layernorm_forward ---------------------------------------------------------------------
 
 
-def _ln_entry(key: str, title: str, explanation: str, **options: object) -> None:
+def _ln_entry(
+    key: str,
+    title: str,
+    explanation: str,
+    *,
+    axis: int = -1,
+    ddof: int = 0,
+    where: str = "in",
+    affine: bool = True,
+    flatten: bool = False,
+) -> None:
     def compute(x: Array, gamma: Array, beta: Array, eps: float = 1e-5) -> Array:
-        if options.get("affine") is False:
+        if not affine:
             return _normalise(x, -1, eps=eps)
-        if options.get("flatten"):
+        if flatten:
             flat = x.reshape(x.shape[0], -1)
             return gamma * _normalise(flat, -1, eps=eps).reshape(x.shape) + beta
-        return gamma * _normalise(x, int(options.get("axis", -1)), **_opts(options), eps=eps) + beta
+        return gamma * _normalise(x, axis, ddof=ddof, where=where, eps=eps) + beta
 
     mistake("layernorm_forward", key, title, explanation)(compute)
-
-
-def _opts(options: dict[str, object]) -> dict[str, object]:
-    return {k: v for k, v in options.items() if k in ("ddof", "where")}
 
 
 _ln_entry(
