@@ -23,25 +23,11 @@ from typing import Any
 
 from engine.cases import Case, get_cases
 from engine.compare import render, render_named
-from engine.drills.model import (
-    DIFFICULTIES,
-    SECTION_ACTIVATIONS,
-    SECTION_BACKPROP,
-    SECTION_NORMALIZATION,
-    TOPIC_BACKPROP,
-    TOPIC_STRUCTURE,
-    Drill,
-    English,
-    Example,
-)
+from engine.drills.model import DIFFICULTIES, TOPICS, Drill, English, Example
 from engine.drills.text import indent_doc, starter, unwrap
 
 DATA = Path(__file__).resolve().parent
 
-TOPICS = {
-    TOPIC_STRUCTURE: {SECTION_ACTIVATIONS},
-    TOPIC_BACKPROP: {SECTION_BACKPROP, SECTION_NORMALIZATION},
-}
 _REQUIRED = {"title", "topic", "section", "difficulty", "signature", "doc", "hints", "en"}
 _OPTIONAL = {"returns"}
 _EN_KEYS = {"title", "doc", "hints"}

@@ -15,6 +15,11 @@ SECTION_ACTIVATIONS = "激活函数"
 SECTION_BACKPROP = "反向传播（Backpropagation）"
 SECTION_NORMALIZATION = "归一化技术（Batch Normalization、Layer Normalization）"
 
+# The sections of the notes that drills practise, by topic (a drill file names one of each).
+TOPICS = {
+    TOPIC_STRUCTURE: (SECTION_ACTIVATIONS,),
+    TOPIC_BACKPROP: (SECTION_BACKPROP, SECTION_NORMALIZATION),
+}
 DIFFICULTIES = ("入门", "中等", "进阶")
 
 

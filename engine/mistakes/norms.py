@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TypedDict, Unpack
 
 import numpy as np
@@ -78,19 +79,7 @@ class _BnSlip(TypedDict, total=False):
 
 
 def _bn_entry(key: str, title: str, explanation: str, **slip: Unpack[_BnSlip]) -> None:
-    def compute(
-        x: Array,
-        gamma: Array,
-        beta: Array,
-        running_mean: Array,
-        running_var: Array,
-        momentum: float = 0.1,
-        eps: float = 1e-5,
-        training: bool = True,
-    ) -> tuple[Array, Array, Array]:
-        return _bn(x, gamma, beta, running_mean, running_var, momentum, eps, training, **slip)
-
-    mistake("batchnorm_forward", key, title, explanation)(compute)
+    mistake("batchnorm_forward", key, title, explanation)(functools.partial(_bn, **slip))
 
 
 _bn_entry(
@@ -164,25 +153,15 @@ _bn_entry(
 )
 
 
-@mistake(
+# The values are the reference's: the diagnosis recognises this one by the mutation alone.
+mistake(
     "batchnorm_forward",
     "in_place_running",
     "原地更新了传入的 running_mean / running_var",
     """PyTorch 的 buffer 确实是原地更新的，但本题要求返回新数组、不修改调用方的输入：
     在函数式的写法里，输入数组可能还被别处使用。先计算新值，再返回。""",
     mutates=("running_mean", "running_var"),
-)
-def _bn_in_place(
-    x: Array,
-    gamma: Array,
-    beta: Array,
-    running_mean: Array,
-    running_var: Array,
-    momentum: float = 0.1,
-    eps: float = 1e-5,
-    training: bool = True,
-) -> tuple[Array, Array, Array]:
-    return ref.batchnorm_forward(x, gamma, beta, running_mean, running_var, momentum, eps, training)
+)(ref.batchnorm_forward)
 
 
 # ---- batchnorm_backward / layernorm_backward -------------------------------------------------
