@@ -143,3 +143,22 @@ def test_review_mode_starts_blank_and_confirms_the_proposed_rating(
     expect(proposed).to_be_focused()
     page.keyboard.press("Enter")  # confirm the proposal from the keyboard
     expect(page.locator("#rating-result")).to_contain_text("已评为“良好”")
+
+
+def test_solution_formulas_render_at_phone_width(page: Page, live_server: str) -> None:
+    """The batch norm explanation's two-line display formula renders as one formula, and at
+    phone width it scrolls inside itself rather than pushing the page sideways."""
+    from engine.drills import DRILLS
+
+    register_in_browser(page, live_server)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server}/drills/batchnorm_backward")
+    replace_code(page, DRILLS["batchnorm_backward"].solution_code)
+    page.locator("#submit-btn").click()
+    expect(page.locator(".verdict-banner strong")).to_have_text("通过", timeout=30_000)
+    explanation = page.locator("#solution-explanation")
+    expect(explanation.locator(".katex-display").first).to_be_visible()
+    assert explanation.locator(".katex-error").count() == 0
+    assert "$" not in explanation.inner_text()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"page scrolls sideways at phone width ({width}px)"
