@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -122,7 +123,9 @@ def test_a_copy_of_the_files_loads_the_same_catalogue(data: Path) -> None:
         (lambda d: (d / "common_rules.en.md").unlink(), "common_rules.en.md: missing"),
     ],
 )
-def test_a_broken_file_fails_the_load_naming_it(data: Path, damage, message: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_broken_file_fails_the_load_naming_it(
+    data: Path, damage: Callable[[Path], object], message: str
+) -> None:
     damage(data)
     with pytest.raises(DrillDataError) as raised:
         load_catalogue(data)
