@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from quiz.db import rowcount
 from quiz.errors import ServiceError
 from quiz.inputs import clean_text
 from quiz.models import ApiToken, User, UserSettings
@@ -36,7 +37,7 @@ class AccountError(ServiceError):
 
 def validate_credentials(username: object, password: object) -> tuple[str, str]:
     try:
-        creds = CredentialsIn(username=username, password=password)  # type: ignore[arg-type]
+        creds = CredentialsIn.model_validate({"username": username, "password": password})
     except ValidationError:
         raise AccountError(_("需要用户名和密码（不含无效字符的字符串）。")) from None
     username, password = creds.username.strip(), creds.password
@@ -128,7 +129,7 @@ def revoke_token_id(session: Session, user_id: int, token_id: int) -> bool:
     deleted = session.execute(
         delete(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user_id)
     )
-    return deleted.rowcount > 0
+    return rowcount(deleted) > 0
 
 
 # last_used_at is informational: writing it on every request would take SQLite's write lock
@@ -158,10 +159,8 @@ def user_for_token(
 
 def revoke_token(session: Session, token: str) -> bool:
     """Forget one bearer token; True when it existed."""
-    return (
-        session.execute(delete(ApiToken).where(ApiToken.token_hash == _token_hash(token))).rowcount
-        > 0
-    )
+    deleted = session.execute(delete(ApiToken).where(ApiToken.token_hash == _token_hash(token)))
+    return rowcount(deleted) > 0
 
 
 def end_sessions(session: Session, user: User) -> None:

@@ -45,11 +45,12 @@ def current_api_user() -> User | None:
         if token is not None:
             # Reading requests never write: last_used_at is refreshed by writing ones only.
             g.api_user = accounts.user_for_token(
-                db.session, token, now=utcnow(), touch=request.method not in SAFE_METHODS
+                db.session(), token, now=utcnow(), touch=request.method not in SAFE_METHODS
             )
         else:
             g.api_user = current_user if current_user.is_authenticated else None
-    return g.api_user
+    user: User | None = g.api_user
+    return user
 
 
 def init_app(app: Flask) -> None:

@@ -24,7 +24,7 @@ def content_sync(directory: str | None, strict: bool) -> None:
     from quiz.importer import sync_content
 
     path = Path(directory or current_app.config["CONTENT_DIR"])
-    report = sync_content(db.session, path)
+    report = sync_content(db.session(), path)
     db.session.commit()
     labels = card_labels([*report.added, *report.updated, *report.retired])
     for mark, keys in (("+", report.added), ("~", report.updated), ("-", report.retired)):
@@ -73,7 +73,7 @@ def fsrs_optimize(username: str | None, min_reviews: int | None) -> None:
 
     need = optimizer.MIN_REVIEWS if min_reviews is None else min_reviews
     if username:
-        user = find_user(db.session, username)
+        user = find_user(db.session(), username)
         if user is None:
             raise click.ClickException(f"找不到用户 {username}")
         users = [user]
@@ -82,7 +82,7 @@ def fsrs_optimize(username: str | None, min_reviews: int | None) -> None:
     failed = False
     for user in users:
         try:
-            result = optimizer.optimize_user(db.session, user.id, now=utcnow(), min_reviews=need)
+            result = optimizer.optimize_user(db.session(), user.id, now=utcnow(), min_reviews=need)
         except optimizer.NotEnoughReviews as error:
             db.session.rollback()
             click.echo(f"{user.username}: 跳过，{error.message}")

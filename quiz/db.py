@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from flask import Flask, g, has_request_context, request
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import DateTime, MetaData, Table, event
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -26,6 +26,9 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    if TYPE_CHECKING:
+        # Every model maps one Table (DeclarativeBase allows any FromClause).
+        __table__: ClassVar[Table]
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -47,6 +50,15 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
+
+# Services are annotated with sqlalchemy.orm.Session; `db.session` is flask_sqlalchemy's
+# scoped_session (a proxy), so views pass `db.session()`, the request's own Session.
+# `db.Model` is built at run time from Base (plus query helpers we do not use), so mypy cannot
+# see it: the type checker is shown Base, which declares the same mapping.
+if TYPE_CHECKING:
+    Model = Base
+else:
+    Model = db.Model
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -130,6 +142,12 @@ def _migrations_dir() -> str:
     from pathlib import Path
 
     return str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE matched. Session.execute is annotated as returning a Result; for
+    those statements it is a CursorResult, which has the count."""
+    return cast("CursorResult[Any]", result).rowcount
 
 
 def utcnow() -> datetime:

@@ -32,5 +32,5 @@ class Int64Converter(IntegerConverter):
 
 def init_app(app: Flask) -> None:
     app.json = CheckedJSONProvider(app)
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.ensure_ascii = False
     app.url_map.converters["int"] = Int64Converter

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -18,6 +19,9 @@ from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from quiz import studyday
+
+if TYPE_CHECKING:
+    from quiz.models import UserSettings
 
 # Code -> the <html lang> value and the name shown in the language switch (in its own language).
 LOCALES: dict[str, tuple[str, str]] = {"zh": ("zh-CN", "中文"), "en": ("en", "English")}
@@ -33,7 +37,7 @@ def N_(msgid: str) -> str:
     return msgid
 
 
-def _settings():  # type: ignore[no-untyped-def]
+def _settings() -> UserSettings | None:
     """The signed-in user's settings row (read only; never created here), cached per request."""
     if not has_request_context():  # CLI and services called from tests: the defaults
         return None
@@ -51,7 +55,8 @@ def _settings():  # type: ignore[no-untyped-def]
             except SQLAlchemyError:  # an error page after a failed flush: fall back to defaults
                 row = None
         g.i18n_settings = row
-    return g.i18n_settings
+    settings: UserSettings | None = g.i18n_settings
+    return settings
 
 
 def _prefetch_settings() -> None:

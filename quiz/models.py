@@ -20,11 +20,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from quiz.db import UTCDateTime, db, utcnow
+from quiz.db import Model, UTCDateTime, utcnow
 from quiz.studyday import DEFAULT_ROLLOVER_HOUR, DEFAULT_TIMEZONE
 
 
-class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+class User(UserMixin, Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -43,7 +43,7 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
         return f"{self.id}:{self.session_version}"
 
 
-class ApiToken(db.Model):  # type: ignore[name-defined,misc]
+class ApiToken(Model):
     __tablename__ = "api_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -56,7 +56,7 @@ class ApiToken(db.Model):  # type: ignore[name-defined,misc]
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
-class UserSettings(db.Model):  # type: ignore[name-defined,misc]
+class UserSettings(Model):
     __tablename__ = "user_settings"
 
     user_id: Mapped[int] = mapped_column(
@@ -88,7 +88,7 @@ class UserSettings(db.Model):  # type: ignore[name-defined,misc]
     user: Mapped[User] = relationship(back_populates="settings")
 
 
-class Document(db.Model):  # type: ignore[name-defined,misc]
+class Document(Model):
     """One file of content/, as last imported."""
 
     __tablename__ = "documents"
@@ -99,7 +99,7 @@ class Document(db.Model):  # type: ignore[name-defined,misc]
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Topic(db.Model):  # type: ignore[name-defined,misc]
+class Topic(Model):
     __tablename__ = "topics"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -116,7 +116,7 @@ class Topic(db.Model):  # type: ignore[name-defined,misc]
     )
 
 
-class Section(db.Model):  # type: ignore[name-defined,misc]
+class Section(Model):
     __tablename__ = "sections"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -132,7 +132,7 @@ class Section(db.Model):  # type: ignore[name-defined,misc]
     topic: Mapped[Topic] = relationship(back_populates="sections")
 
 
-class Card(db.Model):  # type: ignore[name-defined,misc]
+class Card(Model):
     """A flashcard: a question, a knowledge point, or a drill to re-implement."""
 
     __tablename__ = "cards"
@@ -164,7 +164,7 @@ class Card(db.Model):  # type: ignore[name-defined,misc]
 STATE_NEW, STATE_LEARNING, STATE_REVIEW, STATE_RELEARNING = 0, 1, 2, 3
 
 
-class CardState(db.Model):  # type: ignore[name-defined,misc]
+class CardState(Model):
     """One user's scheduling state of one card."""
 
     __tablename__ = "card_states"
@@ -194,7 +194,7 @@ class CardState(db.Model):  # type: ignore[name-defined,misc]
     card: Mapped[Card] = relationship()
 
 
-class ReviewLog(db.Model):  # type: ignore[name-defined,misc]
+class ReviewLog(Model):
     """One answer. Appended with the state change in one transaction; removed only by undo."""
 
     __tablename__ = "review_logs"
@@ -221,7 +221,7 @@ class ReviewLog(db.Model):  # type: ignore[name-defined,misc]
     request_id: Mapped[str | None] = mapped_column(String(64))
 
 
-class Draft(db.Model):  # type: ignore[name-defined,misc]
+class Draft(Model):
     """The code a user is typing for a drill, saved as they go."""
 
     __tablename__ = "drafts"
@@ -234,7 +234,7 @@ class Draft(db.Model):  # type: ignore[name-defined,misc]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Submission(db.Model):  # type: ignore[name-defined,misc]
+class Submission(Model):
     __tablename__ = "submissions"
     __table_args__ = (Index("ix_submissions_user_drill", "user_id", "drill_id", "created_at"),)
 
@@ -252,7 +252,7 @@ class Submission(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class GradingTicket(db.Model):  # type: ignore[name-defined,misc]
+class GradingTicket(Model):
     """A submission being graded: it counts against the rate limits before its result exists.
 
     Inserted and committed before grading starts, deleted in the transaction that stores the
@@ -267,7 +267,7 @@ class GradingTicket(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class DrillProgress(db.Model):  # type: ignore[name-defined,misc]
+class DrillProgress(Model):
     """Per user and drill: what the drill list and the review rating rule need."""
 
     __tablename__ = "drill_progress"
@@ -283,7 +283,7 @@ class DrillProgress(db.Model):  # type: ignore[name-defined,misc]
     revealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # 看过答案
 
 
-class Interview(db.Model):  # type: ignore[name-defined,misc]
+class Interview(Model):
     """One mock interview: its drawn items, its clock, and once finished its score."""
 
     __tablename__ = "interviews"
@@ -304,7 +304,7 @@ class Interview(db.Model):  # type: ignore[name-defined,misc]
     )
 
 
-class InterviewItem(db.Model):  # type: ignore[name-defined,misc]
+class InterviewItem(Model):
     """One question or drill of an interview, with what the learner did with it."""
 
     __tablename__ = "interview_items"

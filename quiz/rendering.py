@@ -122,6 +122,8 @@ _INLINE_DOUBLE_DOLLAR = r"(?<![\\$])\$\$(?!\s*\$)((?:\\.|[^\\$])+?)\$\$(?!\$)"
 
 
 class _InlineDisplayMath(InlineProcessor):
+    # Markdown's InlineProcessor takes (m, data) where its base Pattern takes (m): the stubs
+    # flag every override of it.
     def handleMatch(  # type: ignore[override]
         self, m: re.Match[str], data: str
     ) -> tuple[etree.Element, int, int]:

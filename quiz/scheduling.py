@@ -54,20 +54,20 @@ class Rating(IntEnum):
     EASY = 4
 
 
-RATING_NAMES = {
+RATING_NAMES: dict[int, str] = {
     Rating.AGAIN: "again",
     Rating.HARD: "hard",
     Rating.GOOD: "good",
     Rating.EASY: "easy",
 }
 # What the user sees on the buttons, in the CSV and in messages (the pages pass them to the JS).
-RATING_LABELS = {
+RATING_LABELS: dict[int, str] = {
     Rating.AGAIN: _l("重来"),
     Rating.HARD: _l("困难"),
     Rating.GOOD: _l("良好"),
     Rating.EASY: _l("简单"),
 }
-STATE_LABELS = {
+STATE_LABELS: dict[int, str] = {
     NEW: _l("新卡"),
     LEARNING: _l("学习中"),
     REVIEW: _l("复习"),

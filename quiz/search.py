@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from quiz.models import Document, Section, Topic
 
@@ -115,7 +116,7 @@ def search_notes(
     if fts and len(query) >= 3:  # trigram needs three characters
         ids = _index.search(session, query, limit)
         order = {sid: i for i, sid in enumerate(ids)}
-        condition = Section.id.in_(ids)
+        condition: ColumnElement[bool] = Section.id.in_(ids)
     else:
         pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         condition = or_(

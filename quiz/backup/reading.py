@@ -26,7 +26,7 @@ from quiz.errors import InvalidInput, TooLarge
 from quiz.inputs import load_json
 
 
-def _decompress(raw: bytes) -> bytearray:
+def _decompress(raw: bytes | bytearray) -> bytearray:
     """Gunzip in bounded steps: a bomb is refused once it passes the limit, before the memory."""
     decompressor = zlib.decompressobj(wbits=31)
     out = bytearray()  # grown in place: no list of parts joined into a second copy

@@ -19,7 +19,7 @@ from quiz.models import (
 )
 
 if TYPE_CHECKING:
-    pass
+    from engine.grader import Mode as GradeMode
 
 from quiz.drills.errors import DrillError
 
@@ -145,7 +145,7 @@ def grade(
     drill_id: str,
     code: str,
     *,
-    mode: str,
+    mode: GradeMode,
     sandbox: Any = None,
     user: Any = None,
     lang: str = "zh",

@@ -11,6 +11,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from quiz.db import rowcount
 from quiz.models import (
     CardState,
 )
@@ -26,7 +27,7 @@ def set_suspended(
     _live_card(session, card_id)
     state = _ensure_state(session, user_id, card_id, now=now)
     state.suspended = suspended
-    state.version = CardState.version + 1  # type: ignore[assignment]  (SQL-side, race-free)
+    state.version = CardState.version + 1  # SQL-side, race-free
     session.flush()
     session.refresh(state)
     return state
@@ -38,7 +39,7 @@ def bury(session: Session, user_id: int, card_id: int, *, now: datetime) -> Card
     settings = user_settings(session, user_id)
     state = _ensure_state(session, user_id, card_id, now=now)
     state.buried_until = _day(settings, now).today + timedelta(days=1)
-    state.version = CardState.version + 1  # type: ignore[assignment]
+    state.version = CardState.version + 1
     session.flush()
     session.refresh(state)
     return state
@@ -71,7 +72,7 @@ def undo_card_action(
         .values(**values, version=version + 1)
         .execution_options(synchronize_session=False)
     )
-    if updated.rowcount != 1:
+    if rowcount(updated) != 1:
         raise Conflict(_("这张卡片之后又被修改过，无法撤销。"))
     session.expire(state)
     session.flush()
@@ -82,7 +83,7 @@ def unbury(session: Session, user_id: int, card_id: int) -> CardState | None:
     state = _get_state(session, user_id, card_id)
     if state is not None and state.buried_until is not None:
         state.buried_until = None
-        state.version = CardState.version + 1  # type: ignore[assignment]
+        state.version = CardState.version + 1
         session.flush()
         session.refresh(state)
     return state

@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from quiz import scheduling
+from quiz.db import rowcount
 from quiz.models import (
     STATE_LEARNING,
     STATE_NEW,
@@ -145,8 +146,8 @@ def _answerable_now(kind: str, state: Any, settings: Any, now: datetime) -> bool
     if state.suspended or _buried(state, settings, now):
         return False
     if state.state == STATE_REVIEW:
-        return state.due < _day(settings, now).end
-    return state.due <= now
+        return bool(state.due < _day(settings, now).end)
+    return bool(state.due <= now)
 
 
 def _handed_out_early(
@@ -308,7 +309,7 @@ def _apply(
     updated = conn.execute(
         update_state, {**values, "b_id": state_id, "b_version": columns["version"]}
     )
-    if updated.rowcount != 1:
+    if rowcount(updated) != 1:
         raise Conflict(_("这张卡片刚刚在别处被回答过，请刷新。"))
     _expire_state(session, state_id)
     try:
@@ -329,6 +330,9 @@ def _apply(
         )
     except IntegrityError as error:  # the same request_id won a race in another worker
         raise Conflict(_("这个 request_id 已被使用。")) from error
+    key = inserted.inserted_primary_key
+    if key is None:  # cannot happen for a one-row INSERT; the annotation allows it
+        raise RuntimeError("the review log insert returned no primary key")
     return AnswerResult(
         card_id=card_id,
         due=memory.due or now,
@@ -336,7 +340,7 @@ def _apply(
         interval_seconds=outcome.interval_seconds,
         version=values["version"],
         leech=leech,
-        log_id=int(inserted.inserted_primary_key[0]),
+        log_id=int(key[0]),
     )
 
 
@@ -398,7 +402,7 @@ def undo_review(session: Session, user_id: int, log_id: int) -> CardState:
         .values(**_restore(log.before), version=state.version + 1)
         .execution_options(synchronize_session=False)
     )
-    if updated.rowcount != 1:
+    if rowcount(updated) != 1:
         raise Conflict(_("这张卡片在回答后又被修改过，无法撤销。"))
     session.execute(delete(ReviewLog).where(ReviewLog.id == log.id))
     session.expire(state)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import ColumnDefault
 from sqlalchemy.orm import Session
 
 from quiz import scheduling
@@ -31,7 +32,7 @@ def default_settings(user_id: int) -> UserSettings:
     values = {
         column.key: column.default.arg
         for column in UserSettings.__table__.columns
-        if column.default is not None and not callable(column.default.arg)
+        if isinstance(column.default, ColumnDefault) and not callable(column.default.arg)
     }
     return UserSettings(user_id=user_id, **values)
 

@@ -65,7 +65,9 @@ def _state_values(state: CardState) -> dict[str, Any]:
 
 def _restore(snapshot: dict[str, Any]) -> dict[str, Any]:
     """Column values from a snapshot (everything but version, which only ever goes up)."""
-    values = {name: snapshot.get(name) for name in SNAPSHOT_FIELDS if name != "version"}
+    values: dict[str, Any] = {
+        name: snapshot.get(name) for name in SNAPSHOT_FIELDS if name != "version"
+    }
     for name in ("due", "last_review"):
         if values[name] is not None:
             values[name] = datetime.fromisoformat(values[name])

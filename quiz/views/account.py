@@ -9,7 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import PasswordField, SelectField
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # new in WTForms 3.3, not yet in types-WTForms 3.2
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from quiz import accounts, i18n, study
@@ -52,7 +52,7 @@ class DeleteForm(FlaskForm):
 
 
 def appearance_form() -> AppearanceForm:
-    row = study.user_settings(db.session, current_user.id)
+    row = study.user_settings(db.session(), current_user.id)
     return AppearanceForm(formdata=None, locale=row.locale or "", theme=row.theme or "system")
 
 
@@ -63,7 +63,7 @@ def appearance() -> Response:
     if not form.validate_on_submit():
         flash(_("表单已过期或选项无效，请重试。"), "error")
         return redirect(url_for("settings.settings"))
-    row = study.user_settings(db.session, current_user.id)
+    row = study.user_settings(db.session(), current_user.id)
     row.locale = form.locale.data or None
     row.theme = form.theme.data
     response = redirect(url_for("settings.settings"))
@@ -80,7 +80,7 @@ def password() -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         user = current_user._get_current_object()  # a real User: login_user keeps it in g
         try:
-            accounts.change_password(db.session, user, form.current.data, form.new.data)
+            accounts.change_password(db.session(), user, form.current.data, form.new.data)
         except accounts.AccountError as error:
             field = form.current if error.status == 403 else form.new
             field.errors = [*field.errors, error.message]
@@ -99,7 +99,7 @@ def delete() -> str | Response | tuple[str, int]:
     if request.method == "POST" and form.validate_on_submit():
         try:
             accounts.delete_account(
-                db.session, current_user._get_current_object(), form.password.data
+                db.session(), current_user._get_current_object(), form.password.data
             )
         except accounts.AccountError as error:
             form.password.errors = [*form.password.errors, error.message]

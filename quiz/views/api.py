@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from flask import Blueprint, Response, abort, current_app, jsonify, request
 from flask_babel import gettext as _
@@ -23,7 +23,8 @@ from quiz.ratelimit import limiter, signup_limit
 from quiz.schemas import CredentialsIn, first_error
 from quiz.security import csrf
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 ERROR_MESSAGES = {
     400: _l("请求无效。"),
@@ -98,14 +99,14 @@ def parse_body(model: type[M], data: dict[str, Any] | None = None) -> M:
         raise ApiError(400, f"{field} {reason}。") from None
 
 
-def login_required(view: F) -> F:
+def login_required(view: Callable[P, R]) -> Callable[P, R]:
     @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         if current_api_user() is None:
             raise ApiError(401)
         return view(*args, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def api_user() -> User:
@@ -119,7 +120,7 @@ def api_user() -> User:
 @limiter.limit(signup_limit)
 def create_user() -> tuple[Response, int]:
     body = parse_body(CredentialsIn)
-    user = accounts.create_user(db.session, body.username, body.password)
+    user = accounts.create_user(db.session(), body.username, body.password)
     return jsonify({"id": user.id, "username": user.username}), 201
 
 
@@ -127,13 +128,13 @@ def create_user() -> tuple[Response, int]:
 def create_token() -> tuple[Response, int]:
     body = parse_body(CredentialsIn)
     ratelimit.begin_login(body.username)
-    user = accounts.authenticate(db.session, body.username, body.password)
+    user = accounts.authenticate(db.session(), body.username, body.password)
     if user is None:
         ratelimit.login_failed()
         raise ApiError(401, _("用户名或密码错误。"))
     ratelimit.login_succeeded(body.username)
     days = int(current_app.config["API_TOKEN_DAYS"])
-    token = accounts.issue_token(db.session, user, now=utcnow(), days=days)
+    token = accounts.issue_token(db.session(), user, now=utcnow(), days=days)
     return jsonify({"token": token, "expires_in_days": days}), 201
 
 
@@ -144,14 +145,14 @@ def revoke_current_token() -> tuple[str, int]:
     token = bearer_token()
     if token is None:
         raise ApiError(400, _("只能撤销请求所带的令牌（Authorization: Bearer …）。"))
-    accounts.revoke_token(db.session, token)
+    accounts.revoke_token(db.session(), token)
     return "", 204
 
 
 @bp.get("/topics")
 @login_required
 def topics() -> Response:
-    rows = catalog.topic_summaries(db.session, api_user().id, now=utcnow())
+    rows = catalog.topic_summaries(db.session(), api_user().id, now=utcnow())
     return jsonify(
         {
             "topics": [
@@ -166,7 +167,7 @@ def topics() -> Response:
 @login_required
 def cards() -> Response:
     page = catalog.search_cards(
-        db.session,
+        db.session(),
         api_user().id,
         query=request.args.get("q", ""),
         topic_slug=request.args.get("topic"),

@@ -45,7 +45,7 @@ def _review(data: dict[str, Any]) -> bool:
 @bp.get("/drills")
 @login_required
 def drill_list() -> Response:
-    rows = drills.list_drills(db.session, api_user().id, now=utcnow())
+    rows = drills.list_drills(db.session(), api_user().id, now=utcnow())
     return jsonify(
         {
             "drills": [
@@ -69,7 +69,7 @@ def drill_list() -> Response:
 def drill_detail(drill_id: str) -> Response:
     drill = _drill(drill_id)
     user_id = api_user().id
-    progress = drills.get_progress(db.session, user_id, drill_id)
+    progress = drills.get_progress(db.session(), user_id, drill_id)
     body: dict[str, Any] = {
         "id": drill.id,
         "title": drill.title,
@@ -82,7 +82,7 @@ def drill_detail(drill_id: str) -> Response:
         "starter_code": drill.starter_code,
         "examples": drills.examples_json(drill),
         "hints": list(drill.hints),
-        "progress": drills.progress_json(db.session, user_id, drill_id, now=utcnow()),
+        "progress": drills.progress_json(db.session(), user_id, drill_id, now=utcnow()),
     }
     if drills.shows_solution(progress):
         body["solution"] = drills.solution_html(drill.id)
@@ -94,7 +94,7 @@ def drill_detail(drill_id: str) -> Response:
 def draft_get(drill_id: str) -> Response:
     _drill(drill_id)
     review = request.args.get("review") == "1"
-    draft = drills.load_draft(db.session, api_user().id, drill_id, review=review)
+    draft = drills.load_draft(db.session(), api_user().id, drill_id, review=review)
     return jsonify(
         {
             "code": draft.code if draft else None,
@@ -110,7 +110,7 @@ def draft_put(drill_id: str) -> Response:
     data = _body()
     code = _code(data, allow_empty=True)  # clearing the editor is a draft too
     draft = drills.save_draft(
-        db.session, api_user().id, drill_id, code, now=utcnow(), review=_review(data)
+        db.session(), api_user().id, drill_id, code, now=utcnow(), review=_review(data)
     )
     return jsonify({"saved": True, "updated_at": draft.updated_at.isoformat()})
 
@@ -134,7 +134,7 @@ def submit(drill_id: str) -> tuple[Response, int] | Response:
         raise ApiError(400, _("“mode” 必须是 run（运行示例）或 submit（提交）。"))
     code = _code(data)
     user_id, review = api_user().id, _review(data)
-    session = db.session
+    session = db.session()
     # grade_admitted commits the draft first: whatever follows (limits, a busy grader), the
     # code is never lost.
     drills.save_draft(session, user_id, drill.id, code, now=utcnow(), review=review)
@@ -159,14 +159,14 @@ def submit(drill_id: str) -> tuple[Response, int] | Response:
 @login_required
 def submission_list(drill_id: str) -> Response:
     _drill(drill_id)
-    rows = drills.list_submissions(db.session, api_user().id, drill_id)
+    rows = drills.list_submissions(db.session(), api_user().id, drill_id)
     return jsonify({"submissions": [drills.submission_summary(s) for s in rows]})
 
 
 @bp.get("/submissions/<int:submission_id>")
 @login_required
 def submission_detail(submission_id: int) -> Response:
-    submission = drills.get_submission(db.session, api_user().id, submission_id)
+    submission = drills.get_submission(db.session(), api_user().id, submission_id)
     if submission is None:
         raise ApiError(404, _("找不到这次提交。"))
     body = drills.submission_json(submission)
@@ -181,13 +181,13 @@ def reveal(drill_id: str) -> Response:
     data = request.get_json(silent=True)
     review = isinstance(data, dict) and _review(data)  # the body is optional here
     user_id = api_user().id
-    outcome = drills.reveal(db.session, user_id, drill.id, now=utcnow(), review=review)
+    outcome = drills.reveal(db.session(), user_id, drill.id, now=utcnow(), review=review)
     return jsonify(
         {
             **drills.solution_html(drill.id),
             "newly_revealed": outcome.newly_revealed,
             "review": outcome.proposal.to_json() if outcome.proposal else None,
-            "progress": drills.progress_json(db.session, user_id, drill.id, now=utcnow()),
+            "progress": drills.progress_json(db.session(), user_id, drill.id, now=utcnow()),
         }
     )
 
@@ -198,18 +198,21 @@ def rating(drill_id: str) -> Response:
     drill = _drill(drill_id)
     data = json_body()
     value, replaces = data.get("rating"), data.get("replaces")
-    if scheduling.parse_rating(value) is None:
+    rating = scheduling.parse_rating(value)
+    if rating is None:
         raise ApiError(400, _("评分必须是 1（重来）、2（困难）、3（良好）或 4（简单）。"))
     if replaces is not None and (not isinstance(replaces, int) or isinstance(replaces, bool)):
         raise ApiError(400, _("“replaces” 必须是评分记录的 id。"))
     user_id = api_user().id
-    outcome = drills.rate(db.session, user_id, drill.id, value, now=utcnow(), replaces=replaces)
+    outcome = drills.rate(
+        db.session(), user_id, drill.id, int(rating), now=utcnow(), replaces=replaces
+    )
     return jsonify(
         {
             "rating": outcome.rating,
             "label": drills.RATING_LABELS[outcome.rating],
             "log_id": outcome.log_id,
             "due": outcome.due.isoformat(),
-            "progress": drills.progress_json(db.session, user_id, drill.id, now=utcnow()),
+            "progress": drills.progress_json(db.session(), user_id, drill.id, now=utcnow()),
         }
     )

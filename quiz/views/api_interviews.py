@@ -64,7 +64,7 @@ def start() -> tuple[Response, int]:
     data = json_body()
     now = clock()
     interview = interviews.start(
-        db.session,
+        db.session(),
         api_user().id,
         data.get("minutes"),
         data.get("topics"),
@@ -88,7 +88,7 @@ def start() -> tuple[Response, int]:
 @bp.get("/interviews")
 @login_required
 def history() -> Response:
-    rows = interview_report.history(db.session, api_user().id)
+    rows = interview_report.history(db.session(), api_user().id)
     return jsonify({"interviews": [history_json(i) for i in rows]})
 
 
@@ -108,7 +108,7 @@ def history_json(interview: Interview) -> dict[str, Any]:
 @bp.get("/interviews/<int:interview_id>")
 @login_required
 def detail(interview_id: int) -> Response:
-    interview = interviews.get(db.session, api_user().id, interview_id)
+    interview = interviews.get(db.session(), api_user().id, interview_id)
     return jsonify(interview_report.state_json(interview, now=clock()))
 
 
@@ -117,7 +117,7 @@ def detail(interview_id: int) -> Response:
 def item(interview_id: int, index: int) -> Response:
     """One body per action: {answer}, {points}, {code} or {skip: true}."""
     data = json_body()
-    user_id, session = api_user().id, db.session
+    user_id, session = api_user().id, db.session()
     if data.get("skip") is True:
         done = interviews.skip(session, user_id, interview_id, index, now=clock())
     elif "points" in data:
@@ -136,7 +136,7 @@ def item(interview_id: int, index: int) -> Response:
 
 
 def _submit(interview_id: int, index: int, code: object) -> Response:
-    user_id, session, submitted_at = api_user().id, db.session, clock()
+    user_id, session, submitted_at = api_user().id, db.session(), clock()
     # grade_admitted commits the kept code before grading can refuse or fail, as the drill
     # page does; grading is admitted, counted and run outside any transaction.
     item, text = interviews.keep_code(session, user_id, interview_id, index, code, now=submitted_at)
@@ -167,7 +167,7 @@ def _submit(interview_id: int, index: int, code: object) -> Response:
 
 
 def _item_body(interview_id: int, index: int, done: Any) -> dict[str, Any]:
-    interview = interviews.get(db.session, api_user().id, interview_id)
+    interview = interviews.get(db.session(), api_user().id, interview_id)
     now = clock()
     timeline = interviews.slots(interview, now)
     body = interview_report.item_state(
@@ -181,7 +181,7 @@ def _item_body(interview_id: int, index: int, done: Any) -> dict[str, Any]:
 @bp.post("/interviews/<int:interview_id>/finish")
 @login_required
 def finish(interview_id: int) -> Response:
-    session = db.session
+    session = db.session()
     interview = interviews.finish(session, api_user().id, interview_id, now=clock())
     report = interview_report.report_json(session, interview)
     report["url"] = url_for("interview.report", interview_id=interview.id)

@@ -49,13 +49,13 @@ def progress_json(d: progress.Dashboard) -> dict[str, Any]:
 @bp.get("/progress")
 @login_required
 def summary() -> Response:
-    return jsonify(progress_json(progress.dashboard(db.session, api_user().id, now=utcnow())))
+    return jsonify(progress_json(progress.dashboard(db.session(), api_user().id, now=utcnow())))
 
 
 @bp.get("/progress/backup")
 @login_required
 def export_backup() -> Response:
-    data = backup.export_backup(db.session, api_user().id, now=utcnow())
+    data = backup.export_backup(db.session(), api_user().id, now=utcnow())
     return Response(backup.dump_backup(data), mimetype="application/json")
 
 
@@ -67,5 +67,5 @@ def import_backup() -> tuple[Response, int]:
     user_id = api_user().id
     with backup.one_import_per_user(user_id):
         data = backup.load_backup(request.get_data(cache=False))
-        report = backup.import_backup(db.session, user_id, data)
+        report = backup.import_backup(db.session(), user_id, data)
     return jsonify({"imported": report.__dict__, "message": report.summary()}), 201

@@ -40,9 +40,9 @@ def card_payload(
     settings: UserSettings | None = None,
 ) -> dict[str, Any]:
     """A card as the study page and API clients get it: content, version and the four previews."""
-    settings = settings or study.user_settings(db.session, user_id)
+    settings = settings or study.user_settings(db.session(), user_id)
     previews = study.card_previews(
-        db.session, user_id, item, now=now, fuzz=_fuzz(), settings=settings
+        db.session(), user_id, item, now=now, fuzz=_fuzz(), settings=settings
     )
     card, state = item.card, item.state
     payload: dict[str, Any] = {
@@ -77,13 +77,13 @@ def _user_id() -> int:
 
 
 def _topic_id() -> int | None:
-    return study.topic_id_for(db.session, request.args.get("topic") or None)
+    return study.topic_id_for(db.session(), request.args.get("topic") or None)
 
 
 def _next_payload(user_id: int, *, now: datetime, topic_id: int | None) -> dict[str, Any] | None:
     """The next card as /reviews/next shows it, or None when nothing is left."""
-    settings = study.user_settings(db.session, user_id)  # held: one load for the whole request
-    queue = study.study_queue(db.session, user_id, now=now, topic_id=topic_id)
+    settings = study.user_settings(db.session(), user_id)  # held: one load for the whole request
+    queue = study.study_queue(db.session(), user_id, now=now, topic_id=topic_id)
     if queue.card is None:
         return None
     payload = card_payload(queue.card, queue.counts, user_id=user_id, now=now, settings=settings)
@@ -107,8 +107,8 @@ def summary() -> Response:
     now = utcnow()
     user_id = _user_id()
     topic_id = _topic_id()
-    queue = study.study_queue(db.session, user_id, now=now, topic_id=topic_id)
-    day = study.day_summary(db.session, user_id, now=now, topic_id=topic_id)
+    queue = study.study_queue(db.session(), user_id, now=now, topic_id=topic_id)
+    day = study.day_summary(db.session(), user_id, now=now, topic_id=topic_id)
     counts = queue.counts
     return jsonify(
         {
@@ -145,7 +145,7 @@ def answer() -> tuple[Response, int]:
     try:
         with attempt():  # a refused answer leaves nothing behind, the replay lookup follows
             result = study.answer(
-                db.session,
+                db.session(),
                 user_id,
                 card_id,
                 rating,
@@ -157,14 +157,15 @@ def answer() -> tuple[Response, int]:
             )
     except (study.Conflict, IntegrityError) as error:
         # A retry that raced its own first attempt: answer what that attempt recorded.
-        result = study.find_replay(db.session, user_id, request_id) if request_id else None
-        if result is None or result.card_id != card_id:
+        replay = study.find_replay(db.session(), user_id, request_id) if request_id else None
+        if replay is None or replay.card_id != card_id:
             message = error.message if isinstance(error, study.Conflict) else None
             raise ApiError(409, message) from error
-    body = result.to_json()
+        result = replay
+    answered = result.to_json()
     if want_next:
-        body["next"] = _next_payload(user_id, now=now, topic_id=topic_id)
-    return jsonify(body), 201
+        answered["next"] = _next_payload(user_id, now=now, topic_id=topic_id)
+    return jsonify(answered), 201
 
 
 @bp.post("/reviews/undo")
@@ -186,13 +187,13 @@ def undo() -> Response:
     now = utcnow()
     topic_id = _topic_id()  # a bad topic is refused before anything is undone
     if action is None:
-        state = study.undo_last(db.session, user_id, now=now)
+        state = study.undo_last(db.session(), user_id, now=now)
     else:
         assert card_id is not None and version is not None
-        state = study.undo_card_action(db.session, user_id, card_id, action, version=version)
+        state = study.undo_card_action(db.session(), user_id, card_id, action, version=version)
     # In the same transaction: if the card cannot be shown again, nothing is undone.
-    item = study.queue_card(db.session, user_id, state.card_id)
-    queue = study.study_queue(db.session, user_id, now=now, topic_id=topic_id)
+    item = study.queue_card(db.session(), user_id, state.card_id)
+    queue = study.study_queue(db.session(), user_id, now=now, topic_id=topic_id)
     payload = card_payload(item, queue.counts, user_id=user_id, now=now)
     payload["done_today"] = queue.done_today
     return jsonify(payload)
@@ -206,7 +207,7 @@ def _card_id_from_body() -> int:
 @login_required
 def bury() -> Response:
     """Hide a card until the next study day."""
-    state = study.bury(db.session, _user_id(), _card_id_from_body(), now=utcnow())
+    state = study.bury(db.session(), _user_id(), _card_id_from_body(), now=utcnow())
     return jsonify(
         {
             "card_id": state.card_id,
@@ -220,7 +221,7 @@ def bury() -> Response:
 @login_required
 def suspend() -> Response:
     """Take a card out of studying until it is unsuspended in the card browser."""
-    state = study.set_suspended(db.session, _user_id(), _card_id_from_body(), True, now=utcnow())
+    state = study.set_suspended(db.session(), _user_id(), _card_id_from_body(), True, now=utcnow())
     return jsonify(
         {"card_id": state.card_id, "suspended": state.suspended, "version": state.version}
     )

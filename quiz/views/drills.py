@@ -30,7 +30,7 @@ def _drill_text() -> dict[str, Any]:
 @bp.get("")
 def index() -> str:
     user_id = current_user.id if current_user.is_authenticated else None
-    rows = drills.list_drills(db.session, user_id, now=utcnow())
+    rows = drills.list_drills(db.session(), user_id, now=utcnow())
     counts = {status: sum(r.status == status for r in rows) for status in drills.STATUS_LABELS}
     return render_template(
         "drills/index.html",
@@ -46,7 +46,7 @@ def drill(drill_id: str) -> str:
     drill = drills.find_drill(drill_id)
     if drill is None:
         abort(404)
-    session, user_id, now = db.session, current_user.id, utcnow()
+    session, user_id, now = db.session(), current_user.id, utcnow()
     review = request.args.get("review") == "1"
     locale = str(get_locale())
     code, saved_at = drills.initial_code(session, user_id, drill, review=review, locale=locale)

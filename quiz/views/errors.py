@@ -43,6 +43,7 @@ def _handle(error: HTTPException) -> Response | tuple[str, int]:
 def handle_service_error(error: ServiceError) -> Response | tuple[str, int]:
     """Every refusal of a service: the transaction is already rolled back (TransactionalFlask)."""
     retry_after = error.extra.get("retry_after")
+    response: Response
     if request.path.startswith("/api/"):
         response = error_response(error.status, error.message, **error.extra)
     else:

@@ -7,7 +7,7 @@ limit, the in-flight cap or the bounded gate of request threads waiting on the g
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from flask_babel import get_locale
@@ -17,9 +17,12 @@ from sqlalchemy.orm import Session
 from quiz import drills
 from quiz.transaction import commit_early
 
+if TYPE_CHECKING:
+    from engine.grader import Mode as GradeMode
+
 
 def grade_admitted(
-    session: Session, user_id: int, drill_id: str, code: str, *, mode: str, now: datetime
+    session: Session, user_id: int, drill_id: str, code: str, *, mode: GradeMode, now: datetime
 ) -> tuple[dict[str, Any], int]:
     """Grade `code` for `user_id`; returns (result, ticket id). The caller has flushed the
     user's code (a draft): it is committed first, so it is never lost whatever follows. The

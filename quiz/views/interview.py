@@ -52,7 +52,7 @@ def start_page() -> str:
         lengths=LENGTHS,
         shapes=SHAPES,
         topics=topics,
-        history=interview_report.history(db.session, current_user.id),
+        history=interview_report.history(db.session(), current_user.id),
     )
 
 
@@ -64,7 +64,7 @@ def start() -> Response:
     try:
         with attempt():
             interview = interviews.start(
-                db.session,
+                db.session(),
                 current_user.id,
                 minutes,
                 topics,
@@ -80,7 +80,7 @@ def start() -> Response:
 
 def _own(interview_id: int) -> Any:
     try:
-        return interviews.get(db.session, current_user.id, interview_id)
+        return interviews.get(db.session(), current_user.id, interview_id)
     except interviews.InterviewError:
         abort(404)
 
@@ -113,7 +113,7 @@ def report(interview_id: int) -> str | Response:
     interview = _own(interview_id)
     if interview.finished_at is None:
         return redirect(url_for("interview.session", interview_id=interview.id))
-    data = with_links(interview_report.report_json(db.session, interview))
+    data = with_links(interview_report.report_json(db.session(), interview))
     previous = [
         {"label": _label(p["finished_at"], p["minutes"]), "score": p["score"], "id": p["id"]}
         for p in data["previous"]

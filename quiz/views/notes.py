@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from werkzeug.routing import BaseConverter
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from quiz import catalog, drills
 from quiz.db import db, utcnow
@@ -23,7 +24,7 @@ bp = Blueprint("notes", __name__)
 @bp.get("/")
 def home() -> str:
     user_id = current_user.id if current_user.is_authenticated else None
-    topics = catalog.topic_summaries(db.session, user_id, now=utcnow())
+    topics = catalog.topic_summaries(db.session(), user_id, now=utcnow())
     # Until the first answer, the home page opens with what to do first.
     first_run = user_id is not None and not db.session.scalar(
         select(ReviewLog.id).where(ReviewLog.user_id == user_id).limit(1)
@@ -41,7 +42,7 @@ class TopicConverter(BaseConverter):
 
 
 @bp.get("/topics/<topic:slug>")
-def topic(slug: str) -> str | Response:
+def topic(slug: str) -> str | WerkzeugResponse:
     live = Topic.retired.is_(False)
     topic = db.session.scalar(select(Topic).where(Topic.path == slug, live))
     if topic is None:
@@ -49,7 +50,7 @@ def topic(slug: str) -> str | Response:
         if topic is None:
             abort(404)
         if topic.path:  # an old hash address: send links and bookmarks to the readable one
-            return redirect(url_for("notes.topic", slug=topic.slug), code=301)  # type: ignore[return-value]
+            return redirect(url_for("notes.topic", slug=topic.slug), code=301)
     sections = [s for s in topic.sections if not s.retired]
     drills_by_section = _drills_by_section(sections)
     return render_template(
@@ -78,9 +79,9 @@ def _drills_by_section(sections: list[Section]) -> dict[int, list[Card]]:
 @bp.get("/cards")
 @login_required
 def cards() -> str:
-    topics = catalog.topic_summaries(db.session, current_user.id, now=utcnow())
+    topics = catalog.topic_summaries(db.session(), current_user.id, now=utcnow())
     result = catalog.search_cards(
-        db.session,
+        db.session(),
         current_user.id,
         query=request.args.get("q", "").strip(),
         topic_slug=request.args.get("topic") or None,
@@ -93,7 +94,7 @@ def cards() -> str:
 @bp.get("/search")
 def search() -> str:
     query = request.args.get("q", "").strip()
-    hits = search_notes(db.session, query)
+    hits = search_notes(db.session(), query)
     return render_template("notes/search.html", query=query, hits=hits, mark=_mark)
 
 
@@ -117,6 +118,6 @@ def pygments_css() -> Response:
 
 
 @bp.get("/favicon.ico")
-def favicon() -> Response:
+def favicon() -> WerkzeugResponse:
     # Browsers ask for /favicon.ico before reading the page's <link rel="icon">.
-    return redirect(url_for("static", filename="favicon.svg"), code=301)  # type: ignore[return-value]
+    return redirect(url_for("static", filename="favicon.svg"), code=301)

@@ -23,6 +23,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from quiz import apkg, backup, interview_report, progress
 from quiz.db import db, utcnow
@@ -181,7 +182,7 @@ def card_link(card: progress.WeakCard) -> str:
 @bp.get("/progress")
 @login_required
 def dashboard() -> str:
-    data = progress.dashboard(db.session, current_user.id, now=utcnow())
+    data = progress.dashboard(db.session(), current_user.id, now=utcnow())
     weeks = heatmap_weeks(data.heatmap)
     return render_template(
         "progress/dashboard.html",
@@ -193,7 +194,7 @@ def dashboard() -> str:
         retention_labels=RETENTION_LABELS,
         state_labels=STATE_LABELS,
         card_link=card_link,
-        can_import=not backup.has_history(db.session, current_user.id),
+        can_import=not backup.has_history(db.session(), current_user.id),
         max_backup_mb=backup.MAX_BACKUP_BYTES // (1024 * 1024),
         **interview_panel(current_user.id),
     )
@@ -201,7 +202,7 @@ def dashboard() -> str:
 
 def interview_panel(user_id: int) -> dict[str, Any]:
     """The mock-interview panel's figures and its chart (progress.js draws it)."""
-    summary = interview_report.summary(db.session, user_id)
+    summary = interview_report.summary(db.session(), user_id)
     chart = {
         "type": "bar",
         "max": 100,
@@ -215,7 +216,7 @@ def interview_panel(user_id: int) -> dict[str, Any]:
 
 def _local_day(now: datetime) -> date:
     """The user's study day at `now`: export names carry the day the learner sees."""
-    settings = progress.load_settings(db.session, current_user.id)
+    settings = progress.load_settings(db.session(), current_user.id)
     return study_day(now, settings.timezone, settings.rollover_hour)
 
 
@@ -227,7 +228,7 @@ def _attachment(name: str) -> dict[str, str]:
 @login_required
 def reviews_csv() -> Response:
     stamp = _local_day(utcnow()).isoformat()
-    chunks = backup.review_log_csv(db.session, current_user.id)
+    chunks = backup.review_log_csv(db.session(), current_user.id)
     return Response(
         stream_with_context(chunks),
         mimetype="text/csv",
@@ -241,7 +242,7 @@ def backup_json() -> Response:
     now = utcnow()
     compress = request.args.get("gzip") == "1"
     body = backup.dump_backup(
-        backup.export_backup(db.session, current_user.id, now=now), compress=compress
+        backup.export_backup(db.session(), current_user.id, now=now), compress=compress
     )
     name = f"mlquiz-backup-{_local_day(now).isoformat()}.json" + (".gz" if compress else "")
     mimetype = "application/gzip" if compress else "application/json"
@@ -251,7 +252,7 @@ def backup_json() -> Response:
 @bp.get("/progress/deck.apkg")
 @login_required
 def deck_apkg() -> Response:
-    body = apkg.build_apkg(db.session, now=utcnow())
+    body = apkg.build_apkg(db.session(), now=utcnow())
     return Response(
         body, mimetype="application/octet-stream", headers=_attachment("mlquiz-deck.apkg")
     )
@@ -260,7 +261,7 @@ def deck_apkg() -> Response:
 @bp.post("/progress/import")
 @login_required
 @csrf.exempt  # checked below, once the larger upload limit is in place
-def import_backup() -> Response:
+def import_backup() -> WerkzeugResponse:
     target = redirect(url_for(".dashboard", _anchor="backup"))
     # Backups are far larger than the app-wide request limit; raise it for this request only.
     request.max_content_length = backup.MAX_BACKUP_BYTES + 64 * 1024
@@ -283,7 +284,7 @@ def import_backup() -> Response:
     try:
         with backup.one_import_per_user(current_user.id), attempt():
             data = backup.load_backup(upload.stream.read(backup.MAX_BACKUP_BYTES + 1))
-            report = backup.import_backup(db.session, current_user.id, data)
+            report = backup.import_backup(db.session(), current_user.id, data)
     except backup.BackupError as error:
         flash(error.message, "error")
         return target

@@ -66,7 +66,7 @@ class NumberField(FloatField):
         return (
             f"{self.data:.2f}"
             if isinstance(self.data, float) and math.isfinite(self.data)
-            else super()._value()
+            else super()._value()  # type: ignore[misc]  # types-WTForms 3.2 omits Field._value
         )
 
 
@@ -140,7 +140,7 @@ class ActionForm(FlaskForm):
 @bp.route("/settings", methods=["GET", "POST"])
 @login_required
 def settings() -> str | Response | tuple[str, int]:
-    row = study.user_settings(db.session, current_user.id, create=request.method == "POST")
+    row = study.user_settings(db.session(), current_user.id, create=request.method == "POST")
     form = SettingsForm(obj=row)
     if form.validate_on_submit():
         valid = form.valid
@@ -156,7 +156,7 @@ def settings() -> str | Response | tuple[str, int]:
         row.reveal_all = valid.reveal_all
         flash(_("设置已保存。"), "success")
         return redirect(url_for("settings.settings"))
-    reviews = optimizer.review_count(db.session, current_user.id)
+    reviews = optimizer.review_count(db.session(), current_user.id)
     page = render_template(
         "settings.html",
         form=form,
@@ -166,7 +166,7 @@ def settings() -> str | Response | tuple[str, int]:
         reviews=reviews,
         min_reviews=optimizer.MIN_REVIEWS,
         timezones=timezone_names(),
-        tokens=accounts.list_tokens(db.session, current_user.id),
+        tokens=accounts.list_tokens(db.session(), current_user.id),
         token_days=current_app.config["API_TOKEN_DAYS"],
         now=utcnow(),
     )
@@ -181,7 +181,7 @@ def optimize() -> Response:
         return redirect(url_for("settings.settings"))
     try:
         with attempt():
-            result = optimizer.optimize_user(db.session, current_user.id, now=utcnow())
+            result = optimizer.optimize_user(db.session(), current_user.id, now=utcnow())
     except optimizer.NotEnoughReviews as error:
         flash(error.message, "warning")
         return redirect(url_for("settings.settings"))
@@ -212,7 +212,7 @@ def reset_parameters() -> Response:
     if not ActionForm().validate_on_submit():
         flash(_("表单已过期，请重试。"), "error")
         return redirect(url_for("settings.settings"))
-    row = study.user_settings(db.session, current_user.id, create=True)
+    row = study.user_settings(db.session(), current_user.id, create=True)
     row.fsrs_parameters = None
     flash(_("已恢复 FSRS 默认参数。"), "success")
     return redirect(url_for("settings.settings"))
@@ -223,7 +223,7 @@ def reset_parameters() -> Response:
 def revoke_token(token_id: int) -> Response:
     if not ActionForm().validate_on_submit():
         flash(_("表单已过期，请重试。"), "error")
-    elif accounts.revoke_token_id(db.session, current_user.id, token_id):
+    elif accounts.revoke_token_id(db.session(), current_user.id, token_id):
         flash(_("令牌已撤销：使用它的脚本需要重新申请。"), "success")
     else:
         flash(_("找不到这个令牌（可能已经撤销）。"), "warning")
@@ -239,7 +239,7 @@ def language() -> Response:
     if code not in i18n.LOCALES:
         return response
     if current_user.is_authenticated:
-        study.user_settings(db.session, current_user.id).locale = code
+        study.user_settings(db.session(), current_user.id).locale = code
     response.set_cookie(
         i18n.LANG_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
     )

@@ -27,12 +27,12 @@ def study_page() -> str:
     user_id = current_user.id
     slug = request.args.get("topic") or None
     try:
-        topic_id = study.topic_id_for(db.session, slug)
+        topic_id = study.topic_id_for(db.session(), slug)
     except study.NotFound:
         flash(_("找不到该主题，已改为学习全部主题。"), "warning")
         slug, topic_id = None, None
-    settings = study.user_settings(db.session, user_id)
-    queue = study.study_queue(db.session, user_id, now=now, topic_id=topic_id)
+    settings = study.user_settings(db.session(), user_id)
+    queue = study.study_queue(db.session(), user_id, now=now, topic_id=topic_id)
     initial = None
     summary = None
     if queue.card is not None:
@@ -41,8 +41,8 @@ def study_page() -> str:
         )
         initial["done_today"] = queue.done_today
     else:
-        summary = study.day_summary(db.session, user_id, now=now, topic_id=topic_id)
-    topics = catalog.topic_summaries(db.session, user_id, now=now)
+        summary = study.day_summary(db.session(), user_id, now=now, topic_id=topic_id)
+    topics = catalog.topic_summaries(db.session(), user_id, now=now)
     return render_template(
         "study/study.html",
         topics=topics,
@@ -66,9 +66,10 @@ def _study_today() -> date | None:
     if not current_user.is_authenticated:
         return None
     if "study_today" not in g:
-        settings = study.user_settings(db.session, current_user.id)
+        settings = study.user_settings(db.session(), current_user.id)
         g.study_today = studyday.study_day(utcnow(), settings.timezone, settings.rollover_hour)
-    return g.study_today
+    today: date | None = g.study_today
+    return today
 
 
 def _back(default: str) -> Response:
@@ -79,15 +80,15 @@ def _back(default: str) -> Response:
 
 def _apply_card_action(user_id: int, card_id: int, action: str) -> str:
     if action == "suspend":
-        study.set_suspended(db.session, user_id, card_id, True, now=utcnow())
+        study.set_suspended(db.session(), user_id, card_id, True, now=utcnow())
         return _("已暂停这张卡片：它不会再出现在学习中，直到你恢复它。")
     if action == "unsuspend":
-        study.set_suspended(db.session, user_id, card_id, False, now=utcnow())
+        study.set_suspended(db.session(), user_id, card_id, False, now=utcnow())
         return _("已恢复这张卡片。")
     if action == "bury":
-        study.bury(db.session, user_id, card_id, now=utcnow())
+        study.bury(db.session(), user_id, card_id, now=utcnow())
         return _("已搁置到明天。")
-    study.unbury(db.session, user_id, card_id)
+    study.unbury(db.session(), user_id, card_id)
     return _("已取消搁置。")
 
 
