@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from quiz.db import rowcount
-from quiz.errors import ServiceError
+from quiz.errors import Conflict, ServiceError
 from quiz.inputs import clean_text
 from quiz.models import ApiToken, User, UserSettings
 from quiz.schemas import CredentialsIn
@@ -33,6 +33,10 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
 
 class AccountError(ServiceError):
     """A user-facing problem with account input; the message is in Chinese."""
+
+
+class UsernameTaken(AccountError, Conflict):
+    """Another account has this name, whatever its case (409)."""
 
 
 def validate_credentials(username: object, password: object) -> tuple[str, str]:
@@ -72,7 +76,7 @@ def create_user(session: Session, username: object, password: object) -> User:
     """A new account; 409 when the name, in any case, is taken (even by a concurrent sign-up)."""
     name, pw = validate_credentials(username, password)
     if find_user(session, name) is not None:
-        raise AccountError(TAKEN, status=409)
+        raise UsernameTaken(TAKEN)
     password_hash = generate_password_hash(pw, method="scrypt")
     user = User(username=name, username_key=username_key(name), password_hash=password_hash)
     user.settings = UserSettings()
@@ -80,7 +84,7 @@ def create_user(session: Session, username: object, password: object) -> User:
         with session.begin_nested():  # the unique key decides between simultaneous sign-ups
             session.add(user)
     except IntegrityError:
-        raise AccountError(TAKEN, status=409) from None
+        raise UsernameTaken(TAKEN) from None
     return user
 
 

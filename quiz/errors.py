@@ -2,6 +2,10 @@
 
 Services raise them; one handler (quiz.views.errors) answers JSON under /api and a page elsewhere,
 after the request's transaction has been rolled back. Pure: no Flask, no database.
+
+Every class takes the same arguments: `(message, status=None, **extra)`. A feature's own family
+(StudyError, DrillError, InterviewError, AccountError, ApiError) subclasses ServiceError, and its
+refusals inherit from both it and the status class below, so callers may catch either.
 """
 
 from __future__ import annotations
@@ -27,6 +31,10 @@ class InvalidInput(ServiceError):
     status = 400
 
 
+class Forbidden(ServiceError):
+    status = 403
+
+
 class NotFound(ServiceError):
     status = 404
 
@@ -45,3 +53,7 @@ class Unprocessable(ServiceError):
 
 class TooManyRequests(ServiceError):
     status = 429
+
+
+class Unavailable(ServiceError):
+    status = 503

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from quiz import drills, scheduling, study
-from quiz.errors import ServiceError
-from quiz.interview import keypoints, plan, scoring
+from quiz.interview import errors, keypoints, plan, scoring
+from quiz.interview.errors import InterviewError as InterviewError  # callers catch it here
 from quiz.models import (
     STATE_NEW,
     STATE_RELEARNING,
@@ -32,15 +32,6 @@ from quiz.models import (
 )
 
 MAX_ANSWER_CHARS = 20_000
-
-
-class InterviewError(ServiceError):
-    """A refusal; `status` maps onto HTTP, `message` is for the user (Chinese)."""
-
-    def __init__(self, status: int, message: str, *, retry_after: int | None = None) -> None:
-        extra = {} if retry_after is None else {"retry_after": retry_after}
-        super().__init__(message, status, **extra)
-        self.retry_after = retry_after
 
 
 # ---------------------------------------------------------------------------------------------
@@ -128,7 +119,7 @@ def start(
 ) -> Interview:
     """Draw and store a new interview; its first item's clock starts now."""
     if isinstance(minutes, bool) or minutes not in plan.LENGTHS:
-        raise InterviewError(400, _("“minutes” 必须是 15、30 或 45（分钟）。"))
+        raise errors.InvalidInput(_("“minutes” 必须是 15、30 或 45（分钟）。"))
     assert isinstance(minutes, int)
     slugs = _topic_slugs(session, topics)
     topic_ids = None
@@ -138,9 +129,7 @@ def start(
     drill_pool = _drill_candidates(session, user_id, set(slugs) if slugs else None, now=now)
     planned = plan.draw(minutes, cards, drill_pool, now=now, rng=rng, scale=scale)
     if not planned:
-        raise InterviewError(
-            409, _("所选主题下没有可用的面试题或练习：请换几个主题，或先同步笔记。")
-        )
+        raise errors.Conflict(_("所选主题下没有可用的面试题或练习：请换几个主题，或先同步笔记。"))
     interview = Interview(
         user_id=user_id,
         minutes=minutes,
@@ -173,14 +162,14 @@ def _topic_slugs(session: Session, topics: object) -> list[str]:
     if topics is None or topics == []:
         return []
     if not isinstance(topics, list) or not all(isinstance(t, str) for t in topics):
-        raise InterviewError(400, _("“topics” 必须是主题 slug 的列表（不填表示全部主题）。"))
+        raise errors.InvalidInput(_("“topics” 必须是主题 slug 的列表（不填表示全部主题）。"))
     known = set(
         session.scalars(select(Topic.slug).where(Topic.slug.in_(topics), Topic.retired.is_(False)))
     )
     unknown = [t for t in topics if t not in known]
     if unknown:
-        raise InterviewError(
-            400, _("找不到主题：%(names)s。", names="、".join(t[:60] for t in unknown[:5]))
+        raise errors.InvalidInput(
+            _("找不到主题：%(names)s。", names="、".join(t[:60] for t in unknown[:5]))
         )
     return list(dict.fromkeys(topics))
 
@@ -197,7 +186,7 @@ def get(session: Session, user_id: int, interview_id: int) -> Interview:
         .options(selectinload(Interview.items).selectinload(InterviewItem.card))
     )
     if interview is None or interview.user_id != user_id:
-        raise InterviewError(404, _("找不到这次模拟面试。"))
+        raise errors.NotFound(_("找不到这次模拟面试。"))
     return interview
 
 
@@ -222,18 +211,18 @@ def is_over(interview: Interview, now: datetime) -> bool:
 
 def _item(interview: Interview, index: int) -> InterviewItem:
     if not 0 <= index < len(interview.items):
-        raise InterviewError(404, _("这次面试没有第 %(index_1)s 题。", index_1=index + 1))
+        raise errors.NotFound(_("这次面试没有第 %(index_1)s 题。", index_1=index + 1))
     return interview.items[index]
 
 
 def _open_item(interview: Interview, index: int, now: datetime) -> tuple[InterviewItem, bool]:
     """The item to answer and whether the answer is late; refuses finished or future items."""
     if interview.finished_at is not None:
-        raise InterviewError(409, _("这次面试已经结束，不能再作答。"))
+        raise errors.Conflict(_("这次面试已经结束，不能再作答。"))
     item = _item(interview, index)
     slot = slots(interview, now)[index]
     if slot.phase == "upcoming":
-        raise InterviewError(409, _("还没到这一题：请先回答或跳过当前的题目。"))
+        raise errors.Conflict(_("还没到这一题：请先回答或跳过当前的题目。"))
     late = slot.phase == "timeout" or now > interview.ends_at
     return item, late
 
@@ -255,10 +244,9 @@ def answer_question(
 ) -> InterviewItem:
     """Record the typed answer (late if after its clock) and pre-tick the points it covers."""
     if not isinstance(answer, str):
-        raise InterviewError(400, _("“answer” 必须是文字。"))
+        raise errors.InvalidInput(_("“answer” 必须是文字。"))
     if len(answer) > MAX_ANSWER_CHARS:
-        raise InterviewError(
-            413,
+        raise errors.TooLarge(
             _(
                 "回答太长：%(len)s 字，上限 %(MAX_ANSWER_CHARS)s 字。",
                 len=len(answer),
@@ -267,9 +255,9 @@ def answer_question(
         )
     item, late = _open_item(get(session, user_id, interview_id), index, now)
     if item.kind != "question":
-        raise InterviewError(400, _("这一题是编程练习：请提交 “code”。"))
+        raise errors.InvalidInput(_("这一题是编程练习：请提交 “code”。"))
     if item.answered_at is not None or item.resolved_at is not None:
-        raise InterviewError(409, _("这一题已经作答或跳过了。"))
+        raise errors.Conflict(_("这一题已经作答或跳过了。"))
     assert item.card is not None
     points = card_points(item.card)
     suggested = keypoints.suggest(points, answer)
@@ -289,17 +277,17 @@ def confirm_points(
     """The learner's own ticks: `points` lists the indexes of the points they covered."""
     interview = get(session, user_id, interview_id)
     if interview.finished_at is not None:
-        raise InterviewError(409, _("这次面试已经结束，不能再修改要点。"))
+        raise errors.Conflict(_("这次面试已经结束，不能再修改要点。"))
     item = _item(interview, index)
     if item.kind != "question" or item.points is None:
-        raise InterviewError(409, _("先提交回答，看到参考答案后再确认要点。"))
+        raise errors.Conflict(_("先提交回答，看到参考答案后再确认要点。"))
     if (
         not isinstance(points, list)
         or any(isinstance(p, bool) or not isinstance(p, int) for p in points)
         or any(not 0 <= p < len(item.points) for p in points)
     ):
-        raise InterviewError(
-            400, _("“points” 必须是要点序号的列表（0 到 %(len)s）。", len=len(item.points) - 1)
+        raise errors.InvalidInput(
+            _("“points” 必须是要点序号的列表（0 到 %(len)s）。", len=len(item.points) - 1)
         )
     chosen = set(points)
     item.points = [{**p, "covered": i in chosen} for i, p in enumerate(item.points)]
@@ -315,7 +303,7 @@ def skip(
     """Move on without answering (a drill keeps the submissions it already had)."""
     item, _late = _open_item(get(session, user_id, interview_id), index, now)
     if item.answered_at is not None or item.resolved_at is not None:
-        raise InterviewError(409, _("这一题已经作答或跳过了。"))
+        raise errors.Conflict(_("这一题已经作答或跳过了。"))
     item.status, item.resolved_at = "skipped", now
     session.flush()
     return item
@@ -332,14 +320,14 @@ def keep_code(
     try:
         text = drills.validate_code(code)
     except drills.DrillError as error:
-        raise InterviewError(error.status, error.message) from error
+        raise InterviewError(error.message, error.status) from error
     item, _late = _open_item(get(session, user_id, interview_id), index, now)
     if item.kind != "drill":
-        raise InterviewError(400, _("这一题是问答题：请提交 “answer”。"))
+        raise errors.InvalidInput(_("这一题是问答题：请提交 “answer”。"))
     if item.verdict == "accepted":
-        raise InterviewError(409, _("这道练习已经通过了。"))
+        raise errors.Conflict(_("这道练习已经通过了。"))
     if item.status == "skipped":
-        raise InterviewError(409, _("这一题已经跳过了。"))
+        raise errors.Conflict(_("这一题已经跳过了。"))
     item.answer = text
     session.flush()
     return item, text

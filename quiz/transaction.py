@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from quiz.db import SAFE_METHODS, db
-from quiz.errors import Conflict, ServiceError
+from quiz.errors import Conflict, Unavailable
 
 
 class TransactionalFlask(Flask):
@@ -80,9 +80,7 @@ def commit_early() -> None:
         session.rollback()
         if "locked" not in str(error) and "busy" not in str(error):
             raise
-        raise ServiceError(
-            _("服务繁忙，没有保存任何更改，请稍后重试。"), 503, retry_after=2
-        ) from error
+        raise Unavailable(_("服务繁忙，没有保存任何更改，请稍后重试。"), retry_after=2) from error
 
 
 @contextmanager

@@ -21,7 +21,7 @@ from quiz.models import (
 if TYPE_CHECKING:
     from engine.grader import Mode as GradeMode
 
-from quiz.drills.errors import DrillError
+from quiz.drills import errors
 
 MAX_IN_FLIGHT = 2  # submissions of one user being graded at once (SUBMISSIONS_IN_FLIGHT_PER_USER)
 # Request threads of one process that may wait on the grader at once (GRADER_MAX_WAITING);
@@ -84,8 +84,7 @@ def open_ticket(
         )
     )
     if max_in_flight > 0 and (in_flight or 0) >= max_in_flight:
-        raise DrillError(
-            429,
+        raise errors.TooManyRequests(
             _(
                 "你已有 %(max_in_flight)s 个提交正在评测，请等它们完成后再提交。代码已保存为草稿。",
                 max_in_flight=max_in_flight,
@@ -95,8 +94,7 @@ def open_ticket(
     # Our own ticket is already in the count: more than per_minute means this one is over.
     wait = submission_retry_after(session, user_id, now=now, per_minute=per_minute + 1)
     if wait is not None:
-        raise DrillError(
-            429,
+        raise errors.TooManyRequests(
             _("提交太频繁了，请 %(wait)s 秒后再试。代码已保存为草稿。", wait=wait),
             retry_after=wait,
         )

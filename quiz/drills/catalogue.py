@@ -14,7 +14,7 @@ from quiz.rendering import render_markdown
 if TYPE_CHECKING:
     from engine.drills import Drill
 
-from quiz.drills.errors import DrillError
+from quiz.drills import errors
 
 
 def all_drills() -> list[Drill]:
@@ -32,7 +32,7 @@ def find_drill(drill_id: str) -> Drill | None:
 def require_drill(drill_id: str) -> Drill:
     drill = find_drill(drill_id)
     if drill is None:
-        raise DrillError(404, _("找不到练习“%(drill_id)s”。", drill_id=drill_id[:64]))
+        raise errors.NotFound(_("找不到练习“%(drill_id)s”。", drill_id=drill_id[:64]))
     return drill
 
 

@@ -17,8 +17,8 @@ from quiz.models import (
 if TYPE_CHECKING:
     from engine.drills import Drill
 
+from quiz.drills import errors
 from quiz.drills.catalogue import max_source_bytes
-from quiz.drills.errors import DrillError
 from quiz.drills.labels import REVIEW_SUFFIX
 from quiz.drills.progress import _inserted
 
@@ -26,17 +26,16 @@ from quiz.drills.progress import _inserted
 def validate_code(code: object, *, allow_empty: bool = False) -> str:
     """The code as text, or a DrillError saying in Chinese what is wrong with it."""
     if not isinstance(code, str):
-        raise DrillError(400, _("缺少代码：请求中的 “code” 必须是字符串。"))
+        raise errors.InvalidInput(_("缺少代码：请求中的 “code” 必须是字符串。"))
     try:
         size = len(code.encode("utf-8"))
     except UnicodeEncodeError as error:
-        raise DrillError(
-            400, _("代码包含无法编码的字符（孤立的代理字符），请删除后重试。")
+        raise errors.InvalidInput(
+            _("代码包含无法编码的字符（孤立的代理字符），请删除后重试。")
         ) from error
     limit = max_source_bytes()
     if size > limit:
-        raise DrillError(
-            413,
+        raise errors.TooLarge(
             _(
                 "代码太长：%(size_1024)s KB，上限是 %(limit_1024)s KB。",
                 size_1024=size // 1024,
@@ -44,7 +43,7 @@ def validate_code(code: object, *, allow_empty: bool = False) -> str:
             ),
         )
     if not allow_empty and not code.strip():
-        raise DrillError(400, _("代码为空：请先写出函数再运行或提交。"))
+        raise errors.InvalidInput(_("代码为空：请先写出函数再运行或提交。"))
     return code
 
 

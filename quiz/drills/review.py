@@ -17,8 +17,8 @@ from quiz.models import (
 if TYPE_CHECKING:
     pass
 
+from quiz.drills import errors
 from quiz.drills.drafts import discard_review_draft
-from quiz.drills.errors import DrillError
 from quiz.drills.labels import AGAIN, RATING_LABELS, REVEAL_AFTER_FAILURES
 from quiz.drills.progress import (
     _is_due,
@@ -68,8 +68,7 @@ def reveal(
     progress = get_progress(session, user_id, drill_id)
     if not can_reveal(progress):
         failed = progress.failed_submits if progress else 0
-        raise DrillError(
-            403,
+        raise errors.Forbidden(
             _(
                 "提交失败 %(REVEAL_AFTER_FAILURES)s 次后才能查看答案（目前 %(failed)s 次）。",
                 REVEAL_AFTER_FAILURES=REVEAL_AFTER_FAILURES,
@@ -113,13 +112,13 @@ def rate(
     correction never counts as a second review.
     """
     if parse_rating(rating) is None:
-        raise DrillError(400, _("评分必须是 1（重来）、2（困难）、3（良好）或 4（简单）。"))
+        raise errors.InvalidInput(_("评分必须是 1（重来）、2（困难）、3（良好）或 4（简单）。"))
     card = drill_card(session, drill_id)
     if card is None:
-        raise DrillError(409, _("这道练习没有复习卡片（内容尚未同步）。"))
+        raise errors.Conflict(_("这道练习没有复习卡片（内容尚未同步）。"))
     progress = get_progress(session, user_id, drill_id)
     if progress is None or progress.solved_at is None:
-        raise DrillError(409, _("先通过这道练习，它才会加入复习。"))
+        raise errors.Conflict(_("先通过这道练习，它才会加入复习。"))
     if replaces is not None:
         _undo(session, user_id, card.id, replaces)
     proposal = Proposal(rating, "")
@@ -137,7 +136,7 @@ def _apply(
     try:
         result = schedule_drill_review(session, user_id, card_id, proposal.rating, now=now)
     except StudyError as error:
-        raise DrillError(error.status, error.message) from error
+        raise errors.DrillError(error.message, error.status) from error
     proposal.log_id, proposal.due = result.log_id, result.due
 
 
@@ -155,8 +154,8 @@ def _undo(session: Session, user_id: int, card_id: int, log_id: int) -> None:
 
     # Only the drill card's own latest rating may be replaced, never some other card's answer.
     if _latest_log_id(session, user_id, card_id) != log_id:
-        raise DrillError(409, _("这个评分已经不是最新的了，无法修改；请刷新页面。"))
+        raise errors.Conflict(_("这个评分已经不是最新的了，无法修改；请刷新页面。"))
     try:
         undo_review(session, user_id, log_id)
     except StudyError as error:
-        raise DrillError(409, error.message) from error
+        raise errors.Conflict(error.message) from error

@@ -13,10 +13,9 @@ from flask_login import current_user
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
-from quiz import accounts, catalog, ratelimit
+from quiz import accounts, catalog, errors, ratelimit
 from quiz.auth import bearer_token, current_api_user
 from quiz.db import db, utcnow
-from quiz.errors import ServiceError
 from quiz.inputs import MAX_PAGE, bounded_int
 from quiz.models import User
 from quiz.ratelimit import limiter, signup_limit
@@ -47,11 +46,30 @@ def error_response(status: int, message: str | None = None, **extra: Any) -> Res
     return response
 
 
-class ApiError(ServiceError):
-    """A refusal raised by an API view itself (status first, message optional)."""
+class ApiError(errors.ServiceError):
+    """A refusal raised by an API view itself; without a message, the status's usual one."""
 
-    def __init__(self, status: int, message: str | None = None, **extra: Any) -> None:
+    def __init__(self, message: str | None = None, status: int | None = None, **extra: Any) -> None:
+        status = self.status if status is None else status
         super().__init__(message or ERROR_MESSAGES.get(status, _("请求失败。")), status, **extra)
+
+
+class InvalidRequest(ApiError, errors.InvalidInput):
+    """A body or parameter the API cannot take as sent (400)."""
+
+
+class Unauthorized(ApiError):
+    """No valid token or session (401)."""
+
+    status = 401
+
+
+class NotFound(ApiError, errors.NotFound):
+    """No such thing for this user (404)."""
+
+
+class Conflict(ApiError, errors.Conflict):
+    """The request collides with what is stored (409)."""
 
 
 def _csrf_for_cookie_sessions() -> None:
@@ -81,9 +99,9 @@ def json_body() -> dict[str, Any]:
     """The request's JSON object, or a 400 that says what is wrong with it."""
     data = request.get_json(silent=True)
     if data is None:
-        raise ApiError(400, _("请求体不是有效的 JSON。"))
+        raise InvalidRequest(_("请求体不是有效的 JSON。"))
     if not isinstance(data, dict):
-        raise ApiError(400, _("请求体必须是 JSON 对象。"))
+        raise InvalidRequest(_("请求体必须是 JSON 对象。"))
     return data
 
 
@@ -96,14 +114,14 @@ def parse_body(model: type[M], data: dict[str, Any] | None = None) -> M:
         return model.model_validate(json_body() if data is None else data)
     except ValidationError as error:
         field, reason = first_error(error)
-        raise ApiError(400, f"{field} {reason}。") from None
+        raise InvalidRequest(f"{field} {reason}。") from None
 
 
 def login_required(view: Callable[P, R]) -> Callable[P, R]:
     @wraps(view)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         if current_api_user() is None:
-            raise ApiError(401)
+            raise Unauthorized()
         return view(*args, **kwargs)
 
     return wrapper
@@ -131,7 +149,7 @@ def create_token() -> tuple[Response, int]:
     user = accounts.authenticate(db.session(), body.username, body.password)
     if user is None:
         ratelimit.login_failed()
-        raise ApiError(401, _("用户名或密码错误。"))
+        raise Unauthorized(_("用户名或密码错误。"))
     ratelimit.login_succeeded(body.username)
     days = int(current_app.config["API_TOKEN_DAYS"])
     token = accounts.issue_token(db.session(), user, now=utcnow(), days=days)
@@ -144,7 +162,7 @@ def revoke_current_token() -> tuple[str, int]:
     """Revoke the bearer token this request carries (a script's "log out")."""
     token = bearer_token()
     if token is None:
-        raise ApiError(400, _("只能撤销请求所带的令牌（Authorization: Bearer …）。"))
+        raise InvalidRequest(_("只能撤销请求所带的令牌（Authorization: Bearer …）。"))
     accounts.revoke_token(db.session(), token)
     return "", 204
 

@@ -10,7 +10,8 @@ from flask_babel import gettext as _
 from quiz import drills, scheduling
 from quiz.db import db, utcnow
 from quiz.views.api import (
-    ApiError,
+    InvalidRequest,
+    NotFound,
     api_blueprint,
     api_user,
     json_body,
@@ -30,7 +31,7 @@ def _body() -> dict[str, Any]:
     try:
         request.get_data(cache=True).decode("utf-8")
     except UnicodeDecodeError as error:
-        raise ApiError(400, _("请求内容不是有效的 UTF-8 文本，无法读取代码。")) from error
+        raise InvalidRequest(_("请求内容不是有效的 UTF-8 文本，无法读取代码。")) from error
     return json_body()
 
 
@@ -131,7 +132,7 @@ def submit(drill_id: str) -> tuple[Response, int] | Response:
     data = _body()
     mode = data.get("mode", "submit")
     if mode not in drills.MODES:
-        raise ApiError(400, _("“mode” 必须是 run（运行示例）或 submit（提交）。"))
+        raise InvalidRequest(_("“mode” 必须是 run（运行示例）或 submit（提交）。"))
     code = _code(data)
     user_id, review = api_user().id, _review(data)
     session = db.session()
@@ -168,7 +169,7 @@ def submission_list(drill_id: str) -> Response:
 def submission_detail(submission_id: int) -> Response:
     submission = drills.get_submission(db.session(), api_user().id, submission_id)
     if submission is None:
-        raise ApiError(404, _("找不到这次提交。"))
+        raise NotFound(_("找不到这次提交。"))
     body = drills.submission_json(submission)
     body["message"] = (submission.result or {}).get("message", "")
     return jsonify(body)
@@ -200,9 +201,9 @@ def rating(drill_id: str) -> Response:
     value, replaces = data.get("rating"), data.get("replaces")
     rating = scheduling.parse_rating(value)
     if rating is None:
-        raise ApiError(400, _("评分必须是 1（重来）、2（困难）、3（良好）或 4（简单）。"))
+        raise InvalidRequest(_("评分必须是 1（重来）、2（困难）、3（良好）或 4（简单）。"))
     if replaces is not None and (not isinstance(replaces, int) or isinstance(replaces, bool)):
-        raise ApiError(400, _("“replaces” 必须是评分记录的 id。"))
+        raise InvalidRequest(_("“replaces” 必须是评分记录的 id。"))
     user_id = api_user().id
     outcome = drills.rate(
         db.session(), user_id, drill.id, int(rating), now=utcnow(), replaces=replaces

@@ -15,7 +15,7 @@ from quiz.db import db, utcnow
 from quiz.interview import keypoints
 from quiz.models import Interview
 from quiz.views.api import (
-    ApiError,
+    InvalidRequest,
     api_blueprint,
     api_user,
     json_body,
@@ -131,7 +131,7 @@ def item(interview_id: int, index: int) -> Response:
     elif "code" in data:
         return _submit(interview_id, index, data["code"])
     else:
-        raise ApiError(400, _("请求体需要 “answer”、“points”、“code” 或 “skip”: true 之一。"))
+        raise InvalidRequest(_("请求体需要 “answer”、“points”、“code” 或 “skip”: true 之一。"))
     return jsonify(_item_body(interview_id, index, done))
 
 

@@ -15,7 +15,14 @@ from quiz.models import UserSettings
 from quiz.scheduling import RATING_NAMES, STATE_NAMES, interval_label
 from quiz.schemas import AnswerIn, CardIdIn, CardVersionIn
 from quiz.transaction import attempt
-from quiz.views.api import ApiError, api_blueprint, api_user, login_required, parse_body
+from quiz.views.api import (
+    Conflict,
+    InvalidRequest,
+    api_blueprint,
+    api_user,
+    login_required,
+    parse_body,
+)
 
 bp = api_blueprint("api_reviews")
 
@@ -132,8 +139,7 @@ def answer() -> tuple[Response, int]:
     card_id, rating, want_next, request_id = body.card_id, body.rating, body.next, body.request_id
     duration, version = body.duration_ms, body.version
     if request_id is not None and not request_id.isprintable():
-        raise ApiError(
-            400,
+        raise InvalidRequest(
             _(
                 "request_id 必须是 1–%(MAX_REQUEST_ID)s 个可打印字符的字符串。",
                 MAX_REQUEST_ID=study.MAX_REQUEST_ID,
@@ -160,7 +166,7 @@ def answer() -> tuple[Response, int]:
         replay = study.find_replay(db.session(), user_id, request_id) if request_id else None
         if replay is None or replay.card_id != card_id:
             message = error.message if isinstance(error, study.Conflict) else None
-            raise ApiError(409, message) from error
+            raise Conflict(message) from error
         result = replay
     answered = result.to_json()
     if want_next:
@@ -175,10 +181,10 @@ def undo() -> Response:
     suspend; answers with the restored card and counts, ready to be shown again."""
     data = request.get_json(silent=True) or {}
     if not isinstance(data, dict):
-        raise ApiError(400, _("请求体必须是 JSON 对象。"))
+        raise InvalidRequest(_("请求体必须是 JSON 对象。"))
     action = data.get("action")
     if action is not None and action not in study.UNDOABLE_ACTIONS:
-        raise ApiError(400, _("action 必须是 bury 或 suspend（撤销回答时不写 action）。"))
+        raise InvalidRequest(_("action 必须是 bury 或 suspend（撤销回答时不写 action）。"))
     card_id = version = None
     if action is not None:
         target = parse_body(CardVersionIn, data)

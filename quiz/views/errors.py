@@ -10,7 +10,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from quiz.errors import ServiceError
+from quiz.errors import ServiceError, Unavailable
 from quiz.views.api import api_http_error, error_response
 
 TITLES = {
@@ -64,7 +64,7 @@ def handle_database_busy(error: OperationalError) -> Response | tuple[str, int]:
     if "locked" not in str(error) and "busy" not in str(error):
         raise error
     return handle_service_error(
-        ServiceError(_("服务繁忙，没有保存任何更改，请稍后重试。"), 503, retry_after=2)
+        Unavailable(_("服务繁忙，没有保存任何更改，请稍后重试。"), retry_after=2)
     )
 
 

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from quiz import drills
+from quiz.drills import errors as drill_errors
 from quiz.transaction import commit_early
 
 if TYPE_CHECKING:
@@ -68,8 +69,7 @@ def grade_admitted(
         drills.close_ticket(session, ticket)
         commit_early()
         wait = max(1, int(full.retry_after))
-        raise drills.DrillError(
-            503,
+        raise drill_errors.Unavailable(
             _("评测队列已满，请 %(wait)s 秒后再试。代码已保存为草稿，不会丢失。", wait=wait),
             retry_after=wait,
         ) from None
