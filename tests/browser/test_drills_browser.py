@@ -9,16 +9,10 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.factories import register_in_browser, replace_code
+from tests.factories.drill_sources import NAIVE_SOFTMAX as NAIVE
 
 pytestmark = pytest.mark.browser
 
-NAIVE = """import numpy as np
-
-
-def softmax(x, axis=-1):
-    e = np.exp(x)
-    return e / e.sum(axis=axis, keepdims=True)
-"""
 STABLE = NAIVE.replace("np.exp(x)", "np.exp(x - x.max(axis=axis, keepdims=True))")
 
 

@@ -13,7 +13,7 @@ from engine.mistakes import CATALOGUE, notes_anchor
 from quiz.notes import parse_file
 from tests.engine.heldout_answers import HELDOUT
 from tests.engine.mistake_sources import SOURCES
-from tests.engine.test_engine_grader import CORRECT
+from tests.factories.drill_sources import CORRECT
 
 Run = Callable[..., GradeResult]
 ENTRIES = [m for entries in CATALOGUE.values() for m in entries]

@@ -10,7 +10,6 @@ records, exception class names), a program tries it; nothing it chose may come b
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,11 +18,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.cases import get_cases
 from engine.drills import DRILLS
 from engine.grader import GradeResult, grade
 from engine.sandbox import Call, Limits, Pool, RunOutcome
 from tests.engine.sandbox import attacks
+from tests.factories.confidentiality import (
+    ANSWER,
+    HEAD,
+    HIDDEN_CALL,
+    assert_nothing_hidden_in,
+    thief_report,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 SCAN_LIMITS = Limits(cpu_seconds=8.0, wall_seconds=15.0)
@@ -37,12 +42,6 @@ def one_runner() -> Iterator[Pool]:
         yield pool
     finally:
         pool.close()
-
-
-def thief_report(text: str) -> tuple[bool, int, str]:
-    match = re.search(r"SELF (True|False) SCANNED (\d+) OTHER (\[.*\])", text)
-    assert match, text
-    return match.group(1) == "True", int(match.group(2)), match.group(3)
 
 
 def run_victim(pool: Pool) -> list[str]:
@@ -113,10 +112,7 @@ def test_thief_through_the_grader_finds_nothing(one_runner: Pool) -> None:
 # --- hidden inputs ---------------------------------------------------------------------------
 
 # True only for relu's hidden inputs (the visible ones are multiples of 0.5).
-HIDDEN_CALL = "bool(np.any(x * 2 != np.round(x * 2)))"
 HIDDEN_LOAD = "len(sys._getframe(1).f_locals.get('request', {}).get('calls', ())) > 2"
-HEAD = "import numpy as np, os, sys, time, warnings, atexit, struct\n"
-ANSWER = "    return np.maximum(x, 0)\n"
 
 
 def struct_frame(payload: bytes) -> bytes:
@@ -216,31 +212,6 @@ EXFILTRATION = {
         {"runtime_error"},
     ),
 }
-
-
-def hidden_numbers(drill_id: str) -> set[str]:
-    """Text forms of the hidden inputs' first elements, as a leak would print them."""
-    texts = set()
-    for case in get_cases(drill_id):
-        if not case.hidden:
-            continue
-        for arg in case.args:
-            for v in np.asarray(arg, dtype=np.float64).ravel()[:4]:
-                if abs(v) > 1e-3 and np.isfinite(v):
-                    texts.add(repr(float(v))[:8])
-                    texts.add(f"{v:.4f}")
-    return texts
-
-
-def assert_nothing_hidden_in(blob: str, drill_id: str) -> None:
-    assert "LEAK" not in blob
-    assert not re.search(r"第 ?\d+ ?行|line \d+|退出码|exit code", blob)
-    # The numbers the programs chose (a line, exit codes, a forged time), as whole numbers:
-    # timings of the visible tests (e.g. 0.174, 174.2) are the learner's own business.
-    assert not re.search(r"(?<![\d.])(137|173|174|98765)(?![\d.])", blob)
-    assert "SIGUSR" not in blob
-    for text in hidden_numbers(drill_id):
-        assert text not in blob, text
 
 
 @pytest.mark.parametrize("name", sorted(EXFILTRATION))
