@@ -90,7 +90,7 @@ def _join_lines(text: str) -> str:
     return out
 
 
-# The notes' own slug rule (quiz.notes._slug), repeated here because the engine imports nothing
+# The notes' own slug rule (quiz.notes.keys.title_slug), repeated here because the engine imports nothing
 # from the web side; tests/engine/test_mistakes.py checks every anchor against the parsed notes.
 _EMPHASIS = re.compile(r"\*\*|__|~~|`")
 
