@@ -7,20 +7,7 @@
 
   const $ = (id) => document.getElementById(id);
 
-  function h(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(attrs || {})) {
-      if (value === null || value === undefined || value === false) continue;
-      if (key === "class") node.className = value;
-      else if (key === "text") node.textContent = value;
-      else node.setAttribute(key, value === true ? "" : value);
-    }
-    for (const child of children.flat()) {
-      if (child === null || child === undefined || child === false) continue;
-      node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-    return node;
-  }
+  const h = window.h; // js/dom.js: elements from text only, never parsed as HTML
 
   function clock(ms) {
     const s = Math.max(0, Math.ceil(ms / 1000));
