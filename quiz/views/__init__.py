@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, request
 from flask_babel import lazy_gettext as _l
 
 NAV = [
@@ -19,13 +19,7 @@ NAV = [
 
 
 def _nav() -> dict[str, Any]:
-    endpoints = set(current_app.view_functions)
-    items = [(e, label) for e, label in NAV if e in endpoints]
-    return {
-        "nav_items": items,
-        "nav_endpoints": endpoints,
-        "nav_current": _current(request.endpoint, [e for e, _ in items]),
-    }
+    return {"nav_items": NAV, "nav_current": _current(request.endpoint, [e for e, _ in NAV])}
 
 
 def _current(endpoint: str | None, items: list[str]) -> str | None:
