@@ -63,9 +63,15 @@ translations: setup
 	$(BIN)/python -m quiz.i18n
 
 ## Refresh the catalogue after wrapping new strings, then translate the new msgids in en/.../messages.po.
+POT := quiz/translations/messages.pot
 messages: setup-dev
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --no-location --sort-output -o quiz/translations/messages.pot .
-	$(BIN)/pybabel update -i quiz/translations/messages.pot -d quiz/translations --no-location --width 100
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ --no-location --sort-output -o $(POT).new .
+	@# Keep the template when nothing but its creation date changed: no churn in git.
+	@if diff -q -I '^"POT-Creation-Date:' $(POT) $(POT).new >/dev/null 2>&1; \
+		then rm $(POT).new; else mv $(POT).new $(POT); fi
+	@# `update` takes no --no-location (the template has no locations, so neither has the .po);
+	@# width 100 is the width the hand-written translations are wrapped at.
+	$(BIN)/pybabel update -i $(POT) -d quiz/translations --width 100 --ignore-pot-creation-date
 
 db: setup
 	$(FLASK) db upgrade
