@@ -147,16 +147,23 @@ def points_json(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def state_json(interview: Interview, *, now: datetime) -> dict[str, Any]:
-    """The interview as it stands at `now` (what a reloaded page resumes from)."""
-    timeline = slots(interview, now)
-    finished = interview.finished_at is not None
+def summary_json(interview: Interview) -> dict[str, Any]:
+    """What every answer about an interview starts with (its state, the history list)."""
     return {
         "id": interview.id,
         "minutes": interview.minutes,
         "topics": interview.topics,
         "started_at": interview.started_at.isoformat(),
         "ends_at": interview.ends_at.isoformat(),
+    }
+
+
+def state_json(interview: Interview, *, now: datetime) -> dict[str, Any]:
+    """The interview as it stands at `now` (what a reloaded page resumes from)."""
+    timeline = slots(interview, now)
+    finished = interview.finished_at is not None
+    return {
+        **summary_json(interview),
         "now": now.isoformat(),
         "finished": finished,
         "over": is_over(interview, now),

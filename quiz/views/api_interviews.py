@@ -94,11 +94,7 @@ def history() -> Response:
 
 def history_json(interview: Interview) -> dict[str, Any]:
     return {
-        "id": interview.id,
-        "minutes": interview.minutes,
-        "topics": interview.topics,
-        "started_at": interview.started_at.isoformat(),
-        "ends_at": interview.ends_at.isoformat(),
+        **interview_report.summary_json(interview),
         "finished_at": interview.finished_at.isoformat() if interview.finished_at else None,
         "score": interview.score,
         "items": len(interview.items),

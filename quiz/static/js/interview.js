@@ -155,18 +155,15 @@
       $("q-confirm").focus();
     }
 
-    async function reveal(late) {
+    // Sends the shown question's answer, checked points or skip: one request at a time; a
+    // refusal is shown and the page stays as it was.
+    async function sendItem(body, after) {
       if (busy || shown === null) return;
       const it = item(shown);
-      const answer = $("q-answer").value;
       busy = true;
       try {
-        const result = await api(`${S.api}/items/${it.index}`, { answer });
-        sessionStorage.removeItem(keyFor(it.index));
-        S.items[it.index] = Object.assign(it, result);
-        if (late) status(T.lateSaved);
-        shown = null;
-        await refresh();
+        const result = await api(`${S.api}/items/${it.index}`, body());
+        await after(it, result);
       } catch (error) {
         showAlert(error.message);
       } finally {
@@ -174,37 +171,41 @@
       }
     }
 
-    async function confirmPoints() {
-      if (busy || shown === null) return;
-      const it = item(shown);
-      const points = Array.from(document.querySelectorAll("#q-point-list input:checked")).map((i) => Number(i.value));
-      busy = true;
-      try {
-        await api(`${S.api}/items/${it.index}`, { points });
-        shown = null;
-        status("");
-        await refresh();
-      } catch (error) {
-        showAlert(error.message);
-      } finally {
-        busy = false;
-      }
+    function reveal(late) {
+      return sendItem(
+        () => ({ answer: $("q-answer").value }),
+        async (it, result) => {
+          sessionStorage.removeItem(keyFor(it.index));
+          S.items[it.index] = Object.assign(it, result);
+          if (late) status(T.lateSaved);
+          shown = null;
+          await refresh();
+        },
+      );
     }
 
-    async function skip() {
-      if (busy || shown === null) return;
-      const it = item(shown);
-      busy = true;
-      try {
-        await api(`${S.api}/items/${it.index}`, { skip: true });
-        sessionStorage.removeItem(keyFor(it.index));
-        shown = null;
-        await refresh();
-      } catch (error) {
-        showAlert(error.message);
-      } finally {
-        busy = false;
-      }
+    function confirmPoints() {
+      return sendItem(
+        () => ({
+          points: Array.from(document.querySelectorAll("#q-point-list input:checked")).map((i) => Number(i.value)),
+        }),
+        async () => {
+          shown = null;
+          status("");
+          await refresh();
+        },
+      );
+    }
+
+    function skip() {
+      return sendItem(
+        () => ({ skip: true }),
+        async (it) => {
+          sessionStorage.removeItem(keyFor(it.index));
+          shown = null;
+          await refresh();
+        },
+      );
     }
 
     // ---- drills -------------------------------------------------------------------------
