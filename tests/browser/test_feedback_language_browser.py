@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
+from tests.factories import NAIVE_SOFTMAX as NAIVE
 from tests.factories import register_in_browser, replace_code
-from tests.factories.drill_sources import NAIVE_SOFTMAX as NAIVE
 
 pytestmark = pytest.mark.browser
 CHINESE = re.compile(r"[\u4e00-\u9fff]")

@@ -11,9 +11,9 @@ from engine.drills import DRILLS
 from engine.grader import GradeResult
 from engine.mistakes import CATALOGUE, notes_anchor
 from quiz.notes import parse_file
+from tests.engine.correct_answers import CORRECT
 from tests.engine.heldout_answers import HELDOUT
 from tests.engine.mistake_sources import SOURCES
-from tests.factories.drill_sources import CORRECT
 
 Run = Callable[..., GradeResult]
 ENTRIES = [m for entries in CATALOGUE.values() for m in entries]

@@ -14,7 +14,7 @@ from engine.cases import get_cases
 from engine.drills import DRILLS
 from engine.grader import CaseResult, GradeResult, grade
 from engine.sandbox.api import Call, CallOutcome, Limits, QueueFull, RunOutcome
-from tests.factories.drill_sources import CORRECT
+from tests.engine.correct_answers import CORRECT
 
 Run = Callable[..., GradeResult]
 
@@ -30,7 +30,7 @@ def by_name(result: GradeResult, name: str) -> CaseResult:
 
 # ---------------------------------------------------------------------------------------------
 # Correct answers: every reference solution, plus loop-based and alternative answers
-# (CORRECT, in tests/factories/drill_sources.py: test_diagnosis uses them too)
+# (CORRECT, in tests/engine/correct_answers.py: test_diagnosis uses them too)
 # ---------------------------------------------------------------------------------------------
 
 

@@ -6,6 +6,15 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
+# The softmax a learner writes first: it overflows on large inputs (the drill and feedback pages).
+NAIVE_SOFTMAX = """import numpy as np
+
+
+def softmax(x, axis=-1):
+    e = np.exp(x)
+    return e / e.sum(axis=axis, keepdims=True)
+"""
+
 
 def make_user(session: Any, username: str = "alice", password: str = "correct horse") -> Any:
     from quiz.accounts import create_user

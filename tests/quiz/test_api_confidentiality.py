@@ -12,14 +12,14 @@ from flask import Flask
 
 from engine.sandbox import Pool
 from tests.engine.sandbox import attacks
-from tests.factories import api_token, login, make_user
-from tests.factories.confidentiality import (
+from tests.engine.sandbox.leaks import (
     ANSWER,
     HEAD,
     HIDDEN_CALL,
     assert_nothing_hidden_in,
     thief_report,
 )
+from tests.factories import api_token, login, make_user
 
 
 @pytest.fixture

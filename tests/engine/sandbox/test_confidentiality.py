@@ -22,7 +22,7 @@ from engine.drills import DRILLS
 from engine.grader import GradeResult, grade
 from engine.sandbox import Call, Limits, Pool, RunOutcome
 from tests.engine.sandbox import attacks
-from tests.factories.confidentiality import (
+from tests.engine.sandbox.leaks import (
     ANSWER,
     HEAD,
     HIDDEN_CALL,

@@ -1,6 +1,7 @@
 """Pieces of the confidentiality attacks shared by the sandbox tests and the API's: the thief's
 report, a ReLU answer with a line that tells hidden inputs apart, and the check that nothing of
-the hidden cases reached the learner."""
+the hidden cases reached the learner. Here, not in tests/factories: the rootless pass copies
+tests/engine alone."""
 
 from __future__ import annotations
 

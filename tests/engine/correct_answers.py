@@ -1,15 +1,7 @@
-"""Learner sources shared by several test modules: a correct answer for every drill (the
-reference, loop-based and alternative forms) and the naive softmax that overflows."""
+"""A correct answer for every drill: the reference, loop-based and alternative forms (used by
+test_engine_grader and test_diagnosis). Plain data: the rootless pass copies tests/engine alone."""
 
 from __future__ import annotations
-
-NAIVE_SOFTMAX = """import numpy as np
-
-
-def softmax(x, axis=-1):
-    e = np.exp(x)
-    return e / e.sum(axis=axis, keepdims=True)
-"""
 
 CORRECT: list[tuple[str, str, str]] = [
     (
