@@ -395,10 +395,31 @@ def retrievability(
     state: MemoryState, *, now: datetime, config: SchedulerConfig = SchedulerConfig()
 ) -> float:
     """Predicted probability of recall at `now` (0 for a card never answered)."""
-    if state.state == NEW or state.last_review is None or not state.stability:
+    if state.state == NEW:
         return 0.0
-    elapsed = max(0.0, (_utc(now) - _utc(state.last_review)) / timedelta(days=1))
-    return forgetting_curve(elapsed, state.stability, _scheduler(config).parameters[20])
+    return card_retrievability(
+        state.stability, state.last_review, now, _scheduler(config).parameters[20]
+    )
+
+
+_DAY = timedelta(days=1)
+
+
+def card_retrievability(
+    stability: float | None, last_review: datetime | None, now: datetime, decay: float
+) -> float:
+    """FSRS-6 probability of recall at `now`; 0 for a card never reviewed (as py-fsrs answers).
+
+    The one retrievability of the app (study, interviews and the dashboard). Elapsed time is
+    counted in fractional days, where py-fsrs's `get_card_retrievability` counts whole days:
+    the two agree when a whole number of days has passed. `decay` is w20 (positive).
+    """
+    if stability is None or last_review is None or stability <= 0:
+        return 0.0
+    if now.tzinfo is None or last_review.tzinfo is None:
+        raise ValueError("naive datetime: pass an aware UTC time")
+    elapsed = (now - last_review) / _DAY  # aware datetimes subtract in UTC whatever their zone
+    return forgetting_curve(elapsed if elapsed > 0 else 0.0, stability, decay)
 
 
 def forgetting_curve(elapsed_days: float, stability: float, decay: float) -> float:

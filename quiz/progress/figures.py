@@ -1,4 +1,4 @@
-"""The dashboard's figures as values: settings, retrievability, and the result dataclasses."""
+"""The dashboard's figures as values: settings and the result dataclasses."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from quiz.models import (
     UserSettings,
 )
-from quiz.scheduling import forgetting_curve
+from quiz.scheduling import card_retrievability
 from quiz.studyday import DEFAULT_ROLLOVER_HOUR, DEFAULT_TIMEZONE
 
 RATINGS = (1, 2, 3, 4)
@@ -52,16 +52,8 @@ def load_settings(session: Session, user_id: int) -> ProgressSettings:
     )
 
 
-def retrievability(
-    stability: float | None, last_review: datetime | None, now: datetime, decay: float
-) -> float:
-    """FSRS-6 probability of recall now; 0 for a card never reviewed (as py-fsrs answers).
-
-    Elapsed time is counted in whole days like `fsrs.Scheduler.get_card_retrievability`.
-    """
-    if stability is None or last_review is None or stability <= 0:
-        return 0.0
-    return forgetting_curve(max(0, (now - last_review).days), stability, decay)
+# The app's one retrievability (fractional elapsed days), under the dashboard's old name.
+retrievability = card_retrievability
 
 
 @dataclass(frozen=True)
