@@ -95,9 +95,7 @@ def test_topic_mastery_and_drills(dash: progress.Dashboard) -> None:
     # b/q3 was answered ten minutes ago: fractional days make that a little under 100%.
     ten_minutes = scheduling.forgetting_curve(10 / 1440, 1.0, progress.FSRS_DEFAULT_DECAY)
     assert 0.998 < ten_minutes < 1.0
-    assert beta.mastery == pytest.approx(
-        (ten_minutes + fsrs_recall(2, 1) + fsrs_recall(15, 3)) / 3
-    )
+    assert beta.mastery == pytest.approx((ten_minutes + fsrs_recall(2, 1) + fsrs_recall(15, 3)) / 3)
     assert (alpha.drills_total, alpha.drills_attempted, alpha.drills_solved) == (1, 1, 1)
     assert alpha.attempts_to_first_accept == 2.0
     assert (beta.drills_total, beta.drills_attempted, beta.drills_solved) == (2, 1, 0)
