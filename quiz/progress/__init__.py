@@ -12,13 +12,13 @@ Services take the session first and `now` as an argument; they only read.
 
 - `figures`: settings, retrievability and the result values;
 - `days`: study-day boundaries, reviews per day, retention;
-- `cards`: counts of new, due and per-state cards, the forecast;
+- `cards`: counts of new, due, per-state and per-topic cards, the forecast;
 - `topics`: per-topic progress, the weakest cards;
 - `dashboard`: everything in one call, the streak."""
 
 from fsrs.scheduler import FSRS_DEFAULT_DECAY
 
-from quiz.progress.cards import due_now, forecast, new_introduced, state_counts
+from quiz.progress.cards import CardFigures, card_figures, forecast, new_introduced
 from quiz.progress.dashboard import dashboard, streak
 from quiz.progress.days import day_boundaries, retention, review_counts
 from quiz.progress.figures import (
@@ -40,6 +40,8 @@ from quiz.progress.figures import (
 from quiz.progress.topics import SURE_RECALL, topic_progress, weakest_cards
 
 __all__ = [
+    "CardFigures",
+    "card_figures",
     "FSRS_DEFAULT_DECAY",
     "Dashboard",
     "DayCount",
@@ -56,14 +58,12 @@ __all__ = [
     "WeakCard",
     "dashboard",
     "day_boundaries",
-    "due_now",
     "forecast",
     "load_settings",
     "new_introduced",
     "retention",
     "retrievability",
     "review_counts",
-    "state_counts",
     "streak",
     "topic_progress",
     "weakest_cards",

@@ -1,9 +1,10 @@
-"""Card counts: new cards introduced, due now, per state, and the forecast."""
+"""Card counts: new cards introduced, due now, per state and per topic, and the forecast."""
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 
@@ -70,48 +71,41 @@ def new_introduced(session: Session, user_id: int, start: datetime, end: datetim
     return _run(session, _new_introduced_statement(), params).scalar() or 0
 
 
-@lru_cache(maxsize=1)
-def _due_now_statement() -> Select[tuple[int]]:
-    return (
-        select(func.count())
-        .select_from(CardState)
-        .join(Card, Card.id == CardState.card_id)
-        .join(Topic, Topic.id == Card.topic_id)
-        .where(
-            CardState.user_id == _user(),
-            CardState.due <= _instant("now"),
-            _scheduled(),
-            _not_buried(),
-            _live(),
-        )
-    )
+@dataclass(frozen=True)
+class CardFigures:
+    """The user's live cards counted in one pass: by state, due now, new available today, and
+    flashcards per topic."""
 
-
-def due_now(session: Session, user_id: int, *, now: datetime, today: date) -> int:
-    """Cards due at `now` (learning steps included), not suspended or buried."""
-    params = {"user_id": user_id, "now": now, "today": today}
-    return _run(session, _due_now_statement(), params).scalar() or 0
+    states: dict[str, int]  # keys of STATE_KEYS
+    new_available: int
+    due_now: int
+    flashcards: dict[int, int]  # topic id -> live flashcards (drills are counted apart)
 
 
 @lru_cache(maxsize=1)
-def _state_counts_statement() -> Select[tuple[int, int, int, int, int, int]]:
+def _card_figures_statement() -> Select[int, int, int, int, int, int, int, int, int]:
     is_drill = Card.kind == "drill"
     has_state = CardState.id.is_not(None)
     suspended = and_(has_state, CardState.suspended.is_(True))
     active = and_(has_state, CardState.suspended.is_(False))
     new = and_(not_(is_drill), or_(not_(has_state), and_(active, CardState.state == STATE_NEW)))
+    due = and_(has_state, _scheduled(), _not_buried(), CardState.due <= _instant("now"))
 
     def total(condition: ColumnElement[bool]) -> ColumnElement[int]:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
+    # Per topic (a dozen rows): the page needs the flashcards of each, the rest is summed.
     return (
         select(
+            Card.topic_id,
+            total(not_(is_drill)),
             total(new),
             total(and_(active, CardState.state == STATE_LEARNING)),
             total(and_(active, CardState.state == STATE_RELEARNING)),
             total(and_(active, CardState.state == STATE_REVIEW)),
             total(and_(suspended, or_(not_(is_drill), CardState.state != STATE_NEW))),
             total(and_(new, or_(not_(has_state), _not_buried()))),
+            total(due),
         )
         .select_from(Card)
         .join(Topic, Topic.id == Card.topic_id)
@@ -121,17 +115,30 @@ def _state_counts_statement() -> Select[tuple[int, int, int, int, int, int]]:
             isouter=True,
         )
         .where(_live())
+        .group_by(Card.topic_id)
     )
 
 
-def state_counts(session: Session, user_id: int, *, today: date) -> tuple[dict[str, int], int]:
-    """Live cards by state, and the new flashcards available today.
+def card_figures(session: Session, user_id: int, *, now: datetime, today: date) -> CardFigures:
+    """Live cards by state (suspended ones count only as suspended), cards due at `now`
+    (learning steps included; not suspended or buried), the new flashcards available today and
+    the flashcards of each topic, from one grouped statement.
 
     A drill card has no state until its drill is solved, so unsolved drills are not "new".
-    Suspended cards count only as suspended.
     """
-    row = _run(session, _state_counts_statement(), {"user_id": user_id, "today": today}).one()
-    return dict(zip(STATE_KEYS, (int(v) for v in row[:5]), strict=True)), int(row[5])
+    params = {"user_id": user_id, "now": now, "today": today}
+    sums = [0] * 7
+    flashcards: dict[int, int] = {}
+    for topic_id, cards, *counts in _run(session, _card_figures_statement(), params).all():
+        flashcards[topic_id] = int(cards)
+        for i, count in enumerate(counts):
+            sums[i] += int(count)
+    return CardFigures(
+        states=dict(zip(STATE_KEYS, sums[:5], strict=True)),
+        new_available=sums[5],
+        due_now=sums[6],
+        flashcards=flashcards,
+    )
 
 
 @lru_cache(maxsize=4)
@@ -176,7 +183,7 @@ def forecast(
     """
     n = len(bounds) - 1
     lows = [_EPOCH, *bounds[1:]]
-    params = {"user_id": user_id, "today": today, **_range_params(lows, "forecast_days")}
+    params = {"user_id": user_id, "today": today, **_range_params(session, lows, "forecast_days")}
     counts = [0] * n
     for i, count in _run(session, _forecast_statement(n), params).all():
         counts[i] = count

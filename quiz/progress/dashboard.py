@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
+from sqlalchemy import Integer, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from quiz.progress.cards import due_now, forecast, new_introduced, state_counts
+from quiz.models import ReviewLog
+from quiz.progress.cards import card_figures, forecast, new_introduced
 from quiz.progress.days import _run, day_boundaries, retention, review_counts
 from quiz.progress.figures import (
     FORECAST_DAYS,
@@ -19,8 +22,8 @@ from quiz.progress.figures import (
     load_settings,
     retrievability,
 )
-from quiz.progress.topics import _studied_statement, topic_progress, weakest_cards
-from quiz.studyday import day_bounds, study_day
+from quiz.progress.topics import SURE_RECALL, _studied_statement, topic_progress, weakest_cards
+from quiz.studyday import study_day
 
 
 def streak(counts: Sequence[int]) -> tuple[int, bool]:
@@ -43,17 +46,20 @@ def _streak(
     session: Session, user_id: int, heatmap: list[int], today: date, settings: ProgressSettings
 ) -> int:
     days, open_ended = streak(heatmap)
-    # The streak is older than the heatmap: walk back a year at a time, after a cheap look at
-    # the single day before (most long streaks started inside the window after all).
+    if not open_ended:
+        return days
+    # The streak is older than the heatmap: count back from the window's first day, but only
+    # over days after the user's first answer (one index probe finds it), never a whole empty
+    # year.
+    earliest = _run(session, _first_review_statement(), {"user_id": user_id}).scalar()
+    if earliest is None:
+        return days
+    oldest = study_day(earliest, settings.timezone, settings.rollover_hour)
     first = today - timedelta(days=len(heatmap) - 1)
-    while open_ended:
-        start, end = day_bounds(
-            first - timedelta(days=1), settings.timezone, settings.rollover_hour
-        )
-        if not review_counts(session, user_id, [start, end])[0]:
-            break
-        first -= timedelta(days=HEATMAP_DAYS)
-        counts = review_counts(session, user_id, day_boundaries(first, HEATMAP_DAYS, settings))
+    while open_ended and oldest < first:
+        span = min(HEATMAP_DAYS, (first - oldest).days)
+        first -= timedelta(days=span)
+        counts = review_counts(session, user_id, day_boundaries(first, span, settings))
         more = 0
         for count in reversed(counts):
             if count == 0:
@@ -62,6 +68,13 @@ def _streak(
         days += more
         open_ended = more == len(counts)
     return days
+
+
+@lru_cache(maxsize=1)
+def _first_review_statement() -> Select[datetime]:
+    return select(func.min(ReviewLog.reviewed_at)).where(
+        ReviewLog.user_id == bindparam("user_id", type_=Integer)
+    )
 
 
 def dashboard(session: Session, user_id: int, *, now: datetime) -> Dashboard:
@@ -75,32 +88,37 @@ def dashboard(session: Session, user_id: int, *, now: datetime) -> Dashboard:
 
     starts = {key: bounds[-1 - days] for key, days in RETENTION_WINDOWS.items()}
     introduced = new_introduced(session, user_id, today_start, today_end)
-    states, available = state_counts(session, user_id, today=today)
+    cards = card_figures(session, user_id, now=now, today=today)
     forecast_bounds = day_boundaries(today, FORECAST_DAYS, settings)
     upcoming = forecast(session, user_id, forecast_bounds, today=today)
 
-    # One pass over the user's card states (unpacked: named access on result rows is slow).
+    # One pass over the user's studied cards (unpacked: named access on result rows is slow):
+    # the mastery sums per topic, and the few cards that may be among the weakest.
+    decay, target = settings.decay, settings.desired_retention
+    recall_sums: dict[int, float] = {}
     recall: dict[int, float] = {}
-    kinds: dict[int, tuple[int, str]] = {}
-    history: list[tuple[int, int, int]] = []
+    candidates: list[tuple[int, int, int]] = []
     studied = _run(session, _studied_statement(), {"user_id": user_id}).all()
     for card_id, topic_id, kind, stability, last_review, lapses, reps in studied:
-        recall[card_id] = retrievability(stability, last_review, now, settings.decay)
-        kinds[card_id] = (topic_id, kind)
-        history.append((card_id, lapses, reps))
+        value = retrievability(stability, last_review, now, decay)
+        if kind != "drill":
+            recall_sums[topic_id] = recall_sums.get(topic_id, 0.0) + value
+        if value < SURE_RECALL and (lapses > 0 or value < target):
+            recall[card_id] = value
+            candidates.append((card_id, lapses, reps))
     return Dashboard(
         today=today,
         settings=settings,
-        due_now=due_now(session, user_id, now=now, today=today),
+        due_now=cards.due_now,
         done_today=counts[-1],
         new_introduced_today=introduced,
-        new_available=available,
-        new_left_today=max(0, min(settings.new_per_day - introduced, available)),
+        new_available=cards.new_available,
+        new_left_today=max(0, min(settings.new_per_day - introduced, cards.new_available)),
         streak_days=_streak(session, user_id, counts, today, settings),
         heatmap=[DayCount(first + timedelta(days=i), n) for i, n in enumerate(counts)],
         retention=retention(session, user_id, starts, today_end),
         forecast=[DayCount(today + timedelta(days=i), n) for i, n in enumerate(upcoming)],
-        states=states,
-        topics=topic_progress(session, user_id, recall, kinds),
-        weakest=weakest_cards(session, user_id, history, recall, target=settings.desired_retention),
+        states=cards.states,
+        topics=topic_progress(session, user_id, cards.flashcards, recall_sums),
+        weakest=weakest_cards(session, user_id, candidates, recall, target=target),
     )

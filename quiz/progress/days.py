@@ -20,10 +20,11 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.engine import CursorResult
+from sqlalchemy.engine import CursorResult, Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlalchemy.types import TypeDecorator
 
 from quiz.db import UTCDateTime
 from quiz.models import (
@@ -55,14 +56,26 @@ def _boundaries(first: date, days: int, tz_name: str, rollover: int) -> tuple[da
     return (*starts, day_bounds(first + timedelta(days=days - 1), tz_name, rollover)[1])
 
 
+class _PreparedInstant(TypeDecorator[Any]):
+    """A UTC instant bound as it arrives: already converted for the database by UTCDateTime
+    (see `_range_params`), so hundreds of day boundaries are not converted on every request."""
+
+    impl = UTCDateTime
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> None:
+        return None
+
+
 def _day_ranges(n: int, name: str) -> CTE:
     """A CTE of n rows (i, lo, hi) between bind parameters `{name}_0` .. `{name}_{n}`.
 
     A UNION ALL of one-row selects rather than VALUES: SQLAlchemy cannot cache a VALUES
     construct, and compiling a 365-row one on every request costs ~100 ms, ten times what
-    SQLite needs to run the query. Built once per size (see the lru_caches below).
+    SQLite needs to run the query. Built once per size (see the lru_caches below); the values
+    come from `_range_params`.
     """
-    kind = UTCDateTime()
+    kind = _PreparedInstant()
     edges = [bindparam(f"{name}_{i}", type_=kind) for i in range(n + 1)]
     rows = [
         select(
@@ -75,11 +88,22 @@ def _day_ranges(n: int, name: str) -> CTE:
     return union_all(*rows).cte(name)
 
 
-def _range_params(bounds: Sequence[datetime], name: str) -> dict[str, datetime]:
-    return {f"{name}_{i}": instant for i, instant in enumerate(bounds)}
+def _range_params(session: Session, bounds: Sequence[datetime], name: str) -> dict[str, Any]:
+    """The values of `_day_ranges`' parameters, converted as UTCDateTime would convert them.
+
+    Cached: the boundaries are the same for every request of a study day (and every user in
+    the time zone), and converting 366 of them cost more than SQLite's part of the heatmap.
+    """
+    return _prepared(session.get_bind().dialect, tuple(bounds), name)
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=64)
+def _prepared(dialect: Dialect, bounds: tuple[datetime, ...], name: str) -> dict[str, Any]:
+    convert = UTCDateTime().bind_processor(dialect) or (lambda value: value)
+    return {f"{name}_{i}": convert(instant) for i, instant in enumerate(bounds)}
+
+
+@lru_cache(maxsize=8)
 def _review_counts_statement(n: int) -> Select[tuple[int, int]]:
     days = _day_ranges(n, "days")
     count = (
@@ -103,7 +127,7 @@ def review_counts(session: Session, user_id: int, bounds: Sequence[datetime]) ->
     date function of any database.
     """
     n = len(bounds) - 1
-    params = {"user_id": user_id, **_range_params(bounds, "days")}
+    params = {"user_id": user_id, **_range_params(session, bounds, "days")}
     counts = [0] * n
     for i, count in _run(session, _review_counts_statement(n), params).all():
         counts[i] = count

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cached_property
 
 from fsrs.scheduler import FSRS_DEFAULT_DECAY
 from sqlalchemy.orm import Session
@@ -118,10 +119,11 @@ class Dashboard:
     topics: list[TopicProgress]
     weakest: list[WeakCard]
 
-    @property
+    # Cached: the page asks several times, and each is a pass over 365 days.
+    @cached_property
     def reviews_last_year(self) -> int:
         return sum(d.reviews for d in self.heatmap)
 
-    @property
+    @cached_property
     def active_days_last_year(self) -> int:
         return sum(1 for d in self.heatmap if d.reviews)

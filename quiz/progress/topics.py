@@ -47,16 +47,6 @@ def _studied_statement() -> Select[tuple[int, int, str, float, datetime, int, in
 
 
 @lru_cache(maxsize=1)
-def _flashcards_statement() -> Select[tuple[int, int]]:
-    return (
-        select(Card.topic_id, func.count())
-        .join(Topic, Topic.id == Card.topic_id)
-        .where(_live(), Card.kind != "drill")
-        .group_by(Card.topic_id)
-    )
-
-
-@lru_cache(maxsize=1)
 def _drills_statement() -> Select[tuple[int, int, int, int, float | None]]:
     progress = DrillProgress
     solved = progress.solved_at.is_not(None)
@@ -89,25 +79,20 @@ def _topics_statement() -> Select[tuple[int, str, str]]:
 
 
 def topic_progress(
-    session: Session, user_id: int, recall: dict[int, float], kinds: dict[int, tuple[int, str]]
+    session: Session, user_id: int, flashcards: dict[int, int], recall_sums: dict[int, float]
 ) -> list[TopicProgress]:
     """Per live topic: flashcards and their mean retrievability, and drill figures.
 
-    `recall` maps card id to retrievability now; `kinds` maps card id to (topic id, kind).
-    Flashcards never answered count as 0 towards mastery.
+    `flashcards` maps topic id to its live flashcards (`card_figures`); `recall_sums` maps
+    topic id to the sum of its flashcards' retrievability now. Flashcards never answered
+    count as 0 towards mastery.
     """
-    flashcards = dict(_run(session, _flashcards_statement()).all())
     drills = {
         topic_id: (total, attempted, solved, mean_attempts)
         for topic_id, total, attempted, solved, mean_attempts in _run(
             session, _drills_statement(), {"user_id": user_id}
         )
     }
-    recall_sum: dict[int, float] = {}
-    for card_id, value in recall.items():
-        topic_id, kind = kinds[card_id]
-        if kind != "drill":
-            recall_sum[topic_id] = recall_sum.get(topic_id, 0.0) + value
     out = []
     for topic_id, slug, title in _run(session, _topics_statement()):
         cards = flashcards.get(topic_id, 0)
@@ -118,7 +103,7 @@ def topic_progress(
                 slug=slug,
                 title=title,
                 cards=cards,
-                mastery=recall_sum.get(topic_id, 0.0) / cards if cards else None,
+                mastery=recall_sums.get(topic_id, 0.0) / cards if cards else None,
                 drills_total=int(total),
                 drills_attempted=int(attempted),
                 drills_solved=int(solved),

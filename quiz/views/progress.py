@@ -86,20 +86,17 @@ def heatmap_cells(weeks: list[list[HeatCell | None]]) -> Markup:
         f'<span class="heatmap-weekday">{escape(w) if i % 2 == 0 else ""}</span>'
         for i, w in enumerate(WEEKDAYS)
     ]
+    # Translated and escaped once: a translation lookup per cell cost more than the rest of
+    # the calendar. Only an ISO date and an integer go into it.
+    title = str(escape(_("%(isoformat)s：%(reviews)s 次")))
     for week, label in zip(weeks, month_labels(weeks), strict=True):
         parts.append(f'<span class="heatmap-month">{escape(label)}</span>')
         for cell in week:
             if cell is None:
                 parts.append('<span class="heat heat-none"></span>')
             else:
-                title = _(
-                    "%(isoformat)s：%(reviews)s 次",
-                    isoformat=cell.day.isoformat(),
-                    reviews=cell.reviews,
-                )
-                parts.append(
-                    f'<span class="heat heat-{cell.level}" title="{escape(title)}"></span>'
-                )
+                text = title % {"isoformat": cell.day.isoformat(), "reviews": cell.reviews}
+                parts.append(f'<span class="heat heat-{cell.level}" title="{text}"></span>')
     return Markup("".join(parts))
 
 

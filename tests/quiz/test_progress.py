@@ -222,6 +222,20 @@ def test_streak_longer_than_the_heatmap(session: Any, deck: Any) -> None:
     assert progress.dashboard(session, user.id, now=NOW).streak_days == 400
 
 
+def test_streak_stops_at_a_gap_before_the_heatmap(session: Any, deck: Any) -> None:
+    """A year of daily study, a day off just before the window, older study before that."""
+    from tests.factories import make_user
+
+    user = make_user(session, "gail")
+    user.settings.timezone = "UTC"
+    user.settings.rollover_hour = 0
+    n = [0]
+    for i in [*range(365), *range(366, 420)]:
+        log(session, user.id, deck.cards["a/q1"], NOW - timedelta(days=i), 3, 2, n)
+    session.commit()
+    assert progress.dashboard(session, user.id, now=NOW).streak_days == 365
+
+
 def test_empty_account(session: Any, deck: Any) -> None:
     from tests.factories import make_user
 
