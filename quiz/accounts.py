@@ -9,13 +9,14 @@ import hashlib
 import re
 import secrets
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, Table, delete, or_, select
+from sqlalchemy import ColumnElement, Select, String, Table, bindparam, delete, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from quiz.db import rowcount
@@ -141,14 +142,21 @@ def revoke_token_id(session: Session, user_id: int, token_id: int) -> bool:
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
 
 
+@lru_cache(maxsize=1)
+def _token_statement() -> Select[tuple[ApiToken, User]]:
+    # Token, user and the user's settings in one query (built once): every API call asks.
+    return (
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .options(joinedload(User.settings))
+        .where(ApiToken.token_hash == bindparam("token_hash", type_=String()))
+    )
+
+
 def user_for_token(
     session: Session, token: str, *, now: datetime, touch: bool = True
 ) -> User | None:
-    row = session.execute(
-        select(ApiToken, User)
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == _token_hash(token))
-    ).first()
+    row = session.execute(_token_statement(), {"token_hash": _token_hash(token)}).first()
     if row is None:
         return None
     api_token, user = row

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Date, Integer, Select, and_, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from quiz import studyday
+from quiz.db import UTCDateTime
 from quiz.models import STATE_NEW, Card, CardState, Section, Topic, UserSettings
 from quiz.scheduling import STATE_NAMES
 
@@ -25,14 +27,14 @@ class TopicSummary:
     sections: int
 
 
-def topic_summaries(session: Session, user_id: int | None, *, now: datetime) -> list[TopicSummary]:
-    """Every live topic with its card count, and for a user what is due now and still new
-    (suspended cards and cards buried until a later study day count as neither)."""
+@lru_cache(maxsize=1)
+def _topic_summaries_statement() -> Select[Any]:
+    """Every live topic with its counts, in one grouped statement built once (bound values)."""
     state = CardState
-    join_on = and_(state.card_id == Card.id, state.user_id == (user_id or -1))
+    today = bindparam("today", type_=Date())
+    now = bindparam("now", type_=UTCDateTime())
+    join_on = and_(state.card_id == Card.id, state.user_id == bindparam("user_id", type_=Integer()))
     is_live = and_(Card.retired.is_(False), Card.kind != "drill")
-    settings = session.get(UserSettings, user_id) if user_id else None
-    today = studyday.study_day(now, *studyday.zone_and_rollover(settings))
     shown = and_(
         state.suspended.is_(False), or_(state.buried_until.is_(None), state.buried_until <= today)
     )
@@ -45,32 +47,41 @@ def topic_summaries(session: Session, user_id: int | None, *, now: datetime) -> 
     new = func.sum(
         case((or_(state.id.is_(None), and_(state.state == STATE_NEW, shown)), 1), else_=0)
     )
-    rows = session.execute(
-        select(Topic, func.count(Card.id), due, new)
+    sections = (
+        select(func.count())
+        .select_from(Section)
+        .where(Section.topic_id == Topic.id, Section.retired.is_(False))
+        .scalar_subquery()
+    )
+    return (
+        select(Topic.id, Topic.slug, Topic.title, func.count(Card.id), due, new, sections)
+        .select_from(Topic)
         .join(Card, and_(Card.topic_id == Topic.id, is_live), isouter=True)
         .join(state, join_on, isouter=True)
         .where(Topic.retired.is_(False))
         .group_by(Topic.id)
         .order_by(Topic.position)
-    ).all()
-    section_counts = dict(
-        session.execute(
-            select(Section.topic_id, func.count())
-            .where(Section.retired.is_(False))
-            .group_by(Section.topic_id)
-        ).all()
     )
+
+
+def topic_summaries(session: Session, user_id: int | None, *, now: datetime) -> list[TopicSummary]:
+    """Every live topic with its card count, and for a user what is due now and still new
+    (suspended cards and cards buried until a later study day count as neither)."""
+    settings = session.get(UserSettings, user_id) if user_id else None
+    today = studyday.study_day(now, *studyday.zone_and_rollover(settings))
+    params = {"user_id": user_id or -1, "today": today, "now": now}
+    rows = session.connection().execute(_topic_summaries_statement(), params).all()
     return [
         TopicSummary(
-            t.id,
-            t.slug,
-            t.title,
+            topic_id,
+            slug,
+            title,
             n or 0,
             (d or 0) if user_id else 0,
             (w or 0) if user_id else n or 0,
-            section_counts.get(t.id, 0),
+            sections,
         )
-        for t, n, d, w in rows
+        for topic_id, slug, title, n, d, w, sections in rows
     ]
 
 

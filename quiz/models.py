@@ -136,6 +136,11 @@ class Card(Model):
     """A flashcard: a question, a knowledge point, or a drill to re-implement."""
 
     __tablename__ = "cards"
+    __table_args__ = (
+        # Live cards per topic (topic lists, the dashboard) from the index alone: card rows are
+        # wide (the rendered answer), and reading them cost more than the counting.
+        Index("ix_cards_topic_live", "topic_id", "retired", "kind"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(255), unique=True)  # stable identity across syncs

@@ -144,7 +144,8 @@ def _statements() -> _Statements:
             .where(CardState.user_id == user_id, Card.retired.is_(False), in_topic, shown)
         )
 
-    is_learning = CardState.state.in_((STATE_LEARNING, STATE_RELEARNING))
+    # Two comparisons, not IN (...): an IN list is rendered into the SQL on every execution.
+    is_learning = or_(CardState.state == STATE_LEARNING, CardState.state == STATE_RELEARNING)
     learning_summary = from_states(
         func.count().label("learning"), func.min(CardState.due).label("learning_next")
     ).where(is_learning, CardState.due < end)
