@@ -414,12 +414,13 @@ def undo_review(session: Session, user_id: int, log_id: int) -> CardState:
 def undo_last(session: Session, user_id: int, *, now: datetime) -> CardState:
     """Undo the user's most recent answer of the current study day."""
     day = _day(user_settings(session, user_id), now)
-    log_id = session.scalar(
-        select(ReviewLog.id)
+    # The whole row: undo_review then finds it in the session instead of reading it again.
+    log = session.scalar(
+        select(ReviewLog)
         .where(ReviewLog.user_id == user_id, ReviewLog.reviewed_at >= day.start)
         .order_by(ReviewLog.id.desc())
         .limit(1)
     )
-    if log_id is None:
+    if log is None:
         raise NotFound(_("今天没有可撤销的回答。"))
-    return undo_review(session, user_id, log_id)
+    return undo_review(session, user_id, log.id)

@@ -40,7 +40,7 @@ from quiz.models import (
 from quiz.scheduling import MemoryState, Rating
 from quiz.study.errors import NotFound
 from quiz.study.settings import _kind_config, fuzz_seed, user_settings
-from quiz.study.state import _Day, _day, _get_state, _live_card, memory_of
+from quiz.study.state import _Day, _day, memory_of
 
 # A learning card due within this window is shown early when nothing else is left (Anki's
 # "learn ahead"), so a 1-minute step does not end the session with "come back in 40 s".
@@ -368,12 +368,15 @@ def day_summary(
 
 def queue_card(session: Session, user_id: int, card_id: int) -> QueueCard:
     """A card with this user's state, as the queue would hand it out (for showing it again)."""
-    card = _live_card(session, card_id)
-    state = _get_state(session, user_id, card_id)
+    # Card, state and topic in one query (the queue's own), not one lazy load each.
+    row = session.execute(_statements().load, {"user_id": user_id, "card_id": card_id}).first()
+    if row is None or row[0].retired:
+        raise NotFound(_("找不到该卡片。"))
+    card, state, title, slug = row
     if state is None or state.state == STATE_NEW:
         queue = "new"
     elif state.state == STATE_REVIEW:
         queue = "review"
     else:
         queue = "learning"
-    return QueueCard(card, state, queue)
+    return QueueCard(card, state, queue, title, slug)
