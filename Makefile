@@ -88,12 +88,13 @@ bench: setup-dev
 	$(BIN)/python bench/progress.py
 	$(BIN)/python bench/diagnosis.py
 	$(BIN)/python bench/interview.py
+	$(BIN)/python bench/hot_paths.py
 
 ## Quick runs of the benchmarks that exit non-zero when a target is missed (see bench/README.md).
 ## Not part of `make test` (CI): timings need a quiet machine, and this takes a few minutes.
 BENCH_CHECKS := "-m doctest bench/stats.py" "bench/srs_simulation.py --quick --check-queue" \
 	"bench/review_throughput.py --quick" "bench/progress.py --quick" "bench/diagnosis.py --quick" \
-	"bench/interview.py"
+	"bench/interview.py" "bench/hot_paths.py --quick"
 bench-check: setup-dev
 	@status=0; for check in $(BENCH_CHECKS); do \
 		echo "== python $$check"; $(BIN)/python $$check || { status=1; echo "== FAILED: $$check"; }; \

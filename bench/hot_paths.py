@@ -1,0 +1,351 @@
+"""In-process request latency of the hot read and study paths, as the browser drives them.
+
+    .venv/bin/python bench/hot_paths.py                 # 160 timed requests per line
+    .venv/bin/python bench/hot_paths.py --quick         # 100 per line (make bench-check)
+    .venv/bin/python bench/hot_paths.py --compare main  # the same benchmark on `main`, then here
+    .venv/bin/python bench/hot_paths.py --profile study # cProfile of one path instead of timings
+
+One migrated SQLite file (the owner's notes synced, plus 2,000 synthetic cards) and one user with
+1,600 studied cards (1,000 due) and 20,000 review-log rows each (two users: one studies in
+the page, one through a script, each at the default daily limits of 20 new / 200 reviews). Every request goes through
+`app.test_client()` in its own app context (none is held here), so nothing stays cached in `g`.
+Lines:
+1. the study page's answer: POST /api/v1/reviews with "next": true, authenticated as the page
+   is (session cookie plus the X-CSRFToken header), to the card the queue served, with its
+   version; and the same with a bearer token (scripts);
+2. GET /api/v1/topics (bearer token) and GET /study (the page's HTML, session cookie);
+3. baseline: POST /api/v1/reviews refused with 401 (routing, JSON error; no database).
+Each line prints the wall time's p50 and tail (p99 from 1,000 samples, else the maximum), the
+p50 of this thread's CPU time (less sensitive to other processes on a shared machine) and the
+SQL statements per request. Targets (checked; exit status 1 when missed): study round trip p50
+<= 3 ms, GET /api/v1/topics p50 <= 2 ms.
+
+`--root DIR` imports the app from another checkout (what `--compare REV` does with a
+`git archive` of REV, running REV and this checkout twice each, alternating), so before and
+after come from the same benchmark and the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import random
+import re
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent.parent
+
+TARGET_STUDY_MS = 3.0
+TARGET_TOPICS_MS = 2.0
+CARDS, STUDIED, DUE, LOGS = 2_000, 1_600, 1_000, 20_000
+PASSWORD = "bench-password"
+# The page studies as one user, the script as another: each stays under the default daily
+# limits (20 new / 200 reviews), as a new user has them.
+USERS = ("bench-page", "bench-script")
+
+
+def _import_app(root: Path) -> Any:
+    sys.path.insert(0, str(root))
+    from app import create_app
+
+    return create_app
+
+
+def seed(create_app: Any, db_path: Path, content: Path) -> Any:
+    from flask_migrate import upgrade
+    from sqlalchemy import insert, select
+
+    from quiz import accounts
+    from quiz.db import db
+    from quiz.importer import sync_content
+    from quiz.models import Card, Document, Topic
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", "SECRET_KEY": "bench"})
+    rng = random.Random(42)
+    now = datetime.now(UTC)
+    with app.app_context():
+        upgrade()
+        sync_content(db.session, content)
+        doc = Document(path="bench.md", sha256="0" * 64)
+        db.session.add(doc)
+        db.session.flush()
+        topics = [
+            Topic(document_id=doc.id, slug=f"bench-{t}", title=f"主题 {t}", position=100 + t)
+            for t in range(10)
+        ]
+        db.session.add_all(topics)
+        db.session.flush()
+        body = "<p>" + "反向传播把损失对每个参数的梯度一层层传回去。" * 12 + "</p>"
+        db.session.execute(
+            insert(Card),
+            [
+                {
+                    "key": f"bench/{i}",
+                    "kind": "question",
+                    "topic_id": topics[i % 10].id,
+                    "sibling_key": f"bench/{i}",
+                    "position": i,
+                    "front_md": f"问题 {i}",
+                    "back_md": "答案",
+                    "front_html": f"<p>问题 {i}：为什么梯度会消失？</p>",
+                    "back_html": body,
+                    "short_html": "<p>链式法则里连乘的小于 1 的导数。</p>",
+                }
+                for i in range(CARDS)
+            ],
+        )
+        # In id order, as a learner studies the notes: the first 1,600 cards are the studied ones.
+        bench_cards = select(Card.id).where(Card.key.like("bench/%")).order_by(Card.id)
+        ids = list(db.session.scalars(bench_cards))
+        for username in USERS:
+            user = accounts.create_user(db.session, username, PASSWORD)
+            db.session.flush()
+            _history(db.session, rng, user.id, ids, now)
+        db.session.commit()
+        db.engine.dispose()
+    return app
+
+
+def _history(session: Any, rng: random.Random, user_id: int, ids: list[int], now: datetime) -> None:
+    from sqlalchemy import insert
+
+    from quiz.models import CardState, ReviewLog
+
+    states = []
+    for n, card_id in enumerate(ids[:STUDIED]):
+        due = (
+            now - timedelta(hours=rng.randint(1, 240))
+            if n < DUE
+            else now + timedelta(days=rng.randint(1, 60))
+        )
+        states.append(
+            {
+                "user_id": user_id,
+                "card_id": card_id,
+                "state": 2,
+                "stability": rng.uniform(2, 60),
+                "difficulty": rng.uniform(3, 8),
+                "due": due,
+                "last_review": due - timedelta(days=rng.randint(2, 30)),
+                "reps": 12,
+                "lapses": rng.randint(0, 2),
+                "suspended": False,
+                "leech": False,
+                "version": 12,
+            }
+        )
+    session.execute(insert(CardState), states)
+    logs = [
+        {
+            "user_id": user_id,
+            "card_id": ids[i % STUDIED],
+            "rating": rng.choice([1, 3, 3, 3, 4]),
+            "reviewed_at": min(
+                now - timedelta(days=200) + timedelta(minutes=14 * i), now - timedelta(days=1)
+            ),
+            "duration_ms": 8000,
+            "state_before": 2,
+            "state_after": 2,
+            "before": {"state": 2},
+            "after": {"state": 2},
+            "request_id": f"seed-{user_id}-{i}",
+        }
+        for i in range(LOGS)
+    ]
+    session.execute(insert(ReviewLog), logs)
+
+
+class Client:
+    """The browser (session cookie + CSRF header) and a script (bearer token), one user."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.client = app.test_client()
+        page = self.client.get("/login")
+        self.csrf = _csrf(page.get_data(as_text=True))
+        login = self.client.post(
+            "/login", data={"username": USERS[0], "password": PASSWORD, "csrf_token": self.csrf}
+        )
+        assert login.status_code == 302, login.status_code
+        self.csrf = _csrf(self.client.get("/study").get_data(as_text=True))
+        token = self.app.test_client().post(
+            "/api/v1/tokens", json={"username": USERS[1], "password": PASSWORD}
+        )
+        self.bearer = {"Authorization": f"Bearer {token.get_json()['token']}"}
+        self.shown = {
+            True: self.client.get("/api/v1/reviews/next").get_json(),
+            False: self.app.test_client()
+            .get("/api/v1/reviews/next", headers=self.bearer)
+            .get_json(),
+        }
+        self.rng = random.Random(1)
+        self.answers = 0
+
+    def answer(self, *, browser: bool) -> None:
+        self.answers += 1
+        body = {
+            "card_id": self.shown[browser]["card"]["id"],
+            "rating": self.rng.choice([1, 3, 3, 3, 4]),
+            "version": self.shown[browser]["version"],
+            "request_id": f"bench-{self.answers}",
+            "duration_ms": 8000,
+            "next": True,
+        }
+        if browser:
+            headers = {"X-CSRFToken": self.csrf}
+            response = self.client.post("/api/v1/reviews", json=body, headers=headers)
+        else:
+            response = self.app.test_client().post(
+                "/api/v1/reviews", json=body, headers=self.bearer
+            )
+        assert response.status_code == 201, (response.status_code, response.get_data())
+        following = response.get_json()["next"]
+        if following is None:
+            raise SystemExit(f"the queue ran dry after {self.answers} answers")
+        self.shown[browser] = following
+
+    def topics(self) -> None:
+        response = self.app.test_client().get("/api/v1/topics", headers=self.bearer)
+        assert response.status_code == 200, response.status_code
+
+    def study_page(self) -> None:
+        response = self.client.get("/study")
+        assert response.status_code == 200, response.status_code
+        response.get_data()
+
+    def refused(self) -> None:
+        response = self.app.test_client().post("/api/v1/reviews", json={"card_id": 1})
+        assert response.status_code == 401, response.status_code
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf-token" content="([^"]+)"', html)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def paths(client: Client) -> dict[str, Callable[[], None]]:
+    return {
+        "study round trip (page: cookie + CSRF)": lambda: client.answer(browser=True),
+        "study round trip (bearer token)": lambda: client.answer(browser=False),
+        "GET /api/v1/topics (bearer token)": client.topics,
+        "GET /study (page HTML)": client.study_page,
+        "baseline: POST /api/v1/reviews refused 401": client.refused,
+    }
+
+
+PROFILE_KEYS = {"study": 0, "study-token": 1, "topics": 2, "study-page": 3, "refused": 4}
+
+
+def measure(app: Any, rounds: int) -> dict[str, dict[str, list[float]]]:
+    from flask import has_app_context
+    from sqlalchemy import event
+
+    from quiz.db import db
+
+    assert not has_app_context(), "a held app context would keep the user cached in g"
+    with app.app_context():
+        engine = db.engine
+    statements = [0]
+
+    def count(*_: Any) -> None:
+        statements[0] += 1
+
+    client = Client(app)
+    named = paths(client)
+    for run in named.values():  # warm: compiled SQL, templates, SQLite pages
+        for _ in range(20):
+            run()
+    event.listen(engine, "before_cursor_execute", count)
+    out: dict[str, dict[str, list[float]]] = {n: {"ms": [], "cpu": [], "sql": []} for n in named}
+    for _ in range(rounds):
+        for name, run in named.items():  # interleaved: every line sees the same machine
+            statements[0] = 0
+            started, cpu = time.perf_counter(), time.thread_time()
+            run()
+            out[name]["ms"].append((time.perf_counter() - started) * 1000)
+            out[name]["cpu"].append((time.thread_time() - cpu) * 1000)
+            out[name]["sql"].append(statements[0])
+    event.remove(engine, "before_cursor_execute", count)
+    return out
+
+
+def profile(app: Any, key: str, rounds: int, sort: str, lines: int) -> None:
+    client = Client(app)
+    run = list(paths(client).values())[PROFILE_KEYS[key]]
+    for _ in range(20):
+        run()
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(rounds):
+        run()
+    profiler.disable()
+    out = HERE / "bench" / "out"
+    out.mkdir(exist_ok=True)
+    profiler.dump_stats(out / f"hot_paths-{key}.prof")
+    print(f"{rounds} requests of {key}; full profile in bench/out/hot_paths-{key}.prof")
+    pstats.Stats(profiler).sort_stats(sort).print_stats(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="100 timed requests per line")
+    # At most 200 reviews a day per user: 20 warm-up answers and 160 timed ones fit.
+    parser.add_argument("--rounds", type=int, default=160, help="timed requests per line")
+    parser.add_argument("--root", type=Path, default=HERE, help="checkout to import the app from")
+    parser.add_argument("--compare", metavar="REV", help="run on REV (git archive), then here")
+    parser.add_argument("--profile", choices=sorted(PROFILE_KEYS), help="profile one path")
+    parser.add_argument("--sort", default="cumulative", help="pstats sort key (--profile)")
+    parser.add_argument("--lines", type=int, default=45, help="pstats lines (--profile)")
+    args = parser.parse_args()
+    rounds = 100 if args.quick else args.rounds
+    if args.compare:
+        sys.path.insert(0, str(HERE))
+        from bench.compare import compare
+
+        sys.exit(compare(__file__, args.compare, ["--rounds", str(rounds)]))
+    create_app = _import_app(args.root.resolve())
+    from bench.stats import Targets, describe
+
+    with tempfile.TemporaryDirectory(prefix="bench-hot-paths-") as tmp:
+        app = seed(create_app, Path(tmp) / "bench.sqlite3", HERE / "content")
+        if args.profile:
+            profile(app, args.profile, rounds, args.sort, args.lines)
+            return
+        load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+        print(f"code from {args.root}; load average {load} on {os.cpu_count()} CPUs")
+        results = measure(app, rounds)
+        for name, samples in results.items():
+            sql = "/".join(str(n) for n in sorted(set(samples["sql"])))
+            print(
+                f"  {name:<44} wall {describe(samples['ms'], 'ms')}; "
+                f"CPU p50 {statistics.median(samples['cpu']):.2f} ms; SQL statements {sql}"
+            )
+    targets = Targets()
+    names = list(results)
+    targets.at_most(
+        "study round trip (page) p50",
+        statistics.median(results[names[0]]["ms"]),
+        TARGET_STUDY_MS,
+        " ms",
+    )
+    targets.at_most(
+        "GET /api/v1/topics p50",
+        statistics.median(results[names[2]]["ms"]),
+        TARGET_TOPICS_MS,
+        " ms",
+    )
+    targets.finish("hot paths")
+
+
+if __name__ == "__main__":
+    main()
