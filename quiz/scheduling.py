@@ -424,8 +424,14 @@ def card_retrievability(
 
 def forgetting_curve(elapsed_days: float, stability: float, decay: float) -> float:
     """FSRS-6's probability of recall after `elapsed_days`; `decay` is w20 (positive)."""
-    factor = 0.9 ** (-1 / decay) - 1
-    return float((1 + factor * elapsed_days / stability) ** -decay)
+    return float((1 + curve_factor(decay) * elapsed_days / stability) ** -decay)
+
+
+def curve_factor(decay: float) -> float:
+    """The forgetting curve's scale: R(t) = (1 + factor * t / S) ** -decay, so that R(S) = 0.9.
+
+    Shared with the dashboard's SQL (quiz.progress.curve), which evaluates the same curve."""
+    return float(0.9 ** (-1 / decay) - 1)
 
 
 def interval_label(seconds: float) -> str:

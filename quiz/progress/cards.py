@@ -30,6 +30,7 @@ from quiz.models import (
     ReviewLog,
     Topic,
 )
+from quiz.progress.curve import recall_now, recall_params
 from quiz.progress.days import (
     _day_ranges,
     _instant,
@@ -80,10 +81,11 @@ class CardFigures:
     new_available: int
     due_now: int
     flashcards: dict[int, int]  # topic id -> live flashcards (drills are counted apart)
+    recall_sums: dict[int, float]  # topic id -> sum of its flashcards' retrievability now
 
 
 @lru_cache(maxsize=1)
-def _card_figures_statement() -> Select[int, int, int, int, int, int, int, int, int]:
+def _card_figures_statement() -> Select[int, int, int, int, int, int, int, int, int, float]:
     is_drill = Card.kind == "drill"
     has_state = CardState.id.is_not(None)
     suspended = and_(has_state, CardState.suspended.is_(True))
@@ -106,6 +108,11 @@ def _card_figures_statement() -> Select[int, int, int, int, int, int, int, int, 
             total(and_(suspended, or_(not_(is_drill), CardState.state != STATE_NEW))),
             total(and_(new, or_(not_(has_state), _not_buried()))),
             total(due),
+            # Mastery: the curve evaluated by the database (quiz.progress.curve).
+            func.coalesce(
+                func.sum(case((and_(not_(is_drill), has_state, CardState.reps > 0), recall_now()))),
+                0.0,
+            ),
         )
         .select_from(Card)
         .join(Topic, Topic.id == Card.topic_id)
@@ -119,18 +126,23 @@ def _card_figures_statement() -> Select[int, int, int, int, int, int, int, int, 
     )
 
 
-def card_figures(session: Session, user_id: int, *, now: datetime, today: date) -> CardFigures:
+def card_figures(
+    session: Session, user_id: int, *, now: datetime, today: date, decay: float
+) -> CardFigures:
     """Live cards by state (suspended ones count only as suspended), cards due at `now`
-    (learning steps included; not suspended or buried), the new flashcards available today and
-    the flashcards of each topic, from one grouped statement.
+    (learning steps included; not suspended or buried), the new flashcards available today,
+    and per topic the flashcards and the sum of their retrievability at `now` (on the curve
+    with this `decay`), from one grouped statement.
 
     A drill card has no state until its drill is solved, so unsolved drills are not "new".
     """
-    params = {"user_id": user_id, "now": now, "today": today}
+    params = {"user_id": user_id, "today": today, **recall_params(now, decay)}
     sums = [0] * 7
     flashcards: dict[int, int] = {}
-    for topic_id, cards, *counts in _run(session, _card_figures_statement(), params).all():
+    recall_sums: dict[int, float] = {}
+    for topic_id, cards, *counts, recall in _run(session, _card_figures_statement(), params):
         flashcards[topic_id] = int(cards)
+        recall_sums[topic_id] = float(recall)
         for i, count in enumerate(counts):
             sums[i] += int(count)
     return CardFigures(
@@ -138,6 +150,7 @@ def card_figures(session: Session, user_id: int, *, now: datetime, today: date) 
         new_available=sums[5],
         due_now=sums[6],
         flashcards=flashcards,
+        recall_sums=recall_sums,
     )
 
 

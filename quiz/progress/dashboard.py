@@ -20,9 +20,8 @@ from quiz.progress.figures import (
     DayCount,
     ProgressSettings,
     load_settings,
-    retrievability,
 )
-from quiz.progress.topics import SURE_RECALL, _studied_statement, topic_progress, weakest_cards
+from quiz.progress.topics import topic_progress, weakest_cards
 from quiz.studyday import study_day
 
 
@@ -88,24 +87,9 @@ def dashboard(session: Session, user_id: int, *, now: datetime) -> Dashboard:
 
     starts = {key: bounds[-1 - days] for key, days in RETENTION_WINDOWS.items()}
     introduced = new_introduced(session, user_id, today_start, today_end)
-    cards = card_figures(session, user_id, now=now, today=today)
+    cards = card_figures(session, user_id, now=now, today=today, decay=settings.decay)
     forecast_bounds = day_boundaries(today, FORECAST_DAYS, settings)
     upcoming = forecast(session, user_id, forecast_bounds, today=today)
-
-    # One pass over the user's studied cards (unpacked: named access on result rows is slow):
-    # the mastery sums per topic, and the few cards that may be among the weakest.
-    decay, target = settings.decay, settings.desired_retention
-    recall_sums: dict[int, float] = {}
-    recall: dict[int, float] = {}
-    candidates: list[tuple[int, int, int]] = []
-    studied = _run(session, _studied_statement(), {"user_id": user_id}).all()
-    for card_id, topic_id, kind, stability, last_review, lapses, reps in studied:
-        value = retrievability(stability, last_review, now, decay)
-        if kind != "drill":
-            recall_sums[topic_id] = recall_sums.get(topic_id, 0.0) + value
-        if value < SURE_RECALL and (lapses > 0 or value < target):
-            recall[card_id] = value
-            candidates.append((card_id, lapses, reps))
     return Dashboard(
         today=today,
         settings=settings,
@@ -119,6 +103,12 @@ def dashboard(session: Session, user_id: int, *, now: datetime) -> Dashboard:
         retention=retention(session, user_id, starts, today_end),
         forecast=[DayCount(today + timedelta(days=i), n) for i, n in enumerate(upcoming)],
         states=cards.states,
-        topics=topic_progress(session, user_id, cards.flashcards, recall_sums),
-        weakest=weakest_cards(session, user_id, candidates, recall, target=target),
+        topics=topic_progress(session, user_id, cards.flashcards, cards.recall_sums),
+        weakest=weakest_cards(
+            session,
+            user_id,
+            now=now,
+            decay=settings.decay,
+            target=settings.desired_retention,
+        ),
     )

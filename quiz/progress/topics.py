@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import heapq
-from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    Float,
+    Integer,
     Select,
     and_,
     bindparam,
     case,
     func,
+    or_,
     select,
 )
 from sqlalchemy.orm import Session
@@ -24,26 +25,9 @@ from quiz.models import (
     DrillProgress,
     Topic,
 )
+from quiz.progress.curve import recall_now, recall_params
 from quiz.progress.days import _live, _run, _user
 from quiz.progress.figures import WEAKEST_LIMIT, TopicProgress, WeakCard
-
-
-@lru_cache(maxsize=1)
-def _studied_statement() -> Select[tuple[int, int, str, float, datetime, int, int]]:
-    return (
-        select(
-            Card.id,
-            Card.topic_id,
-            Card.kind,
-            CardState.stability,
-            CardState.last_review,
-            CardState.lapses,
-            CardState.reps,
-        )
-        .join(CardState, and_(CardState.card_id == Card.id, CardState.user_id == _user()))
-        .join(Topic, Topic.id == Card.topic_id)
-        .where(_live(), CardState.reps > 0)
-    )
 
 
 @lru_cache(maxsize=1)
@@ -113,8 +97,13 @@ def topic_progress(
     return out
 
 
+# Rounds to 100% on the page: such a card is not weak, whatever its history.
+SURE_RECALL = 0.995
+
+
 @lru_cache(maxsize=1)
-def _weak_details_statement() -> Select[tuple[Any, ...]]:
+def _weakest_statement() -> Select[Any]:
+    recall = recall_now()
     return (
         select(
             Card.id,
@@ -128,48 +117,41 @@ def _weak_details_statement() -> Select[tuple[Any, ...]]:
             CardState.reps,
             CardState.suspended,
             CardState.leech,
+            recall,
         )
         .join(CardState, and_(CardState.card_id == Card.id, CardState.user_id == _user()))
         .join(Topic, Topic.id == Card.topic_id)
-        .where(Card.id.in_(bindparam("ids", expanding=True)))
+        .where(
+            _live(),
+            CardState.reps > 0,
+            recall < SURE_RECALL,
+            or_(CardState.lapses > 0, recall < bindparam("target", type_=Float())),
+        )
+        .order_by(CardState.lapses.desc(), recall, Card.id)
+        .limit(bindparam("limit", type_=Integer()))
     )
-
-
-# Rounds to 100% on the page: such a card is not weak, whatever its history.
-SURE_RECALL = 0.995
 
 
 def weakest_cards(
     session: Session,
     user_id: int,
-    rows: Sequence[tuple[int, int, int]],
-    recall: dict[int, float],
-    limit: int = WEAKEST_LIMIT,
     *,
+    now: datetime,
+    decay: float,
     target: float = 0.9,
+    limit: int = WEAKEST_LIMIT,
 ) -> list[WeakCard]:
     """The cards the learner forgot: most lapses first, then the lowest retrievability.
 
-    `rows` are (card id, lapses, reps) for the user's live cards. A card qualifies once it has
-    reviews and either lapsed or dropped below the target retention; a card the learner is
-    all but sure to recall (shown as 100%) never does, even right after an "Again" on a new card.
+    A live card qualifies once it has reviews and either lapsed or dropped below the target
+    retention; a card the learner is all but sure to recall (shown as 100%) never does, even
+    right after an "Again" on a new card. Retrievability at `now` on the user's curve (`decay`),
+    ranked by the database (quiz.progress.curve): one query, whatever the number of cards.
     """
-    studied = [
-        (cid, lapses)
-        for cid, lapses, reps in rows
-        if reps > 0 and recall[cid] < SURE_RECALL and (lapses > 0 or recall[cid] < target)
-    ]
-    chosen = heapq.nsmallest(limit, studied, key=lambda r: (-r[1], recall[r[0]], r[0]))
-    if not chosen:
-        return []
-    ids = [cid for cid, _ in chosen]
-    found = {
-        row[0]: row
-        for row in _run(session, _weak_details_statement(), {"user_id": user_id, "ids": ids})
-    }
+    params = {"user_id": user_id, "target": target, "limit": limit, **recall_params(now, decay)}
     out = []
-    for cid in ids:
-        _, key, kind, front_md, front_html, slug, title, lapses, reps, suspended, leech = found[cid]
+    for row in _run(session, _weakest_statement(), params):
+        cid, key, kind, front_md, front_html, slug, title, lapses, reps, suspended, leech, r = row
         out.append(
             WeakCard(
                 card_id=cid,
@@ -181,7 +163,7 @@ def weakest_cards(
                 topic_title=title,
                 lapses=lapses,
                 reps=reps,
-                retrievability=recall[cid],
+                retrievability=float(r),
                 suspended=suspended,
                 leech=leech,
             )

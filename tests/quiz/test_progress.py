@@ -152,6 +152,46 @@ def test_dashboard_and_study_share_one_fractional_retrievability() -> None:
     assert progress.retrievability is scheduling.card_retrievability
 
 
+def test_the_databases_curve_is_the_schedulers(session: Any, deck: Any) -> None:
+    """The dashboard ranks and sums retrievability in SQL: the same curve, fractional days."""
+    from sqlalchemy import select
+
+    from quiz.models import CardState
+    from quiz.progress.curve import recall_now, recall_params
+
+    user = make_user(session, "curve")
+    cases = {
+        "a/q1": (3.3, timedelta(days=7.9)),
+        "a/q2": (0.4, timedelta(minutes=10)),
+        "a/k1": (120.0, timedelta(days=400, hours=5)),
+        "b/q3": (2.0, timedelta(0)),
+        "b/q4": (5.0, -timedelta(hours=2)),  # answered "after" now (a clock step): R = 1
+    }
+    for key, (stability, ago) in cases.items():
+        state(
+            session,
+            user.id,
+            deck.cards[key],
+            state=2,
+            stability=stability,
+            last_review=NOW - ago,
+            reps=1,
+        )
+    state(session, user.id, deck.cards["b/q5"], state=0)  # never reviewed: 0
+    session.commit()
+    for decay in (progress.FSRS_DEFAULT_DECAY, 0.5):
+        rows = session.execute(
+            select(CardState.stability, CardState.last_review, recall_now()).where(
+                CardState.user_id == user.id
+            ),
+            recall_params(NOW, decay),
+        ).all()
+        assert len(rows) == 6
+        for stability, last_review, in_sql in rows:
+            expected = scheduling.card_retrievability(stability, last_review, NOW, decay)
+            assert in_sql == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
 def test_fitted_decay_is_used(session: Any, alice: Any) -> None:
     from fsrs.scheduler import DEFAULT_PARAMETERS
 
