@@ -143,7 +143,7 @@ TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
 
 
 @lru_cache(maxsize=1)
-def _token_statement() -> Select[tuple[ApiToken, User]]:
+def _token_statement() -> Select[ApiToken, User]:
     # Token, user and the user's settings in one query (built once): every API call asks.
     return (
         select(ApiToken, User)

@@ -24,7 +24,7 @@ login_manager.session_protection = "basic"
 
 
 @lru_cache(maxsize=1)
-def _user_statement() -> Select[tuple[User]]:
+def _user_statement() -> Select[User]:
     # With the settings row in the same query: the locale, the study queue and the pages read
     # it on nearly every request, and then find it in the session instead of asking again.
     return (
