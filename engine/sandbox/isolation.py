@@ -1,8 +1,8 @@
-"""Linux isolation primitives for the warm runner: namespaces, mounts, uid drop, rlimits, seccomp.
+"""Linux isolation primitives for the warm runner: namespaces, mounts, uid drop, rlimits.
 
-Stdlib only (pyseccomp is imported lazily, once, to compile the filter); the runner loads this
-file by path. Python 3.11 has no os.unshare/setns/mount/pivot_root, so libc is called through
-ctypes. Every function raises OSError on failure: callers fail closed.
+Stdlib only; the runner loads this file by path (seccomp.py and cgroups.py hold the other two
+layers). Python 3.11 has no os.unshare/setns/mount/pivot_root, so libc is called through ctypes.
+Every function raises OSError on failure: callers fail closed.
 """
 
 from __future__ import annotations
@@ -55,9 +55,12 @@ MNT_DETACH = 2
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 PR_SET_NO_NEW_PRIVS = 38
-PR_SET_SECCOMP = 22
-SECCOMP_MODE_FILTER = 2
 SYS_PIVOT_ROOT = 155  # x86-64
+SYS_PAUSE = 34  # x86-64
+CLONE_VM = 0x100
+CLONE_FILES = 0x400
+CLONE_PIDFD = 0x1000
+CHILD_PID = 2  # the submission is always PID 2 in its namespace, after the namespace's init
 
 _libc.mount.argtypes = [
     ctypes.c_char_p,
@@ -76,19 +79,24 @@ _libc.prctl.argtypes = [
     ctypes.c_ulong,
     ctypes.c_ulong,
 ]
-# A second handle on prctl whose third argument is a pointer (the seccomp program).
-_prctl_ptr = _libc["prctl"]
-_prctl_ptr.argtypes = [
-    ctypes.c_int,
-    ctypes.c_ulong,
+_libc.clone.argtypes = [
     ctypes.c_void_p,
-    ctypes.c_ulong,
-    ctypes.c_ulong,
+    ctypes.c_void_p,
+    ctypes.c_int,
+    ctypes.c_void_p,
+    ctypes.POINTER(ctypes.c_int),
+    ctypes.c_void_p,
+    ctypes.c_void_p,
 ]
 _libc.sethostname.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
 
 
-def _check(result: int, what: str) -> None:
+def libc() -> ctypes.CDLL:
+    return _libc
+
+
+def check(result: int, what: str) -> None:
+    """Raise OSError (with errno) when a libc call returned non-zero."""
     if result != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"{what}: {os.strerror(err)}")
@@ -99,34 +107,34 @@ def _b(path: str | None) -> bytes | None:
 
 
 def unshare(flags: int) -> None:
-    _check(_libc.unshare(flags), f"unshare({flags:#x})")
+    check(_libc.unshare(flags), f"unshare({flags:#x})")
 
 
 def setns(fd: int, nstype: int) -> None:
-    _check(_libc.setns(fd, nstype), "setns")
+    check(_libc.setns(fd, nstype), "setns")
 
 
 def mount(
     source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None
 ) -> None:
-    _check(_libc.mount(_b(source), _b(target), _b(fstype), flags, _b(data)), f"mount {target}")
+    check(_libc.mount(_b(source), _b(target), _b(fstype), flags, _b(data)), f"mount {target}")
 
 
 def umount2(target: str, flags: int) -> None:
-    _check(_libc.umount2(_b(target), flags), f"umount {target}")
+    check(_libc.umount2(_b(target), flags), f"umount {target}")
 
 
 def pivot_root(new_root: str, put_old: str) -> None:
-    _check(_libc.syscall(SYS_PIVOT_ROOT, _b(new_root), _b(put_old)), "pivot_root")
+    check(_libc.syscall(SYS_PIVOT_ROOT, _b(new_root), _b(put_old)), "pivot_root")
 
 
 def prctl(option: int, arg: int = 0) -> None:
-    _check(_libc.prctl(option, arg, 0, 0, 0), f"prctl({option})")
+    check(_libc.prctl(option, arg, 0, 0, 0), f"prctl({option})")
 
 
 def sethostname(name: str) -> None:
     data = name.encode()
-    _check(_libc.sethostname(data, len(data)), "sethostname")
+    check(_libc.sethostname(data, len(data)), "sethostname")
 
 
 MS_NOATIME = 1024
@@ -299,7 +307,7 @@ def drop_capabilities() -> None:
     """Empty effective, permitted and inheritable sets: nothing to regain (exec is refused)."""
     header = _CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
     data = (_CapData * 2)()
-    _check(_libc.capset(ctypes.byref(header), data), "capset")
+    check(_libc.capset(ctypes.byref(header), data), "capset")
     if proc_status_field("CapEff").strip("0") or proc_status_field("CapPrm").strip("0"):
         raise OSError(errno.EPERM, "capabilities still held after capset")
 
@@ -356,128 +364,36 @@ class RlimitPlan:
             resource.setrlimit(which, pair)
 
 
-# --- seccomp --------------------------------------------------------------------------------
+# --- the PID namespace's init ----------------------------------------------------------------
 
-DENIED_SYSCALLS = (
-    "ptrace",
-    "process_vm_readv",
-    "process_vm_writev",
-    "mount",
-    "umount2",
-    "pivot_root",
-    "chroot",
-    "unshare",
-    "setns",
-    "execve",
-    "execveat",
-    "bpf",
-    "io_uring_setup",
-    "io_uring_enter",
-    "io_uring_register",
-    "keyctl",
-    "add_key",
-    "request_key",
-    "perf_event_open",
-    "userfaultfd",
-    "open_by_handle_at",
-    "name_to_handle_at",
-    "pidfd_open",
-    "pidfd_getfd",
-    "pidfd_send_signal",
-    "rt_sigqueueinfo",
-    "rt_tgsigqueueinfo",
-    "kexec_load",
-    "kexec_file_load",
-    "init_module",
-    "finit_module",
-    "delete_module",
-    "reboot",
-    "swapon",
-    "swapoff",
-    "syslog",
-    "acct",
-    "quotactl",
-    "fsopen",
-    "fsconfig",
-    "fsmount",
-    "fspick",
-    "move_mount",
-    "open_tree",
-    "mount_setattr",
-    "personality",
-    "setdomainname",
-    "sethostname",
-    "settimeofday",
-    "clock_settime",
-    "adjtimex",
-    "clock_adjtime",
-    "lookup_dcookie",
-    "vhangup",
-    "iopl",
-    "ioperm",
-)
-CHILD_PID = 2  # the submission is always PID 2 in its namespace, after the trusted init
+INIT_STACK_BYTES = 16 * 1024
+_SYSCALL = ctypes.cast(_libc.syscall, ctypes.c_void_p).value
 
 
-def compile_seccomp_filter() -> bytes:
-    """Compile the deny-list filter once; children load the BPF bytes (~0.4 ms cheaper each)."""
-    import pyseccomp as sc  # only the runner has it on sys.path; submissions never import it
+class NamespaceInit:
+    """PID 1 of a fresh PID namespace that only waits to be killed; SIGKILL of it ends every
+    process of the namespace (double-forked daemons included).
 
-    eperm = sc.ERRNO(errno.EPERM)
-    flt = sc.SyscallFilter(sc.ALLOW)
-    for name in DENIED_SYSCALLS:
-        flt.add_rule(eperm, name)
-    # No sockets of any family: results travel on an inherited pipe, nothing else is needed.
-    flt.add_rule(eperm, "socket")
-    flt.add_rule(eperm, "socketpair")
-    # Signals only to itself: not to init, not to -1, not to a process group.
-    flt.add_rule(eperm, "kill", sc.Arg(0, sc.NE, CHILD_PID))
-    flt.add_rule(eperm, "tgkill", sc.Arg(0, sc.NE, CHILD_PID))
-    flt.add_rule(eperm, "tkill", sc.Arg(0, sc.NE, CHILD_PID))
-    # No new namespaces through clone; clone3 passes flags in memory we cannot inspect, so
-    # answer ENOSYS and let glibc fall back to clone.
-    for flag in _each_bit(CLONE_NEW_ANY):
-        flt.add_rule(eperm, "clone", sc.Arg(0, sc.MASKED_EQ, flag, flag))
-    flt.add_rule(sc.ERRNO(errno.ENOSYS), "clone3")
-    read_fd, write_fd = os.pipe()
-    try:
-        with os.fdopen(write_fd, "wb", closefd=True) as out:
-            flt.export_bpf(out)
-        chunks = []
-        while chunk := os.read(read_fd, 65536):
-            chunks.append(chunk)
-    finally:
-        os.close(read_fd)
-    program = b"".join(chunks)
-    if not program or len(program) % 8:
-        raise OSError(errno.EINVAL, "seccomp export produced no program")
-    return program
-
-
-def _each_bit(mask: int) -> list[int]:
-    return [1 << k for k in range(mask.bit_length()) if mask >> k & 1]
-
-
-class _SockFprog(ctypes.Structure):
-    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
-
-
-class SeccompProgram:
-    """A compiled filter with its `sock_fprog` built once in the runner.
-
-    Forked children then make a single prctl() call: building the ctypes structures in each
-    child cost more than the kernel's work (their pages are fresh copy-on-write faults).
+    Made with clone(CLONE_VM | CLONE_FILES): it shares the caller's memory and descriptor
+    table, so making it copies no page tables and its exit frees nothing (a forked Python init
+    cost ~4 ms of CPU per sandbox here). It runs libc's `syscall(SYS_pause)` on a stack of its
+    own and never touches the caller's memory; with no signal handler installed, only a kill
+    ends the pause, and glibc's clone then exits the task directly. Because it shares the
+    caller's memory, the caller must be non-dumpable; and since it cannot hold a parent-death
+    signal, the caller is the init of an enclosing PID namespace: its death takes these along.
     """
 
-    def __init__(self, program: bytes) -> None:
-        self.program = program
-        self._buffer = ctypes.create_string_buffer(program, len(program))
-        self._fprog = _SockFprog(len(program) // 8, ctypes.addressof(self._buffer))
-        self._address = ctypes.addressof(self._fprog)
-
-    def load(self) -> None:
-        """Install the filter in the calling process (needs NO_NEW_PRIVS first)."""
-        _check(_prctl_ptr(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, self._address, 0, 0), "seccomp")
+    def __init__(self) -> None:
+        self._stack = ctypes.create_string_buffer(INIT_STACK_BYTES)  # kept until it is reaped
+        top = (ctypes.addressof(self._stack) + INIT_STACK_BYTES) & ~0xF
+        pidfd = ctypes.c_int(-1)
+        flags = CLONE_VM | CLONE_FILES | CLONE_NEWPID | CLONE_PIDFD | signal.SIGCHLD
+        pid = _libc.clone(_SYSCALL, top, flags, SYS_PAUSE, ctypes.byref(pidfd), None, None)
+        if pid <= 0:
+            err = ctypes.get_errno()
+            raise OSError(err, f"clone (namespace init): {os.strerror(err)}")
+        self.pid: int = pid
+        self.pidfd: int = pidfd.value
 
 
 def namespace_ids() -> dict[str, int]:
@@ -497,109 +413,3 @@ def proc_status_field(name: str) -> str:
             if line.startswith(name + ":"):
                 return line.split(":", 1)[1].strip()
     return ""
-
-
-# --- cgroups (v1 here: memory, pids and cpu controllers) -------------------------------------
-
-CGROUP_ROOT = "/sys/fs/cgroup"
-CGROUP_CONTROLLERS = ("memory", "pids", "cpu")
-CPU_SHARES_NORMAL = 1024
-CPU_SHARES_DEMOTED = 2  # a long-running submission yields the CPU to short honest ones
-
-
-def _remove_stale_groups(base: str) -> None:
-    """Remove groups left by runners that died (rmdir fails, harmlessly, while still in use)."""
-    try:
-        names = os.listdir(base)
-    except FileNotFoundError:
-        return
-    for name in names:
-        pid = name.rsplit("-", 1)[-1]
-        if name.startswith("uid-") and pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
-            with contextlib.suppress(OSError):
-                os.rmdir(os.path.join(base, name))
-
-
-def _own_cgroup(controller: str) -> str:
-    """Our path in `controller`'s hierarchy, so our groups nest inside whatever limits us."""
-    with open("/proc/self/cgroup") as fh:
-        for line in fh:
-            _, names, path = line.rstrip("\n").split(":", 2)
-            if controller in names.split(","):
-                return path
-    raise OSError(errno.ENOENT, f"no {controller} cgroup")
-
-
-class Cgroups:
-    """One group per controller for one runner; init joins them, its children inherit.
-
-    Named after the runner's pid as well as the uid: if a runner is killed, its init may linger
-    as a zombie (counted by the pids controller) until the host's init reaps it, and the
-    replacement runner must not inherit that count.
-    """
-
-    def __init__(self, uid: int, name: str = "") -> None:
-        self.dirs: dict[str, str] = {}
-        for controller in CGROUP_CONTROLLERS:
-            parent = os.path.join(CGROUP_ROOT, controller) + _own_cgroup(controller)
-            base = os.path.join(parent, "mlquiz-sandbox")
-            _remove_stale_groups(base)
-            path = os.path.join(base, f"uid-{uid}{name}-{os.getpid()}")
-            os.makedirs(path, 0o755, exist_ok=True)
-            self.dirs[controller] = path
-        self._procs = [
-            os.open(os.path.join(d, "cgroup.procs"), os.O_WRONLY) for d in self.dirs.values()
-        ]
-        self._written: dict[str, bytes] = {}
-
-    def _write(self, controller: str, name: str, value: int) -> None:
-        path = os.path.join(self.dirs[controller], name)
-        data = str(value).encode()
-        if self._written.get(path) == data:
-            return  # each write is a syscall pair on the hot path; most runs repeat the limits
-        with open(path, "wb", buffering=0) as fh:
-            fh.write(data)
-        self._written[path] = data
-
-    def configure(self, memory_bytes: int, processes: int) -> None:
-        self._write("memory", "memory.limit_in_bytes", memory_bytes)
-        self._write("pids", "pids.max", processes)
-        self.set_cpu_shares(CPU_SHARES_NORMAL)
-
-    def set_cpu_shares(self, shares: int) -> None:
-        self._write("cpu", "cpu.shares", shares)
-
-    def join(self) -> None:
-        """Move the calling process (init, before it forks the submission) into every group."""
-        for fd in self._procs:
-            os.write(fd, b"0")
-
-    def oom_kills(self) -> int:
-        with open(os.path.join(self.dirs["memory"], "memory.oom_control")) as fh:
-            for line in fh:
-                key, _, value = line.partition(" ")
-                if key == "oom_kill":
-                    return int(value)
-        return 0
-
-    def member(self) -> bool:
-        """True when the calling process is in every one of our groups.
-
-        Inside the sandbox's cgroup namespace, rooted at our group, each path reads "/"; the
-        memory group's own files then show our limit there.
-        """
-        wanted = {c: d[len(os.path.join(CGROUP_ROOT, c)) :] for c, d in self.dirs.items()}
-        if all(_own_cgroup(c) == path for c, path in wanted.items()):
-            return True
-        return all(_own_cgroup(c) == "/" for c in wanted)
-
-    def close(self) -> None:
-        for fd in self._procs:
-            os.close(fd)
-        for path in self.dirs.values():
-            # The shared parent goes too once the last runner has left it.
-            for empty in (path, os.path.dirname(path)):
-                try:
-                    os.rmdir(empty)
-                except OSError:
-                    break

@@ -61,8 +61,10 @@ def _site_dirs() -> list[str]:
 class RunnerProcess:
     """One warm runner: `python -I -S runner.py`, speaking framed `wire` records on stdin/stdout."""
 
-    def __init__(self, uid_base: int) -> None:
+    def __init__(self, uid_base: int, spares: int | None = None) -> None:
         argv = [sys.executable, "-I", "-S", RUNNER_PATH, "--uid-base", str(uid_base)]
+        if spares is not None:
+            argv += ["--spares", str(spares)]
         for d in _site_dirs():
             argv += ["--site", d]
         self.proc = subprocess.Popen(
@@ -183,12 +185,14 @@ class Pool:
         demote_after: float = 0.25,
         uid_base: int | None = None,
         per_user: int = 1,
+        spares: int | None = None,
     ) -> None:
         self.slots = max(1, slots or os.cpu_count() or 1)
         self.queue_size = self.slots * 4 if queue_size is None else max(0, queue_size)
         self.overflow = self.slots * 3 if overflow is None else max(0, overflow)
         self.demote_after = demote_after
         self.per_user = max(1, per_user)
+        self.spares = spares  # sandboxes each runner keeps forked ahead (None: the runner's own)
         self.uid_base = uid_base or int(os.environ.get("GRADER_SANDBOX_UID_BASE", "60000"))
         self.pid = os.getpid()
         self._cond = threading.Condition()
@@ -312,7 +316,7 @@ class Pool:
             return runner
         if runner is not None:
             runner.close(timeout=0.5)
-        fresh = RunnerProcess(self.uid_base)
+        fresh = RunnerProcess(self.uid_base, self.spares)
         try:
             hello = fresh.wait_hello()
         except RunnerDied:

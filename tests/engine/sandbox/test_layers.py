@@ -90,13 +90,30 @@ print(sig.value)
 
 
 def test_pid_namespace(pool: Pool) -> None:
+    # PID 2 under the namespace's (hidden) init; its parent, the zygote, is outside: ppid 0.
     assert (
         inside(
             pool,
             "print(os.getpid(), os.getppid(), sorted(p for p in os.listdir('/proc') if p.isdigit()))",
         )
-        == "2 1 ['2']"
+        == "2 0 ['2']"
     )
+
+
+def test_the_namespace_init_is_out_of_reach(pool: Pool) -> None:
+    """The init shares the zygote's memory: nothing of it may be opened from inside."""
+    out = inside(
+        pool,
+        """
+for name in ('mem', 'maps', 'environ', 'status', 'fd', 'root'):
+    try:
+        os.listdir('/proc/1/' + name) if name in ('fd', 'root') else open('/proc/1/' + name, 'rb').read(1)
+        print(name, 'OPEN')
+    except OSError as exc:
+        print(name, type(exc).__name__)
+""",
+    )
+    assert "OPEN" not in out and out.count("\n") == 5, out
 
 
 def test_no_network(pool: Pool) -> None:
