@@ -11,7 +11,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from engine.i18n import language, t
 
@@ -65,15 +65,18 @@ def _list(as_json: bool) -> int:
 
 
 def _grade(drill_id: str, file: str, mode: str, as_json: bool, lang: str = "zh") -> int:
+    try:
+        raw = Path(file).read_bytes()
+    except OSError as exc:
+        return _usage(f"无法读取文件 {file}：{exc.strerror or exc}")
+    from engine.sandbox import start_for_one_grade
+
+    start_for_one_grade()  # the runner starts while NumPy, the drills and the grader import
     from engine.drills import DRILLS
     from engine.grader import MAX_SOURCE_BYTES, grade
 
     if drill_id not in DRILLS:
         return _usage(f"未知的练习题：{drill_id}（可用：{', '.join(DRILLS)}）")
-    try:
-        raw = Path(file).read_bytes()
-    except OSError as exc:
-        return _usage(f"无法读取文件 {file}：{exc.strerror or exc}")
     if len(raw) > MAX_SOURCE_BYTES:
         return _usage(f"源文件过大：{len(raw)} 字节，上限 {MAX_SOURCE_BYTES} 字节")
     try:
@@ -161,9 +164,24 @@ def _silence_stdout() -> None:
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
+def _leave(code: int) -> NoReturn:
+    """Exit at once: the sandbox runner tears itself down after we are gone, and a one-shot
+    process needs no interpreter finalization (tens of ms with NumPy loaded)."""
+    from engine.sandbox import shutdown
+
+    shutdown(wait=False)
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BrokenPipeError:
+            _silence_stdout()
+    os._exit(code)
+
+
 if __name__ == "__main__":
     try:
-        sys.exit(main())
+        exit_code = main()
     except BrokenPipeError:
         _silence_stdout()
-        sys.exit(EXIT_OK)
+        exit_code = EXIT_OK
+    _leave(exit_code)

@@ -27,7 +27,8 @@ ERROR_CHARS = 1500
 # hidden test may show one of these, nothing else (user code can warn with any text it likes).
 _FP_CATEGORIES = ("overflow", "underflow", "invalid value", "divide by zero")
 _UFUNCS = frozenset(
-    [name for name in dir(np) if isinstance(getattr(np, name, None), np.ufunc)]
+    # vars(), not dir() + getattr(): the latter imports every lazy submodule (f2py, testing...).
+    [name for name, value in vars(np).items() if isinstance(value, np.ufunc)]
     + [f"scalar {op}" for op in ("divide", "multiply", "add", "subtract", "power", "negative")]
     + ["reduce", "cast", "matmul", "true_divide"]
 )

@@ -66,23 +66,25 @@ service.py (the grader as a root service on a unix socket, for an unprivileged w
 from __future__ import annotations
 
 import atexit
+import importlib
 import os
+import subprocess
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from engine.sandbox.api import (
-    Call,
-    CallOutcome,
-    CallStatus,
-    Limits,
-    QueueFull,
-    RunOutcome,
-    RunStatus,
-    Sandbox,
-    Value,
-)
-from engine.sandbox.doctor import evaluate
-from engine.sandbox.pool import Pool, allow_unsandboxed
+if TYPE_CHECKING:
+    from engine.sandbox.api import (
+        Call,
+        CallOutcome,
+        CallStatus,
+        Limits,
+        QueueFull,
+        RunOutcome,
+        RunStatus,
+        Sandbox,
+        Value,
+    )
+    from engine.sandbox.pool import Pool
 
 __all__ = [
     "Call",
@@ -98,10 +100,25 @@ __all__ = [
     "doctor_report",
     "get_sandbox",
     "shutdown",
+    "start_for_one_grade",
 ]
+# Imported on first use (PEP 562): `import engine.sandbox` costs no NumPy import, so the command
+# line can start its runner first (start_for_one_grade).
+_LAZY = {name: "api" for name in __all__[:10]} | {"Pool": "pool"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"engine.sandbox.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 _lock = threading.Lock()
 _pool: Pool | None = None
+_prestarted: subprocess.Popen[bytes] | None = None  # start_for_one_grade's runner, not yet used
 
 
 def _slots_from_env() -> int | None:
@@ -126,16 +143,40 @@ def get_sandbox(in_process: bool = False) -> Sandbox:
     Where grading runs at all (in the request, or in a Celery worker that calls this same
     function) is decided one level up, by the web app's grading backend (quiz.grading).
     """
-    global _pool
+    global _pool, _prestarted
     socket_path = os.environ.get("GRADER_SOCKET")
     if socket_path and not in_process:
         from engine.sandbox.service import ServiceClient
 
         return ServiceClient(socket_path)
+    from engine.sandbox.pool import Pool
+
     with _lock:
         if _pool is None or _pool.pid != os.getpid():
-            _pool = Pool(slots=_slots_from_env(), queue_size=_queue_from_env())
+            if _prestarted is not None:  # one grading: that runner, two sandboxes ahead
+                _pool = Pool(slots=1, queue_size=1, overflow=0, spares=2, prestarted=_prestarted)
+                _prestarted = None
+            else:
+                _pool = Pool(slots=_slots_from_env(), queue_size=_queue_from_env())
         return _pool
+
+
+def start_for_one_grade() -> None:
+    """Start the runner one grading needs, now (the command line calls this first thing).
+
+    Its interpreter start, NumPy import, isolation set-up and probe then run beside the
+    caller's own imports; the next `get_sandbox()` adopts it, keeping two sandboxes forked
+    ahead (the visible child's and the hidden one's). No-op with GRADER_SOCKET set or a pool
+    already running.
+    """
+    global _prestarted
+    if os.environ.get("GRADER_SOCKET"):
+        return
+    from engine.sandbox import spawn
+
+    with _lock:
+        if (_pool is None or _pool.pid != os.getpid()) and _prestarted is None:
+            _prestarted = spawn.spawn_runner(spawn.uid_base_from_env(), spares=2)
 
 
 def doctor_report(in_process: bool = False) -> dict[str, Any]:
@@ -143,6 +184,9 @@ def doctor_report(in_process: bool = False) -> dict[str, Any]:
 
     Through the grader service when there is one: its runners are the ones that matter.
     """
+    from engine.sandbox.doctor import evaluate
+    from engine.sandbox.pool import Pool, allow_unsandboxed
+
     sandbox = get_sandbox(in_process)
     if isinstance(sandbox, Pool):
         report = evaluate(sandbox.layers(), allow_unsandboxed())
@@ -153,13 +197,22 @@ def doctor_report(in_process: bool = False) -> dict[str, Any]:
     return dict(doctor(), backend="unix-socket")
 
 
-def shutdown() -> None:
-    """Stop the runners (tests, atexit). A later get_sandbox() starts a new pool."""
-    global _pool
+def shutdown(wait: bool = True) -> None:
+    """Stop the runners (tests, atexit). A later get_sandbox() starts a new pool.
+
+    `wait=False` (a command line about to exit) only tells them to leave: they tear their
+    sandboxes down on their own, after the caller has gone.
+    """
+    global _pool, _prestarted
     with _lock:
         pool, _pool = _pool, None
+        prestarted, _prestarted = _prestarted, None
+    if prestarted is not None and prestarted.stdin is not None:
+        prestarted.stdin.close()  # unused: end of input makes it leave
+        if wait:
+            prestarted.wait()
     if pool is not None and pool.pid == os.getpid():
-        pool.close()
+        pool.close(wait=wait)
 
 
 atexit.register(shutdown)

@@ -8,14 +8,12 @@ restarted; only the submission it was running reports `internal_error`.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import itertools
 import logging
 import math
 import os
 import select
 import subprocess
-import sys
 import threading
 import time
 from collections import deque
@@ -23,24 +21,13 @@ from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from engine.sandbox import outcome, wire
+from engine.sandbox import outcome, spawn, wire
 from engine.sandbox.api import Call, Limits, QueueFull, RunOutcome
 
 DEFAULT_LIMITS = Limits()
 
 log = logging.getLogger(__name__)
 
-RUNNER_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "runner.py")
-# The only environment a runner (and so every submission) ever sees.
-RUNNER_ENV = {
-    "PATH": "/usr/bin:/bin",
-    "LANG": "C.UTF-8",
-    "OPENBLAS_NUM_THREADS": "1",
-    "OMP_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-}
 START_TIMEOUT = 30.0
 RESPONSE_GRACE = 10.0  # beyond the wall limit before a silent runner is declared dead
 
@@ -49,33 +36,18 @@ class RunnerDied(Exception):
     """The runner process exited or stopped answering."""
 
 
-def _site_dirs() -> list[str]:
-    """Directories the runner needs on sys.path: NumPy's and pyseccomp's, nothing else."""
-    dirs = [os.path.dirname(os.path.dirname(np.__file__))]
-    spec = importlib.util.find_spec("pyseccomp")
-    if spec is not None and spec.origin:
-        dirs.append(os.path.dirname(spec.origin))
-    return list(dict.fromkeys(dirs))
-
-
 class RunnerProcess:
     """One warm runner: `python -I -S runner.py`, speaking framed `wire` records on stdin/stdout."""
 
-    def __init__(self, uid_base: int, spares: int | None = None) -> None:
-        argv = [sys.executable, "-I", "-S", RUNNER_PATH, "--uid-base", str(uid_base)]
-        if spares is not None:
-            argv += ["--spares", str(spares)]
-        for d in _site_dirs():
-            argv += ["--site", d]
-        self.proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            env=RUNNER_ENV,
-            close_fds=True,
-            start_new_session=True,  # a Ctrl-C aimed at the web server is not ours to take
-            cwd="/",
-        )
+    def __init__(
+        self,
+        uid_base: int,
+        spares: int | None = None,
+        proc: subprocess.Popen[bytes] | None = None,
+    ) -> None:
+        # `proc`: one already started by spawn.spawn_runner (the command line starts its runner
+        # before importing NumPy).
+        self.proc = proc if proc is not None else spawn.spawn_runner(uid_base, spares)
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self._out_fd = self.proc.stdout.fileno()
         self._reader = wire.FrameReader(1 << 31)
@@ -125,13 +97,19 @@ class RunnerProcess:
             raise RunnerDied("runner sent a non-record")
         return record
 
-    def close(self, timeout: float = 2.0) -> None:
-        """EOF on stdin makes the runner leave its loop; kill it if it does not."""
+    def close(self, timeout: float = 2.0, wait: bool = True) -> None:
+        """EOF on stdin makes the runner leave its loop; kill it if it does not.
+
+        `wait=False` (a command line about to exit): only the EOF; the runner tears its
+        sandboxes down and leaves on its own.
+        """
         try:
             if self.proc.stdin is not None:
                 self.proc.stdin.close()
         except OSError:
             pass
+        if not wait:
+            return
         try:
             self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -186,6 +164,7 @@ class Pool:
         uid_base: int | None = None,
         per_user: int = 1,
         spares: int | None = None,
+        prestarted: subprocess.Popen[bytes] | None = None,
     ) -> None:
         self.slots = max(1, slots or os.cpu_count() or 1)
         self.queue_size = self.slots * 4 if queue_size is None else max(0, queue_size)
@@ -193,7 +172,8 @@ class Pool:
         self.demote_after = demote_after
         self.per_user = max(1, per_user)
         self.spares = spares  # sandboxes each runner keeps forked ahead (None: the runner's own)
-        self.uid_base = uid_base or int(os.environ.get("GRADER_SANDBOX_UID_BASE", "60000"))
+        self._prestarted = prestarted  # the first runner, already started (spawn.spawn_runner)
+        self.uid_base = uid_base or spawn.uid_base_from_env()
         self.pid = os.getpid()
         self._cond = threading.Condition()
         self._idle: deque[RunnerProcess] = deque()
@@ -316,7 +296,8 @@ class Pool:
             return runner
         if runner is not None:
             runner.close(timeout=0.5)
-        fresh = RunnerProcess(self.uid_base, self.spares)
+        fresh = RunnerProcess(self.uid_base, self.spares, self._prestarted)
+        self._prestarted = None
         try:
             hello = fresh.wait_hello()
         except RunnerDied:
@@ -379,14 +360,16 @@ class Pool:
         with self.session(user) as lease:
             return lease.run(source, function, calls, limits)
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
+        """Stop the idle runners (and, as they come back, the leased ones); `wait=False` only
+        tells them to leave (see RunnerProcess.close)."""
         with self._cond:
             self._closed = True
             idle, self._idle = list(self._idle), deque()
             self._cond.notify_all()
         for runner in idle:
             if runner is not None:
-                runner.close()
+                runner.close(wait=wait)
 
 
 class Lease:

@@ -303,6 +303,10 @@ class Runner:
             self.respond(response)
             if cleanup is not None:
                 cleanup()  # after answering: namespace teardown overlaps the pool's work
+        # Nothing more to say: let a caller that waits for our stderr (a command line's) go now.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
         # Leave at once: the zygote is PID 1 of the namespace every sandbox lives in, so its
         # death ends them all, spares included, and the kernel reaps them through it (their CPU
         # reaches our accounting, and the pool's, as a direct child's would).
@@ -485,6 +489,7 @@ def main() -> None:
     finally:
         for group in runner.setup.cgroup_sets:
             group.close()
+    os._exit(0)  # no interpreter finalization: nothing is left to flush
 
 
 if __name__ == "__main__":

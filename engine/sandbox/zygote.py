@@ -74,6 +74,11 @@ class Zygote:
     def serve(self) -> None:
         """Fork one sandbox per message; reap user children and report their exit."""
         isolation.set_parent_death_signal()
+        # Our stderr is the runner's caller's: the inits share our descriptor table, and
+        # must not keep that caller waiting for it while they are torn down.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
         # The inits share this memory. A submission cannot reach it through /proc/1/mem: the
         # inits run as root (privileged) or hold the runner's user namespace, where a
         # submission has no capability (rootless), so ptrace-mode access to them is refused.
