@@ -36,7 +36,6 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -63,8 +62,12 @@ def main() -> None:
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent)
     parser.add_argument("--perf", action="store_true", help="split inits/submissions by perf")
     parser.add_argument("--functions", type=int, default=0, help="with --perf: top N per kind")
-    parser.add_argument("--keep", type=Path, help="with --perf: record call graphs, keep the data "
-                        "and the pids of each kind in this directory (for perf report --pids)")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="with --perf: record call graphs, keep the data "
+        "and the pids of each kind in this directory (for perf report --pids)",
+    )
     parser.add_argument("--cprofile", action="store_true", help="profile the grading process")
     args = parser.parse_args()
     sys.path.insert(0, str(args.root.resolve()))
@@ -157,7 +160,15 @@ def perf_split(
 ) -> dict[str, list[int]]:
     """Samples per process kind, from the fork tree perf recorded."""
     script = subprocess.run(
-        ["perf", "script", "-i", str(data), "--show-task-events", "-F", "comm,pid,event,ip,sym,dso"],
+        [
+            "perf",
+            "script",
+            "-i",
+            str(data),
+            "--show-task-events",
+            "-F",
+            "comm,pid,event,ip,sym,dso",
+        ],
         capture_output=True,
         text=True,
         check=True,

@@ -7,7 +7,6 @@ Every function raises OSError on failure: callers fail closed.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import errno
 import math

@@ -138,7 +138,9 @@ class Runner:
         os.dup2(devnull, 1)
         os.close(devnull)
         self.errors: list[str] = []
-        self.setup = zygote.Setup(rootless=False, host_ns=isolation.namespace_ids(), hidden_path=HERE)
+        self.setup = zygote.Setup(
+            rootless=False, host_ns=isolation.namespace_ids(), hidden_path=HERE
+        )
         # One uid per slot: RLIMIT_NPROC counts per uid, so a child still being torn down in one
         # slot never eats into the process budget of the next child in another.
         self._uid_locks: list[socket.socket] = []

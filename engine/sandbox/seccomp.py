@@ -87,6 +87,8 @@ DENIED_SYSCALLS = (
     "iopl",
     "ioperm",
 )
+
+
 def compile_seccomp_filter() -> bytes:
     """Compile the deny-list filter once; children load the BPF bytes (~0.4 ms cheaper each)."""
     import pyseccomp as sc  # only the runner has it on sys.path; submissions never import it
@@ -145,4 +147,6 @@ class SeccompProgram:
 
     def load(self) -> None:
         """Install the filter in the calling process (needs NO_NEW_PRIVS first)."""
-        isolation.check(_prctl_ptr(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, self._address, 0, 0), "seccomp")
+        isolation.check(
+            _prctl_ptr(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, self._address, 0, 0), "seccomp"
+        )

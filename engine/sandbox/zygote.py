@@ -202,7 +202,14 @@ def user_process(setup: Setup, ends: dict[str, int], isolate: bool, slot: int) -
         # the request pipe rides on 5 until it has been read. Everything of the zygote's (other
         # sandboxes' status pipes, its socket) is closed here.
         _install_fds(
-            [devnull, ends["stdout"], ends["stderr"], ends["result"], ends["status"], ends["request"]]
+            [
+                devnull,
+                ends["stdout"],
+                ends["stderr"],
+                ends["result"],
+                ends["status"],
+                ends["request"],
+            ]
         )
         status_fd = STATUS_FD
         header_raw = read_frame(REQUEST_FD)
