@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from engine.sandbox import wire
-from engine.sandbox.api import Call, CallOutcome, Limits, RunOutcome, RunStatus
+from engine.sandbox.api import Call, CallOutcome, CallStatus, Limits, RunOutcome, RunStatus
 
 DEFAULT_LIMITS = Limits()
 
@@ -47,9 +47,9 @@ def _text(value: Any, limit: int = MAX_TEXT) -> str | None:
 
 
 def _call_outcome(record: dict[str, Any], output_limit: int) -> CallOutcome:
-    status = record.get("status")
-    if status not in ("ok", "error"):
+    if record.get("status") not in ("ok", "error"):
         raise ProtocolError("bad call status")
+    status: CallStatus = "ok" if record.get("status") == "ok" else "error"
     value = record.get("value")
     error = _text(record.get("error"))
     error_type = _text(record.get("error_type"), 100)

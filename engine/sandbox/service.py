@@ -31,7 +31,8 @@ import socket
 import stat
 import threading
 from collections.abc import Hashable, Iterator, Sequence
-from typing import Any
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 
 from engine.sandbox import wire
 from engine.sandbox.api import Call, CallOutcome, Limits, QueueFull, RunOutcome
@@ -153,13 +154,28 @@ def parse_run(request: dict[str, Any]) -> tuple[str, str, list[Call], Limits, st
 # --- server ----------------------------------------------------------------------------------
 
 
+class LeasingSandbox(Protocol):
+    """What the service needs of a pool: its probed layers and leases of a runner."""
+
+    def layers(self) -> dict[str, Any]: ...
+
+    def session(self, user: Hashable = None) -> AbstractContextManager[Any]: ...
+
+
 class GraderService:
     """Accepts connections on a unix socket; each one leases a runner of the pool in turn."""
 
-    def __init__(self, path: str, group: str | None = None, pool: Any = None) -> None:
-        from engine.sandbox import get_sandbox
+    def __init__(
+        self, path: str, group: str | None = None, pool: LeasingSandbox | None = None
+    ) -> None:
+        if pool is None:
+            from engine.sandbox import get_sandbox
+            from engine.sandbox.pool import Pool
 
-        self.pool = pool if pool is not None else get_sandbox(in_process=True)
+            sandbox = get_sandbox(in_process=True)
+            assert isinstance(sandbox, Pool)  # in_process: never the service client
+            pool = sandbox
+        self.pool: LeasingSandbox = pool
         self.path = path
         self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         os.makedirs(os.path.dirname(path) or ".", 0o755, exist_ok=True)

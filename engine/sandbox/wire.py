@@ -130,7 +130,7 @@ def _encode_array(value: np.ndarray, out: list[bytes | memoryview]) -> None:
     head += b"".join(_U64.pack(n) for n in arr.shape)
     out.append(b"a" + head)
     if arr.nbytes:
-        out.append(memoryview(arr).cast("B"))
+        out.append(arr.data.cast("B"))
 
 
 def frame(payload: bytes) -> bytes:

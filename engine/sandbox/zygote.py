@@ -84,7 +84,7 @@ class Zygote:
         # submission has no capability (rootless), so ptrace-mode access to them is refused.
         gc.freeze()
         while True:
-            ready = select.select([self.sock, *self.exits], [], [])[0]
+            ready = select.select([self.sock.fileno(), *self.exits], [], [])[0]
             for fd in ready:
                 if fd in self.exits:
                     # What it left in its process group, while the exited leader still holds
@@ -92,7 +92,7 @@ class Zygote:
                     with contextlib.suppress(OSError):
                         os.killpg(self.exits[fd], signal.SIGKILL)
             self._reap()
-            if self.sock not in ready:
+            if self.sock.fileno() not in ready:
                 continue
             try:
                 msg, fds, _flags, _addr = socket.recv_fds(self.sock, 16, len(CHILD_ENDS))
