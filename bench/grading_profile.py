@@ -104,7 +104,8 @@ def main() -> None:
             stderr=subprocess.DEVNULL,
         )
         time.sleep(1.0)  # perf is recording
-    profiler = cProfile.Profile() if args.cprofile else None
+    # CPU time of this thread, not wall time (waits for the runner are not costs).
+    profiler = cProfile.Profile(time.thread_time) if args.cprofile else None
 
     runner0, (zygote0, reaped0) = proc_cpu(runner_pid)[0], proc_cpu(zygote_pid)
     before = os.times()

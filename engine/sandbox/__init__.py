@@ -28,7 +28,7 @@ Isolation modes (chosen by the runner at start-up; `doctor_report()["mode"]`):
                 (as 0 inside), which owns every other namespace; each submission then enters
                 a nested user namespace of its own as uid 1000 with no capabilities (RLIMIT_NPROC
                 is counted per uid per user namespace, so per submission)
-    both        PID namespace (init + submission as PID 2), mount namespace with pivot_root to
+    both        PID namespace (a paused init + submission as PID 2), mount namespace with pivot_root to
                 a minimal read-only root and private /tmp, empty network namespace, IPC, UTS and
                 cgroup namespaces, seccomp deny-list, no_new_privs, rlimits, scrubbed environment
 
@@ -56,11 +56,14 @@ both modes: `make test` = privileged as root + scripts/test-rootless.sh as nobod
     forged results, huge output, odd dtypes,        trusted-side decoding (wire, outcome.py):
       mutated inputs, sys.exit mid-test             the same in both modes
 
-Layout: pool.py (trusted side) · runner.py (warm runner process, started as `python -I -S`) ·
-child.py (runs the submission) · isolation.py (namespaces, mounts, uid, rlimits, seccomp,
-cgroups) · wire.py (raw-array codec shared by both sides) · outcome.py (response -> RunOutcome) ·
-doctor.py (fail-closed policy) · probe.py (what the start-up probe observes) · api.py (contract) ·
-service.py (the grader as a root service on a unix socket, for an unprivileged web tier).
+Layout: pool.py (trusted side) · spawn.py (starting a runner, without NumPy) · runner.py (warm
+runner process, started as `python -I -S`: protocol, spares, set-up) · zygote.py (forks every
+sandbox; the user child's isolation steps) · supervise.py (watching one run under caps and
+deadlines) · child.py (runs the submission) · isolation.py (namespaces, mounts, uid, rlimits,
+the namespace init) · seccomp.py · cgroups.py · wire.py (raw-array codec shared by both sides) ·
+outcome.py (response -> RunOutcome) · doctor.py (fail-closed policy) · probe.py (what the
+start-up probe observes) · api.py (contract) · service.py (the grader as a root service on a
+unix socket, for an unprivileged web tier).
 """
 
 from __future__ import annotations

@@ -377,9 +377,10 @@ class NamespaceInit:
     table, so making it copies no page tables and its exit frees nothing (a forked Python init
     cost ~4 ms of CPU per sandbox here). It runs libc's `syscall(SYS_pause)` on a stack of its
     own and never touches the caller's memory; with no signal handler installed, only a kill
-    ends the pause, and glibc's clone then exits the task directly. Because it shares the
-    caller's memory, the caller must be non-dumpable; and since it cannot hold a parent-death
-    signal, the caller is the init of an enclosing PID namespace: its death takes these along.
+    ends the pause, and glibc's clone then exits the task directly. It shares the caller's
+    memory, so the caller must be out of the sandbox's ptrace reach (root, or the runner's user
+    namespace: see zygote.py); and since it cannot hold a parent-death signal, the caller is the
+    init of an enclosing PID namespace, whose death takes these inits along.
     """
 
     def __init__(self) -> None:
