@@ -109,11 +109,33 @@ def sandbox_processes(pool: Pool, uids: set[int] | None = None) -> list[int]:
         return [pid for pid, (uid, _, _) in procs.items() if uid in uids]
     ours = os.getuid()
     runner_ns = {ns for uid, nested, ns in procs.values() if uid == ours and nested == 1}
+    # Only ours (our runners' descendants): other rootless test runs on the machine share our uid.
+    mine = _descendants([os.getpid()])
     return [
         pid
         for pid, (uid, nested, ns) in procs.items()
-        if uid == ours and nested >= 2 and ns not in runner_ns
+        if uid == ours and nested >= 2 and ns not in runner_ns and pid in mine
     ]
+
+
+def _descendants(roots: list[int]) -> set[int]:
+    found: set[int] = set()
+    todo = list(roots)
+    while todo:
+        pid = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{task}/children") as fh:
+                    children = [int(c) for c in fh.read().split()]
+            except OSError:
+                continue
+            todo += [c for c in children if c not in found]
+            found.update(children)
+    return found
 
 
 def _pid_depth(pid: str) -> int:
