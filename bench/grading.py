@@ -191,6 +191,8 @@ def bench_modes(samples: int) -> dict[str, Any]:
             f" worst drill p50 {row['worst_p50_ms']:.1f} ms",
             flush=True,
         )
+        drills = ", ".join(f"{d} {ms:.1f}" for d, ms in row["per_drill_p50_ms"].items())
+        print(f"    p50 per drill (ms): {drills}", flush=True)
     return rows
 
 
