@@ -41,8 +41,15 @@ def uid_base_from_env() -> int:
     return int(os.environ.get("GRADER_SANDBOX_UID_BASE", "60000"))
 
 
-def spawn_runner(uid_base: int, spares: int | None = None) -> subprocess.Popen[bytes]:
-    """`python -I -S runner.py`, speaking framed `wire` records on its stdin/stdout."""
+def spawn_runner(
+    uid_base: int, spares: int | None = None, *, quiet: bool = False
+) -> subprocess.Popen[bytes]:
+    """`python -I -S runner.py`, speaking framed `wire` records on its stdin/stdout.
+
+    `quiet`: stderr to /dev/null (a one-shot command line, whose caller would otherwise wait
+    for the runner's exit to see the end of the command's stderr, e.g. after a usage error).
+    Start-up problems still reach the caller, in the runner's hello.
+    """
     argv = [sys.executable, "-I", "-S", RUNNER_PATH, "--uid-base", str(uid_base)]
     if spares is not None:
         argv += ["--spares", str(spares)]
@@ -52,6 +59,7 @@ def spawn_runner(uid_base: int, spares: int | None = None) -> subprocess.Popen[b
         argv,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL if quiet else None,
         env=RUNNER_ENV,
         close_fds=True,
         start_new_session=True,  # a Ctrl-C aimed at the web server is not ours to take

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -226,3 +229,20 @@ def test_one_user_cannot_take_every_runner() -> None:
         assert finished[0] == "alice", finished
     finally:
         pool.close()
+
+
+def test_the_sandbox_package_imports_without_numpy() -> None:
+    """The command line starts its runner before it imports NumPy (start_for_one_grade): that
+    only overlaps the two start-ups if importing engine.sandbox costs no NumPy import."""
+    code = (
+        "import sys, engine.sandbox as s; from engine.sandbox import spawn;"
+        " print('numpy' in sys.modules, s.Limits.__name__, 'numpy' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(__file__).resolve().parents[3],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.split() == ["False", "Limits", "True"]  # lazily, on first use
