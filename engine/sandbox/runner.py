@@ -423,9 +423,22 @@ class Runner:
         self, header: dict[str, Any], body: bytes
     ) -> tuple[dict[str, Any], Callable[[], None]]:
         """Hand the request to a waiting child and supervise it; returns (response, cleanup)."""
-        limits = header["limits"]
         isolate = bool(header.get("isolate")) and self.can_isolate
         spare = self._take_spare(isolate)
+        response, cleanup = self._run(spare, header, body)
+        if not response["sealed"] and not response["timed_out"]:
+            # The sandbox was lost before user code ran (killed from outside while it waited,
+            # say by the OOM killer, after the liveness check above): one freshly forked
+            # sandbox in the same slot takes the request.
+            cleanup()
+            response, cleanup = self._run(self._prefork(isolate, spare.slot), header, body)
+        return response, cleanup
+
+    def _run(
+        self, spare: Spare, header: dict[str, Any], body: bytes
+    ) -> tuple[dict[str, Any], Callable[[], None]]:
+        limits = header["limits"]
+        isolate = spare.isolate
         scratch = None if isolate else tempfile.mkdtemp(prefix="sbx-")
         if scratch and self.setup.uids:
             uid = self.setup.uids[spare.slot]

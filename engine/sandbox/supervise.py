@@ -130,10 +130,11 @@ def supervise(
         "ended": ended,
         "wall_ms": (time.monotonic() - start) * 1000.0,
         "setup_error": None,
+        "sealed": True,
     }
     if ended:
         return response
-    status, setup_error = status_records(bytes(data["status"]))
+    status, setup_error, response["sealed"] = status_records(bytes(data["status"]))
     if not status and not setup_error and not (timed_out or result_over or bad_stream):
         setup_error = "the child ended without a status"
     response.update(
@@ -186,9 +187,11 @@ class FrameScanner:
         return True
 
 
-def status_records(data: bytes) -> tuple[dict[str, Any], str | None]:
+def status_records(data: bytes) -> tuple[dict[str, Any], str | None, bool]:
+    """The exit record, a setup error, and whether the child reached user code (sealed)."""
     status: dict[str, Any] = {}
     setup_error = None
+    sealed = False
     try:
         for raw in wire.FrameReader(1 << 16).feed(data):
             record = wire.decode(raw)
@@ -196,9 +199,11 @@ def status_records(data: bytes) -> tuple[dict[str, Any], str | None]:
                 setup_error = str(record.get("error"))
             elif record.get("kind") == "exit":
                 status = record
+            elif record.get("kind") == "sealed":
+                sealed = True
     except (wire.WireError, ValueError, AttributeError) as exc:
         setup_error = f"bad status record: {exc}"
-    return status, setup_error
+    return status, setup_error, sealed
 
 
 def drain(

@@ -249,6 +249,9 @@ def user_process(setup: Setup, ends: dict[str, int], isolate: bool, slot: int) -
     def seal() -> None:
         """Last trusted step before user code: seccomp on, the status pipe closed."""
         try:
+            # Said first: a child lost before this point never ran user code, so the runner
+            # may give its request to a fresh sandbox.
+            os.write(STATUS_FD, SEALED_FRAME)
             if isolate:
                 assert setup.seccomp is not None
                 setup.seccomp.load()
@@ -280,6 +283,9 @@ def _install_fds(fds: list[int]) -> None:
     for target, fd in enumerate(parked):
         os.dup2(fd, target, inheritable=False)
     os.closerange(len(fds), 2**30)  # close_range(2): one syscall however many are open
+
+
+SEALED_FRAME = wire.frame(wire.encode({"kind": "sealed"}))
 
 
 def report_setup_error(fd: int, message: str) -> None:
