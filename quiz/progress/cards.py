@@ -49,7 +49,7 @@ from quiz.progress.figures import _EPOCH, RATINGS, STATE_KEYS
 
 
 @lru_cache(maxsize=1)
-def _new_introduced_statement() -> Select[tuple[int]]:
+def _new_introduced_statement() -> Select[int]:
     return (
         # Rows, not distinct cards: the study queue counts its daily new-card room this way.
         select(func.count())
@@ -176,7 +176,7 @@ def _forecast_statement(n: int) -> Select[tuple[int, int]]:
 
 
 @lru_cache(maxsize=1)
-def _buried_statement() -> Select[tuple[datetime, date]]:
+def _buried_statement() -> Select[datetime, date | None]:
     return (
         select(CardState.due, CardState.buried_until)
         .join(Card, Card.id == CardState.card_id)

@@ -104,7 +104,7 @@ def _prepared(dialect: Dialect, bounds: tuple[datetime, ...], name: str) -> dict
 
 
 @lru_cache(maxsize=8)
-def _review_counts_statement(n: int) -> Select[tuple[int, int]]:
+def _review_counts_statement(n: int) -> Select[int, int]:
     days = _day_ranges(n, "days")
     count = (
         select(func.count())
@@ -135,7 +135,7 @@ def review_counts(session: Session, user_id: int, bounds: Sequence[datetime]) ->
 
 
 @lru_cache(maxsize=1)
-def _retention_statement() -> Select[tuple[int, int]]:
+def _retention_statement() -> Select[int, int]:
     return (
         select(ReviewLog.rating, func.count())
         .where(
@@ -167,7 +167,7 @@ def retention(
 
 def _run(
     session: Session, statement: Executable, params: dict[str, Any] | None = None
-) -> CursorResult[Any]:
+) -> CursorResult[*tuple[Any, ...]]:
     """Execute on the session's connection, past the ORM layer: these are plain column reads,
     and the ORM's result machinery costs more than SQLite's work for a few thousand rows.
     Pending changes are flushed first, as the session itself would."""

@@ -54,7 +54,7 @@ def _drills_statement() -> Select[tuple[int, int, int, int, float | None]]:
 
 
 @lru_cache(maxsize=1)
-def _topics_statement() -> Select[tuple[int, str, str]]:
+def _topics_statement() -> Select[int, str, str]:
     return (
         select(Topic.id, Topic.slug, Topic.title)
         .where(Topic.retired.is_(False))
@@ -102,7 +102,7 @@ SURE_RECALL = 0.995
 
 
 @lru_cache(maxsize=1)
-def _weakest_statement() -> Select[Any]:
+def _weakest_statement() -> Select[*tuple[Any, ...]]:
     recall = recall_now()
     return (
         select(

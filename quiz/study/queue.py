@@ -102,7 +102,7 @@ class _Statements:
     queue: Select[Any]
     new_pick: Select[Any]
     ahead_pick: Select[Any]
-    load: Select[Any]
+    load: Select[Card, CardState, str, str]
 
 
 @lru_cache(maxsize=1)
