@@ -13,9 +13,13 @@ from typing import TYPE_CHECKING
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.support import NullTranslations
 from flask import Flask, g, has_request_context, request
-from flask_babel import Babel
+from flask_babel import Babel, get_translations
 from flask_login import current_user
+from jinja2 import pass_context
+from jinja2.runtime import Context
+from markupsafe import Markup
 from sqlalchemy.exc import SQLAlchemyError
 
 from quiz import studyday
@@ -85,6 +89,21 @@ def html_lang(locale: str) -> str:
     return LOCALES.get(locale, LOCALES[DEFAULT_LOCALE])[0]
 
 
+@pass_context
+def _template_gettext(context: Context, msgid: str, /, **variables: object) -> str:
+    """`_()` and `gettext()` in templates: as Jinja's i18n extension does it (escaped, always a
+    format string), with the request's catalogue looked up once per render instead of per text
+    (a page has a hundred; each lookup resolved the locale and the domain again)."""
+    translations: NullTranslations | None = context.get("_translations_of_render")
+    if translations is None:
+        translations = get_translations()
+        context.vars["_translations_of_render"] = translations
+    text: str = translations.ugettext(msgid)
+    if context.eval_ctx.autoescape:
+        text = Markup(text)
+    return text % variables
+
+
 def compile_catalogues(root: Path = TRANSLATIONS) -> list[Path]:
     """Compile every messages.po under root whose .mo is missing or older; return the .mo files."""
     written = []
@@ -106,6 +125,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    app.jinja_env.globals.update(gettext=_template_gettext, _=_template_gettext)
     # Read the settings before the view runs: an error page after a failed flush can't query.
     app.before_request(_prefetch_settings)
 

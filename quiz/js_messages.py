@@ -6,7 +6,10 @@ static/js/i18n.js defines `tr(msgid, vars)`; every `tr("...")` in static/js must
 
 from __future__ import annotations
 
-from flask_babel import gettext
+from functools import lru_cache
+
+from babel.support import NullTranslations
+from flask_babel import get_translations
 
 from quiz.i18n import N_
 
@@ -119,9 +122,12 @@ MSGIDS: tuple[str, ...] = (
 
 def js_messages() -> dict[str, str]:
     """msgid -> text in the current locale, only for texts that differ (Chinese sends nothing)."""
-    out = {}
-    for msgid in MSGIDS:
-        text = gettext(msgid)
-        if text != msgid:
-            out[msgid] = text
-    return out
+    return dict(_translated(get_translations()))
+
+
+@lru_cache(maxsize=8)
+def _translated(translations: NullTranslations) -> tuple[tuple[str, str], ...]:
+    # Once per catalogue (Flask-Babel keeps one per locale for the app's life), not a hundred
+    # lookups of the request's locale on every page.
+    pairs = ((msgid, translations.ugettext(msgid)) for msgid in MSGIDS)
+    return tuple((msgid, text) for msgid, text in pairs if text != msgid)

@@ -3,6 +3,7 @@ from datetime import date, datetime
 from typing import Any
 
 from babel import Locale
+from babel.support import NullTranslations
 from flask import Flask
 
 class Babel:
@@ -31,3 +32,4 @@ def format_date(
 def format_datetime(
     datetime: datetime | None = None, format: str | None = None, rebase: bool = True
 ) -> str: ...
+def get_translations() -> NullTranslations: ...
