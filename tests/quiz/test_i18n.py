@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
+from html import unescape as html_unescape
 from pathlib import Path
 
 from babel.messages.pofile import read_po
@@ -106,6 +108,22 @@ def test_the_users_setting_overrides_the_browser(client, session) -> None:  # ty
     client.delete_cookie("lang")  # the saved setting alone must decide
     html = client.get("/", headers=english).get_data(as_text=True)
     assert '<html lang="zh-CN"' in html and ">笔记</a>" in html
+
+
+def test_script_texts_and_page_follow_each_requests_language(client) -> None:  # type: ignore[no-untyped-def]
+    """Catalogues are looked up once per page and per catalogue: English after Chinese after
+    English on one worker still gives each page its own language, texts with values included."""
+    for lang in ("en", "zh", "en"):
+        html = client.get("/", headers={"Accept-Language": lang}).get_data(as_text=True)
+        texts = json.loads(html_unescape(re.search(r"data-i18n='([^']*)'", html)[1]))
+        if lang == "en":
+            assert (
+                texts["隐藏"] == "hidden"
+                and ">Notes</a>" in html
+                and not CJK.search("".join(texts.values()))
+            )
+        else:
+            assert texts == {} and ">笔记</a>" in html
 
 
 def test_api_errors_follow_the_language(client) -> None:  # type: ignore[no-untyped-def]
