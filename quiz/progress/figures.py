@@ -84,6 +84,7 @@ class TopicProgress:
     drills_attempted: int
     drills_solved: int
     attempts_to_first_accept: float | None  # mean over solved drills
+    path: str | None = None  # the readable address of its notes page (None: by slug)
 
 
 @dataclass(frozen=True)

@@ -54,9 +54,9 @@ def _drills_statement() -> Select[tuple[int, int, int, int, float | None]]:
 
 
 @lru_cache(maxsize=1)
-def _topics_statement() -> Select[int, str, str]:
+def _topics_statement() -> Select[int, str, str, str | None]:
     return (
-        select(Topic.id, Topic.slug, Topic.title)
+        select(Topic.id, Topic.slug, Topic.title, Topic.path)
         .where(Topic.retired.is_(False))
         .order_by(Topic.position)
     )
@@ -78,7 +78,7 @@ def topic_progress(
         )
     }
     out = []
-    for topic_id, slug, title in _run(session, _topics_statement()):
+    for topic_id, slug, title, path in _run(session, _topics_statement()):
         cards = flashcards.get(topic_id, 0)
         total, attempted, solved, mean_attempts = drills.get(topic_id, (0, 0, 0, None))
         out.append(
@@ -92,6 +92,7 @@ def topic_progress(
                 drills_attempted=int(attempted),
                 drills_solved=int(solved),
                 attempts_to_first_accept=None if mean_attempts is None else float(mean_attempts),
+                path=path,
             )
         )
     return out

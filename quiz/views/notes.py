@@ -36,9 +36,19 @@ class TopicConverter(BaseConverter):
     """`/topics/<topic:slug>`: url_for takes the identity slug and writes the readable path."""
 
     def to_url(self, value: str) -> str:
-        if "topic_paths" not in g:
-            g.topic_paths = {s: p for s, p in db.session.execute(select(Topic.slug, Topic.path))}
-        return super().to_url(g.topic_paths.get(value) or value)
+        paths: dict[str, str | None] | None = g.get("topic_paths")
+        if paths is None or (value not in paths and not g.get("topic_paths_all")):
+            # Every topic's path, once per request (a page links a dozen topics).
+            paths = {s: p for s, p in db.session.execute(select(Topic.slug, Topic.path))}
+            g.topic_paths, g.topic_paths_all = paths, True
+        return super().to_url(paths.get(value) or value)
+
+
+def known_topic_paths(paths: dict[str, str | None]) -> None:
+    """Paths a view has already read (slug -> path): its links to them need no query. A link
+    to any other topic still reads them all."""
+    if "topic_paths" not in g:
+        g.topic_paths = paths
 
 
 @bp.get("/topics/<topic:slug>")

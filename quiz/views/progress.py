@@ -30,6 +30,7 @@ from quiz.db import db, utcnow
 from quiz.security import csrf
 from quiz.studyday import study_day
 from quiz.transaction import attempt
+from quiz.views.notes import known_topic_paths
 
 bp = Blueprint("progress", __name__)
 
@@ -180,6 +181,7 @@ def card_link(card: progress.WeakCard) -> str:
 @login_required
 def dashboard() -> str:
     data = progress.dashboard(db.session(), current_user.id, now=utcnow())
+    known_topic_paths({t.slug: t.path for t in data.topics})
     weeks = heatmap_weeks(data.heatmap)
     return render_template(
         "progress/dashboard.html",

@@ -384,3 +384,25 @@ def test_day_boundaries_are_contiguous() -> None:
     hours = {(b - a) / timedelta(hours=1) for a, b in zip(bounds, bounds[1:], strict=False)}
     assert hours == {23.0, 24.0}
     assert bounds[0] == datetime(2025, 3, 1, 9, tzinfo=UTC)
+
+
+def test_dashboard_links_topics_by_readable_path(
+    empty_app: Flask, session: Any, alice: Any, deck: Any
+) -> None:
+    """The mastery table links each topic by its readable path (read with the figures); a link
+    to a topic the page did not read (a retired one) still gets its path."""
+    from flask import url_for
+
+    deck.topics["alpha"].path = "ml/alpha-notes"
+    deck.topics["gamma"].path = "ml/gamma-old"
+    session.commit()
+    client = empty_app.test_client()
+    login(client)
+    html = client.get("/progress").get_data(as_text=True)
+    assert 'href="/topics/ml/alpha-notes"' in html and 'href="/topics/beta"' in html
+    with empty_app.test_request_context("/progress"):
+        from quiz.views.notes import known_topic_paths
+
+        known_topic_paths({"alpha": "ml/alpha-notes"})
+        assert url_for("notes.topic", slug="gamma") == "/topics/ml/gamma-old"
+        assert url_for("notes.topic", slug="alpha") == "/topics/ml/alpha-notes"
