@@ -193,7 +193,12 @@ def dashboard() -> str:
         retention_labels=RETENTION_LABELS,
         state_labels=STATE_LABELS,
         card_link=card_link,
-        can_import=not backup.has_history(db.session(), current_user.id),
+        # Reviews in the heatmap are history already: the five existence probes only run
+        # for an account without any this year.
+        can_import=not (
+            any(c.reviews for c in data.heatmap)
+            or backup.has_history(db.session(), current_user.id)
+        ),
         max_backup_mb=backup.MAX_BACKUP_BYTES // (1024 * 1024),
         **interview_panel(current_user.id),
     )

@@ -36,7 +36,7 @@ BUDGETS = {
     "GET /api/v1/reviews/next": 6,
     # BEGIN, token + user + settings, one grouped statement.
     "GET /api/v1/topics": 3,
-    "GET /progress": 16,
+    "GET /progress": 15,
     "GET /api/v1/progress": 13,
     "GET /drills": 11,
     "GET /drills/relu": 13,
