@@ -8,6 +8,7 @@ compiled to .mo by `make` (and by the test session), not committed.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,7 +16,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations
 from flask import Flask, g, has_request_context, request
-from flask_babel import Babel, get_translations
+from flask_babel import Babel, format_date, get_locale, get_translations
 from flask_login import current_user
 from jinja2 import pass_context
 from jinja2.runtime import Context
@@ -104,6 +105,20 @@ def _template_gettext(context: Context, msgid: str, /, **variables: object) -> s
     return text % variables
 
 
+def day_text(day: date | datetime | None, format: str | None = None) -> str:
+    """flask_babel.format_date (the `dateformat` filter), remembered for plain dates: a date's
+    text depends only on the date, the format and the locale, and the dashboard shows forty."""
+    if type(day) is not date:  # a datetime is shifted to the user's zone first: not cached
+        return format_date(day, format)
+    return _day_text(day, format, str(get_locale()))
+
+
+@lru_cache(maxsize=2048)
+def _day_text(day: date, format: str | None, locale: str) -> str:
+    # Computed in the request whose locale is `locale`: the key holds everything it reads.
+    return format_date(day, format)
+
+
 def compile_catalogues(root: Path = TRANSLATIONS) -> list[Path]:
     """Compile every messages.po under root whose .mo is missing or older; return the .mo files."""
     written = []
@@ -126,6 +141,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     app.jinja_env.globals.update(gettext=_template_gettext, _=_template_gettext)
+    app.jinja_env.filters["dateformat"] = day_text
     # Read the settings before the view runs: an error page after a failed flush can't query.
     app.before_request(_prefetch_settings)
 

@@ -17,7 +17,6 @@ from flask import (
     stream_with_context,
     url_for,
 )
-from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -27,6 +26,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from quiz import apkg, backup, interview_report, progress
 from quiz.db import db, utcnow
+from quiz.i18n import day_text
 from quiz.security import csrf
 from quiz.studyday import study_day
 from quiz.transaction import attempt
@@ -71,7 +71,7 @@ def month_labels(weeks: list[list[HeatCell | None]]) -> list[str]:
     labels = []
     for week in weeks:
         first = next((c for c in week if c is not None and c.day.day == 1), None)
-        labels.append(format_date(first.day, "MMM") if first else "")  # 1月 / Jan
+        labels.append(day_text(first.day, "MMM") if first else "")  # 1月 / Jan
     return labels
 
 

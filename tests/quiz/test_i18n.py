@@ -220,3 +220,23 @@ def test_python_interface_texts_are_wrapped() -> None:
         ):
             offenders += _unwrapped_strings(path)
     assert offenders == []
+
+
+def test_dates_are_remembered_per_locale(app) -> None:  # type: ignore[no-untyped-def]
+    """The dashboard's cached date texts stay those of each request's language."""
+    from datetime import date
+
+    from flask_babel import format_date
+
+    from quiz.i18n import day_text
+
+    day = date(2026, 1, 5)
+    seen = {}
+    for lang in ("en", "zh", "en", "zh"):
+        # A fresh app context per request, as the server gives (Flask-Babel keeps the locale in it).
+        with app.app_context(), app.test_request_context("/", headers={"Accept-Language": lang}):
+            text = day_text(day, "medium")
+            assert text == format_date(day, "medium")
+            seen.setdefault(lang, text)
+            assert seen[lang] == text
+    assert "Jan" in seen["en"] and "1月" in seen["zh"]
