@@ -98,7 +98,6 @@ def topic_id_for(session: Session, slug: str | None) -> int | None:
 @dataclass(frozen=True)
 class _Statements:
     done_today: Select[Any]
-    today: Select[Any]
     queue: Select[Any]
     new_pick: Select[Any]
     ahead_pick: Select[Any]
@@ -109,8 +108,8 @@ class _Statements:
 def _statements() -> _Statements:
     """The queue's queries, built once with bound parameters.
 
-    Three round trips per card in the usual case: what was done today (it sets the room left
-    under the daily limits), then the counts and the pick in one statement, then the card
+    Two round trips per card in the usual case: today's counts and the pick in one statement
+    (what was done today sets the room left under the daily limits inside it), then the card
     itself. Every part walks an index or a small set and stops early (LIMIT); sorting whole
     card rows, or building SQLAlchemy expressions per request, would cost more than the
     answer itself.
@@ -120,8 +119,8 @@ def _statements() -> _Statements:
     start, end = bindparam("start", type_=UTCDateTime()), bindparam("end", type_=UTCDateTime())
     now, ahead = bindparam("now", type_=UTCDateTime()), bindparam("ahead", type_=UTCDateTime())
     today = bindparam("today", type_=Date())
-    new_room = bindparam("new_room", type_=Integer())
-    review_room = bindparam("review_room", type_=Integer())
+    new_per_day = bindparam("new_per_day", type_=Integer())
+    reviews_per_day = bindparam("reviews_per_day", type_=Integer())
 
     in_topic = or_(topic_id.is_(None), Card.topic_id == topic_id)
     shown = and_(
@@ -162,14 +161,21 @@ def _statements() -> _Statements:
         .join(Card, Card.id == ReviewLog.card_id)
         .where(ReviewLog.user_id == user_id, ReviewLog.reviewed_at >= start)
     )
-    done_sq, learning_sq = done_today.subquery(), learning_summary.subquery()
-    today_stmt = select(
-        done_sq.c.done,
-        done_sq.c.new_done,
-        done_sq.c.reviews_done,
-        learning_sq.c.learning,
-        learning_sq.c.learning_next,
-    ).select_from(done_sq.join(learning_sq, true()))
+
+    def room(limit: Any, used: Any) -> Any:
+        # What today's limit still lets through, never negative (a negative LIMIT is none).
+        return case((limit - used > 0, limit - used), else_=0)
+
+    # Today's answers, read once (a CTE used more than once is computed once by SQLite and
+    # PostgreSQL); the rooms under today's limits come with them.
+    done_cte = done_today.add_columns(
+        room(new_per_day, done_today.selected_columns.new_done).label("new_room"),
+        room(reviews_per_day, done_today.selected_columns.reviews_done).label("review_room"),
+    ).cte("done_today")
+    done_sq = done_cte
+    learning_sq = learning_summary.subquery()
+    new_room = select(done_cte.c.new_room).scalar_subquery()
+    review_room = select(done_cte.c.review_room).scalar_subquery()
 
     reviews = from_states(CardState.card_id.label("card_id")).where(
         CardState.state == STATE_REVIEW, CardState.due < end, fresh
@@ -221,7 +227,10 @@ def _statements() -> _Statements:
         waiting(new, new_room, newest_first=True).label("new"),
         waiting(reviews, review_room).label("review"),
         select(picks.c.card_id).order_by(picks.c.rank).limit(1).scalar_subquery().label("pick"),
-    )
+        done_sq.c.done,
+        learning_sq.c.learning,
+        learning_sq.c.learning_next,
+    ).select_from(done_sq.join(learning_sq, true()))
     new_pick = (
         new.join(Topic, Topic.id == Card.topic_id)
         .order_by(Topic.position, Card.position, Card.id)
@@ -235,7 +244,7 @@ def _statements() -> _Statements:
         .join(Topic, Topic.id == Card.topic_id)
         .where(Card.id == bindparam("card_id", type_=Integer()))
     )
-    return _Statements(done_today, today_stmt, queue_stmt, new_pick, ahead_pick, load)
+    return _Statements(done_today, queue_stmt, new_pick, ahead_pick, load)
 
 
 _QUEUE_NAMES = {
@@ -275,17 +284,16 @@ def study_queue(
         "end": day.end,
         "today": day.today,
     }
-    done, new_done, reviews_done, learning_left, learning_next = conn.execute(
-        sql.today, params
-    ).one()
     queue_params = {
         **params,
         "now": now,
         "ahead": now + LEARN_AHEAD,
-        "new_room": max(0, settings.new_per_day - new_done),
-        "review_room": max(0, settings.reviews_per_day - reviews_done),
+        "new_per_day": settings.new_per_day,
+        "reviews_per_day": settings.reviews_per_day,
     }
-    new_left, review_left, card_id = conn.execute(sql.queue, queue_params).one()
+    new_left, review_left, card_id, done, learning_left, learning_next = conn.execute(
+        sql.queue, queue_params
+    ).one()
     if card_id is None and new_left:
         card_id = conn.execute(sql.new_pick, queue_params).scalar()
     if card_id is None:
