@@ -9,8 +9,8 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-rootless setup setup-dev browser-deps node-deps db lint bench bench-check translations \
-	messages
+.PHONY: run worker test test-rootless setup setup-dev browser-deps node-deps service-deps db lint \
+	bench bench-check translations messages
 
 ## Create or refresh .venv from the pinned runtime requirements, migrate, import content, serve.
 ## As root, the web processes run as the unprivileged `mlquiz` and only the grader service keeps
@@ -18,12 +18,21 @@ PORT ?= 5000
 run: setup translations
 	HOST=$(HOST) PORT=$(PORT) VENV=$(VENV) scripts/run.sh
 
-## Create or refresh .venv with test tools, install the browser, lint, type-check, run the whole suite, then
-## the sandbox suite once more in rootless mode (as `nobody`, with Debian's python3).
-test: setup-dev browser-deps node-deps translations
+## A grader worker for the scaled-out setup (README "Scaling out"): reads DATABASE_URL and
+## GRADER_BROKER_URL; one Celery thread per sandbox slot (GRADER_SLOTS, default: the CPU count).
+worker: setup
+	$(BIN)/celery -A quiz.worker worker --pool threads --concurrency $${GRADER_SLOTS:-$$(nproc)} \
+		--prefetch-multiplier 1 --queues grading --without-gossip --without-mingle --loglevel info
+
+## Create or refresh .venv with test tools, install the browser, lint, type-check, run the whole suite on
+## SQLite, then again on a private PostgreSQL cluster (with Redis for the distributed tests;
+## tests/services.py starts both in a temporary folder and stops them however pytest ends),
+## then the sandbox suite once more in rootless mode (as `nobody`, with Debian's python3).
+test: setup-dev browser-deps node-deps service-deps translations
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/pytest
+	$(BIN)/python -m tests.services -- $(BIN)/pytest
 	scripts/test-rootless.sh
 
 test-rootless:
@@ -73,6 +82,12 @@ messages: setup-dev
 	@# width 100 is the width the hand-written translations are wrapped at.
 	$(BIN)/pybabel update -i $(POT) -d quiz/translations --width 100 --ignore-pot-creation-date
 
+## Debian PostgreSQL and Redis for the second test pass (skipped when present; started by tests).
+service-deps:
+	@if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || ! command -v redis-server >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql redis-server; \
+	fi
+
 db: setup
 	$(FLASK) db upgrade
 	$(FLASK) content sync
@@ -89,6 +104,7 @@ bench: setup-dev
 	$(BIN)/python bench/diagnosis.py
 	$(BIN)/python bench/interview.py
 	$(BIN)/python bench/hot_paths.py
+	$(BIN)/python bench/scaling.py
 
 ## Quick runs of the benchmarks that exit non-zero when a target is missed (see bench/README.md).
 ## Not part of `make test` (CI): timings need a quiet machine, and this takes a few minutes.

@@ -69,7 +69,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(instance)
-    from quiz import auth, cli, db, edge, i18n, ratelimit, security
+    from quiz import auth, cli, db, edge, grading, i18n, ratelimit, security
 
     edge.init_app(app)  # before the blueprints: their URL rules use the bounded int converter
     from quiz.views import register_blueprints
@@ -79,6 +79,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     ratelimit.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
+    grading.init_app(app)
     cli.init_app(app)
     register_blueprints(app)
     return app

@@ -107,7 +107,12 @@ def _profile(rng: random.Random, user_id: int, card_ids: list[int], now: datetim
     return states, logs
 
 
-def seed(db_path: Path, users: int) -> dict[str, Any]:
+def database_url(db: Path | str) -> str:
+    """A path is an SQLite file; a string is any SQLAlchemy URL (bench/scaling.py: PostgreSQL)."""
+    return db if isinstance(db, str) else f"sqlite:///{db}"
+
+
+def seed(db_path: Path | str, users: int) -> dict[str, Any]:
     """Migrate a fresh database: 2,000 cards, and `users` users with the same kind of history."""
     from flask_migrate import upgrade
     from sqlalchemy import insert, text
@@ -116,7 +121,7 @@ def seed(db_path: Path, users: int) -> dict[str, Any]:
     from quiz.db import db
     from quiz.models import Card, CardState, Document, ReviewLog, Topic, User
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", "SECRET_KEY": "bench"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(db_path), "SECRET_KEY": "bench"})
     rng = random.Random(42)
     now = datetime.now(UTC)
     with app.app_context():
@@ -193,11 +198,11 @@ def default_limits() -> tuple[int, int]:
     return columns.new_per_day.default.arg, columns.reviews_per_day.default.arg
 
 
-def in_process(db_path: Path, token: str, rounds: int) -> dict[str, Any]:
+def in_process(db_path: Path | str, token: str, rounds: int) -> dict[str, Any]:
     """Round trips through app.test_client(), each request in a fresh app context (none is held
     here): the page's one request (POST with "next": true) and the two-request flow, alternating
     on one user at the default daily limits."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", "SECRET_KEY": "bench"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(db_path), "SECRET_KEY": "bench"})
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
     rng = random.Random(1)

@@ -18,6 +18,9 @@ from quiz.errors import InvalidInput, TooLarge
 
 INT64_MAX = 2**63 - 1
 INT64_MIN = -(2**63)
+# An Integer column (ids, counts, versions) holds 32 bits on PostgreSQL; beyond that a query
+# is a DataError there, so ids and counts from requests are bounded to what both can hold.
+INT32_MAX = 2**31 - 1
 MAX_DEPTH = 32  # API bodies are two or three levels deep; a backup five or six
 _BAD_CHARS = re.compile("[\x00\ud800-\udfff]")  # NUL and lone surrogates (never valid text)
 MAX_PAGE = 1_000_000

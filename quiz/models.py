@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -241,7 +242,10 @@ class Draft(Model):
 
 class Submission(Model):
     __tablename__ = "submissions"
-    __table_args__ = (Index("ix_submissions_user_drill", "user_id", "drill_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_submissions_user_drill", "user_id", "drill_id", "created_at"),
+        Index("ix_submissions_status_enqueued", "status", "enqueued_at"),  # the sweeper's scan
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -255,6 +259,13 @@ class Submission(Model):
     sandboxed: Mapped[bool] = mapped_column(Boolean, default=True)
     result: Mapped[dict[str, Any]] = mapped_column(JSON)  # the grader's whole answer
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # "queued" | "running" | "done": only graders fed by a queue leave a row unfinished.
+    status: Mapped[str] = mapped_column(String(16), default="done", server_default="done")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # claims
+    review: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # last (re-)enqueue
+    # The feedback's language for a worker grading it later (no request there to ask); None: zh.
+    lang: Mapped[str | None] = mapped_column(String(8))
 
 
 class GradingTicket(Model):

@@ -25,7 +25,7 @@ from pydantic import (
 )
 
 from quiz import scheduling
-from quiz.inputs import INT64_MAX, clean_text
+from quiz.inputs import INT32_MAX, clean_text
 from quiz.studyday import zone
 
 # Dates a backup may carry: anything else is a corrupt or hostile file (year 1 broke /progress).
@@ -102,9 +102,9 @@ def _parameters(value: list[float] | None) -> list[float] | None:
 Text = Annotated[str, AfterValidator(_text)]
 UtcDateTime = Annotated[datetime, BeforeValidator(_iso_datetime), AfterValidator(_utc)]
 Day = Annotated[date, BeforeValidator(_iso_date), AfterValidator(_date_range)]
-Count = Annotated[int, Field(ge=0, le=INT64_MAX)]
+Count = Annotated[int, Field(ge=0, le=INT32_MAX)]
 SmallCount = Annotated[int, Field(ge=0, le=1_000_000_000)]
-Id = Annotated[int, Field(ge=1, le=INT64_MAX)]
+Id = Annotated[int, Field(ge=1, le=INT32_MAX)]
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 
 
@@ -167,7 +167,7 @@ class AnswerIn(Lenient):
     card_id: Id
     rating: Annotated[int, Field(ge=1, le=4)]
     duration_ms: Annotated[int, Field(ge=0, le=24 * 3600 * 1000)] | None = None
-    version: Annotated[int, Field(ge=0, le=INT64_MAX)] | None = None
+    version: Annotated[int, Field(ge=0, le=INT32_MAX)] | None = None
     request_id: Annotated[Text, Field(min_length=1, max_length=64)] | None = None
     next: bool = False
 
@@ -177,7 +177,7 @@ class CardIdIn(Lenient):
 
 
 class CardVersionIn(CardIdIn):
-    version: Annotated[int, Field(ge=0, le=INT64_MAX)]
+    version: Annotated[int, Field(ge=0, le=INT32_MAX)]
 
 
 # --- the backup file: every record, every field ------------------------------------------------
@@ -208,7 +208,7 @@ class ReviewLogRecord(Strict):
     card: Annotated[Text, Field(max_length=255)]
     rating: Annotated[int, Field(ge=1, le=4)]
     reviewed_at: UtcDateTime
-    duration_ms: Annotated[int, Field(ge=0, le=INT64_MAX)] | None
+    duration_ms: Annotated[int, Field(ge=0, le=INT32_MAX)] | None
     state_before: Annotated[int, Field(ge=0, le=3)]
     state_after: Annotated[int, Field(ge=0, le=3)]
     before: dict[str, Any]

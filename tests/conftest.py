@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 
 from app import create_app
 from quiz.i18n import compile_catalogues
+from tests.databases import ON_POSTGRES, DbTemplate, create_database, drop_clones
 from tests.factories import login, make_user
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,57 +40,64 @@ class FreshContextClient(FlaskClient):
             return super().open(*args, **kwargs)
 
 
-def _test_app(db_path: Path, **extra: Any) -> Flask:
-    app = create_app(_config(db_path, **extra))
+def _test_app(url: str, **extra: Any) -> Flask:
+    app = create_app(_config(url, **extra))
     app.test_client_class = FreshContextClient
     return app
 
 
-def _config(db_path: Path, **extra: Any) -> dict[str, Any]:
+def _config(url: str, **extra: Any) -> dict[str, Any]:
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
+        "SQLALCHEMY_DATABASE_URI": url,
         "WTF_CSRF_ENABLED": False,
         **extra,
     }
 
 
-def _migrated_db(path: Path, *, sync: bool) -> Path:
+@pytest.fixture(autouse=ON_POSTGRES)
+def _drop_pg_clones() -> Iterator[None]:
+    """Drop this test's PostgreSQL databases once its apps are gone (autouse runs it first)."""
+    yield
+    drop_clones()
+
+
+def _migrated_db(folder: Path, name: str, *, sync: bool) -> DbTemplate:
     from flask_migrate import upgrade
 
     from quiz.db import db
     from quiz.importer import sync_content
 
-    app = create_app(_config(path))
+    if ON_POSTGRES:
+        url = create_database(f"tpl_{name}_{uuid.uuid4().hex[:12]}")
+    else:
+        url = f"sqlite:///{folder / f'{name}.sqlite3'}"
+    app = create_app(_config(url))
     with app.app_context():
         upgrade()
         if sync:
             sync_content(db.session, ROOT / "content")
             db.session.commit()
+        db.session.remove()
         db.engine.dispose()
-    return path
+    return DbTemplate(url)
 
 
 @pytest.fixture(scope="session")
-def empty_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _migrated_db(tmp_path_factory.mktemp("db") / "empty.sqlite3", sync=False)
+def empty_db_template(tmp_path_factory: pytest.TempPathFactory) -> DbTemplate:
+    return _migrated_db(tmp_path_factory.mktemp("db"), "empty", sync=False)
 
 
 @pytest.fixture(scope="session")
-def synced_db_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _migrated_db(tmp_path_factory.mktemp("db") / "synced.sqlite3", sync=True)
-
-
-def _copy(template: Path, target: Path) -> Path:
-    shutil.copyfile(template, target)
-    return target
+def synced_db_template(tmp_path_factory: pytest.TempPathFactory) -> DbTemplate:
+    return _migrated_db(tmp_path_factory.mktemp("db"), "synced", sync=True)
 
 
 @pytest.fixture
-def app(synced_db_template: Path, tmp_path: Path) -> Iterator[Flask]:
+def app(synced_db_template: DbTemplate, tmp_path: Path) -> Iterator[Flask]:
     """The app on a fresh copy of a migrated database with the owner's notes imported."""
-    app = _test_app(_copy(synced_db_template, tmp_path / "quiz.sqlite3"))
+    app = _test_app(synced_db_template.clone(tmp_path))
     with app.app_context():
         yield app
         from quiz.db import db
@@ -99,9 +107,9 @@ def app(synced_db_template: Path, tmp_path: Path) -> Iterator[Flask]:
 
 
 @pytest.fixture
-def empty_app(empty_db_template: Path, tmp_path: Path) -> Iterator[Flask]:
+def empty_app(empty_db_template: DbTemplate, tmp_path: Path) -> Iterator[Flask]:
     """The app on a migrated database with no content."""
-    app = _test_app(_copy(empty_db_template, tmp_path / "quiz.sqlite3"))
+    app = _test_app(empty_db_template.clone(tmp_path))
     with app.app_context():
         yield app
         from quiz.db import db

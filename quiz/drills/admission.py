@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from engine.grader import Mode as GradeMode
 
 from quiz.drills import errors
+from quiz.locks import lock_user
 
 MAX_IN_FLIGHT = 2  # submissions of one user being graded at once (SUBMISSIONS_IN_FLIGHT_PER_USER)
 # Request threads of one process that may wait on the grader at once (GRADER_MAX_WAITING);
@@ -68,11 +69,13 @@ def open_ticket(
 ) -> int:
     """Count a submission before it is graded; returns the ticket id, or raises DrillError 429.
 
-    The ticket is inserted before anything is counted: on SQLite the insert takes the write
-    lock until the caller commits or rolls back, so concurrent submissions of any worker are
-    counted one after another and together never pass either limit. The caller commits at
-    once (the ticket then counts everywhere) and grades outside any transaction.
+    Concurrent submissions of one user are counted one after another, so together they never
+    pass either limit: `lock_user` holds the user's row on PostgreSQL (READ COMMITTED would
+    let two transactions count the same rows), and on SQLite the ticket insert takes the write
+    lock. Either lasts until the caller commits or rolls back; the caller commits at once (the
+    ticket then counts everywhere) and grades outside any transaction.
     """
+    lock_user(session, user_id)
     ticket = GradingTicket(user_id=user_id, created_at=now)
     session.add(ticket)
     session.flush()

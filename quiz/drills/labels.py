@@ -25,6 +25,9 @@ VERDICT_LABELS = {
     "internal_error": _l("评测系统内部错误"),
 }
 MODES = ("run", "submit")
+# A submission's life: queued (waiting for a grader), running (a grader claimed it), done.
+QUEUED, RUNNING, DONE = "queued", "running", "done"
+QUEUE_LABELS = {QUEUED: _l("排队中"), RUNNING: _l("评测中"), DONE: _l("已完成")}
 REVEAL_AFTER_FAILURES = 3
 # The review draft lives in the same table under a suffixed id, so review mode starts blank
 # without touching the everyday draft, and code typed during a review is still never lost.

@@ -147,13 +147,24 @@ def get_progress(session: Session, user_id: int, drill_id: str) -> DrillProgress
 
 
 def _progress(session: Session, user_id: int, drill_id: str) -> DrillProgress:
-    progress = get_progress(session, user_id, drill_id)
+    """The row, locked for this transaction: two graders finishing at once must not lose a count."""
+    progress = _locked_progress(session, user_id, drill_id)
     if progress is None:
         progress = DrillProgress(user_id=user_id, drill_id=drill_id, submits=0, failed_submits=0)
         if not _inserted(session, progress):
-            progress = get_progress(session, user_id, drill_id)  # another request created it
+            # Another transaction created it (and has committed): lock and read its counts.
+            progress = _locked_progress(session, user_id, drill_id)
             assert progress is not None
     return progress
+
+
+def _locked_progress(session: Session, user_id: int, drill_id: str) -> DrillProgress | None:
+    return session.scalar(
+        select(DrillProgress)
+        .where(DrillProgress.user_id == user_id, DrillProgress.drill_id == drill_id)
+        .with_for_update()  # PostgreSQL row lock; SQLite already serialises writers
+        .execution_options(populate_existing=True)
+    )
 
 
 def _inserted(session: Session, row: Any) -> bool:

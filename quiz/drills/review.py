@@ -43,7 +43,7 @@ class Proposal:
     def to_json(self) -> dict[str, Any]:
         return {
             "rating": self.rating,
-            "label": RATING_LABELS[self.rating],
+            "label": str(RATING_LABELS[self.rating]),  # may be stored in a JSON column
             "reason": self.reason,
             "scheduled": self.log_id is not None,
             "log_id": self.log_id,

@@ -19,7 +19,7 @@ from quiz.models import (
 if TYPE_CHECKING:
     pass
 
-from quiz.drills.labels import AGAIN, GOOD, HARD, VERDICT_LABELS
+from quiz.drills.labels import AGAIN, DONE, GOOD, HARD, QUEUED, VERDICT_LABELS
 from quiz.drills.progress import _is_due, _progress, _state, drill_card, review_horizon
 from quiz.drills.review import Proposal, _apply
 
@@ -60,25 +60,61 @@ def record_submission(
     now: datetime,
     review: bool = False,
 ) -> SubmitOutcome:
-    """Store a graded submission, update the user's progress and, when due, the review card.
+    """Store a submission graded in this process and do its bookkeeping (see complete_submission)."""
+    submission = new_submission(session, user_id, drill_id, code, mode=mode, now=now, review=review)
+    return complete_submission(session, submission, result, now=now)
 
-    The first accepted submission ever schedules the drill card with the rule's rating at once;
-    in review mode the first accepted submission only proposes a rating for the user to confirm.
-    """
+
+def new_submission(
+    session: Session,
+    user_id: int,
+    drill_id: str,
+    code: str,
+    *,
+    mode: str,
+    now: datetime,
+    review: bool = False,
+    lang: str | None = None,
+) -> Submission:
+    """A submission waiting for its verdict (status "queued"); it counts toward the rate limit."""
     submission = Submission(
         user_id=user_id,
         drill_id=drill_id,
         mode=mode,
         code=code,
-        verdict=str(result.get("verdict", "internal_error")),
-        passed=int(result.get("passed", 0)),
-        total=int(result.get("total", 0)),
-        time_ms=float(result.get("time_ms", 0.0)),
-        sandboxed=bool(result.get("sandboxed", True)),
-        result=result,
+        verdict="pending",
+        passed=0,
+        total=0,
+        time_ms=0.0,
+        sandboxed=True,
+        result={},
         created_at=now,
+        status=QUEUED,
+        review=review,
+        enqueued_at=now,
+        lang=lang,
     )
     session.add(submission)
+    session.flush()
+    return submission
+
+
+def complete_submission(
+    session: Session, submission: Submission, result: dict[str, Any], *, now: datetime
+) -> SubmitOutcome:
+    """Store the verdict, update the user's progress and, when due, the review card.
+
+    The first accepted submission ever schedules the drill card with the rule's rating at once;
+    in review mode the first accepted submission only proposes a rating for the user to confirm.
+    Callers make sure this runs once per submission (quiz.grading.finish guards the queue path).
+    """
+    user_id, drill_id, mode = submission.user_id, submission.drill_id, submission.mode
+    submission.verdict = str(result.get("verdict", "internal_error"))
+    submission.passed = int(result.get("passed", 0))
+    submission.total = int(result.get("total", 0))
+    submission.time_ms = float(result.get("time_ms", 0.0))
+    submission.sandboxed = bool(result.get("sandboxed", True))
+    submission.status = DONE
     progress = _progress(session, user_id, drill_id)
     accepted = submission.verdict == "accepted"
     first_solve, proposal = False, None
@@ -99,8 +135,17 @@ def record_submission(
         rating = rating_for(accepted=True, failures=failures, gave_up=revealed)
         proposal = Proposal(rating, _reason(rating, failures, revealed=revealed))
         _apply(session, user_id, card.id, proposal, now=now)
-    elif card is not None and review:
+    elif card is not None and submission.review:
         proposal = _review_proposal(session, user_id, card, submission, now=now)
+    # What the submitter sees once (first solve, proposed rating) is kept for whoever asks later.
+    submission.result = {
+        **result,
+        "outcome": {
+            "first_solve": first_solve,
+            "review": proposal.to_json() if proposal else None,
+        },
+    }
+    session.flush()
     return SubmitOutcome(submission, progress, first_solve, proposal)
 
 
@@ -151,6 +196,7 @@ def get_submission(session: Session, user_id: int, submission_id: int) -> Submis
 def submission_summary(submission: Submission) -> dict[str, Any]:
     return {
         "id": submission.id,
+        "status": submission.status,
         "drill": submission.drill_id,
         "mode": submission.mode,
         "verdict": submission.verdict,

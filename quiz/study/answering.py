@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from quiz import scheduling
 from quiz.db import rowcount
+from quiz.locks import lock_user
 from quiz.models import (
     STATE_LEARNING,
     STATE_NEW,
@@ -412,7 +413,12 @@ def undo_review(session: Session, user_id: int, log_id: int) -> CardState:
 
 
 def undo_last(session: Session, user_id: int, *, now: datetime) -> CardState:
-    """Undo the user's most recent answer of the current study day."""
+    """Undo the user's most recent answer of the current study day.
+
+    Concurrent undos (a double click, two tabs) run one after another: each undoes the answer
+    the previous one left latest, as on SQLite, instead of all picking the same one.
+    """
+    lock_user(session, user_id)
     day = _day(user_settings(session, user_id), now)
     # The whole row: undo_review then finds it in the session instead of reading it again.
     log = session.scalar(

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Response, current_app, jsonify, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from quiz import drills, scheduling
+from quiz import drills, grading, scheduling
 from quiz.db import db, utcnow
+from quiz.transaction import commit_early
 from quiz.views.api import (
     InvalidRequest,
     NotFound,
     api_blueprint,
     api_user,
+    error_response,
     json_body,
     login_required,
 )
@@ -139,21 +142,99 @@ def submit(drill_id: str) -> tuple[Response, int] | Response:
     # grade_admitted commits the draft first: whatever follows (limits, a busy grader), the
     # code is never lost.
     drills.save_draft(session, user_id, drill.id, code, now=utcnow(), review=review)
+    backend = grading.backend(current_app)
+    if isinstance(backend, grading.CeleryBackend):  # scaled out: a worker grades it
+        commit_early()  # the learner's code, before the queue can refuse
+        return _submit_queued(backend, user_id, drill.id, code, mode=mode, review=review)
     result, ticket = grade_admitted(session, user_id, drill.id, code, mode=mode, now=utcnow())
     outcome = drills.record_submission(
         session, user_id, drill.id, code, mode=mode, result=result, now=utcnow(), review=review
     )
     drills.close_ticket(session, ticket)
-    body = drills.submission_json(outcome.submission)
-    body["message"] = result.get("message", "")
-    body["review"] = outcome.proposal.to_json() if outcome.proposal else None
-    body["first_solve"] = outcome.first_solve
-    body["progress"] = drills.progress_json(session, user_id, drill.id, now=utcnow())
-    if outcome.first_solve or (review and outcome.submission.verdict == "accepted"):
-        body["solution"] = drills.solution_html(drill.id)
-    response = jsonify(body)
+    response = jsonify(_finished_body(outcome.submission))
     response.headers["Location"] = f"/api/v1/submissions/{outcome.submission.id}"
     return response, 201
+
+
+def _submit_queued(
+    backend: grading.CeleryBackend,
+    user_id: int,
+    drill_id: str,
+    code: str,
+    *,
+    mode: str,
+    review: bool,
+) -> tuple[Response, int] | Response:
+    """Record the submission as queued, enqueue it, wait GRADER_WAIT_SECONDS for the verdict."""
+    session = db.session
+    wait = drills.submission_retry_after(
+        session, user_id, now=utcnow(), per_minute=current_app.config["SUBMISSION_RATE_PER_MINUTE"]
+    )
+    if wait is not None:
+        return _retry_later(
+            429, _("提交太频繁了，请 %(wait)s 秒后再试。代码已保存为草稿。", wait=wait), wait
+        )
+    try:
+        submission = backend.submit(
+            session,
+            user_id,
+            drill_id,
+            code,
+            mode=mode,
+            review=review,
+            now=utcnow,
+            lang=str(get_locale() or "zh"),  # the worker has no request to ask
+        )
+    except grading.QueueBusy as busy:
+        return _retry_later(
+            429,
+            _(
+                "你已有 %(waiting)s 个提交正在排队评测，请等它们完成后再提交。代码已保存为草稿。",
+                waiting=busy.waiting,
+            ),
+            busy.retry_after,
+        )
+    location = f"/api/v1/submissions/{submission.id}"
+    if submission.status != drills.DONE:
+        response = jsonify(_pending_body(submission))
+        response.headers["Location"] = location
+        return response, 202
+    response = jsonify(_finished_body(submission))
+    response.headers["Location"] = location
+    return response, 201
+
+
+def _pending_body(submission: Any) -> dict[str, Any]:
+    return {
+        "id": submission.id,
+        "drill": submission.drill_id,
+        "mode": submission.mode,
+        "status": submission.status,
+        "status_label": str(drills.QUEUE_LABELS[submission.status]),
+        "created_at": submission.created_at.isoformat(),
+    }
+
+
+def _finished_body(submission: Any) -> dict[str, Any]:
+    """What a finished submission tells its submitter: verdict, progress, proposal, solution."""
+    result = submission.result or {}
+    outcome = result.get("outcome") or {}
+    body = drills.submission_json(submission)
+    body["message"] = result.get("message", "")
+    body["review"] = outcome.get("review")
+    body["first_solve"] = bool(outcome.get("first_solve"))
+    body["progress"] = drills.progress_json(
+        db.session, submission.user_id, submission.drill_id, now=utcnow()
+    )
+    if body["first_solve"] or (submission.review and submission.verdict == "accepted"):
+        body["solution"] = drills.solution_html(submission.drill_id)
+    return body
+
+
+def _retry_later(status: int, message: str, seconds: int) -> Response:
+    response = error_response(status, message, retry_after=seconds)
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 @bp.get("/drills/<drill_id>/submissions")
@@ -170,9 +251,9 @@ def submission_detail(submission_id: int) -> Response:
     submission = drills.get_submission(db.session(), api_user().id, submission_id)
     if submission is None:
         raise NotFound(_("找不到这次提交。"))
-    body = drills.submission_json(submission)
-    body["message"] = (submission.result or {}).get("message", "")
-    return jsonify(body)
+    if submission.status != drills.DONE:
+        return jsonify(_pending_body(submission))
+    return jsonify(_finished_body(submission))
 
 
 @bp.post("/drills/<drill_id>/reveal")

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, current_app, jsonify
 from flask_babel import gettext as _
 from sqlalchemy import text
 
+from quiz import grading
 from quiz.db import db
 
 bp = Blueprint("health", __name__)
@@ -16,11 +17,11 @@ PRIVATE_KEYS = ("start_errors", "setup_error")
 def healthz() -> tuple[Response, int]:
     db.session.execute(text("SELECT 1"))
     try:
-        from engine.sandbox import doctor_report
-
-        # Mode and layers are public; start-up errors name host paths: those stay in the
-        # operator's `python -m engine doctor`.
-        grader = {k: v for k, v in doctor_report().items() if k not in PRIVATE_KEYS}
+        # In-process: the sandbox doctor (mode and layers are public; start-up errors name host
+        # paths: those stay in the operator's `python -m engine doctor`). Scaled out: the broker
+        # and how many workers answer.
+        health = grading.backend(current_app).health()
+        grader = {k: v for k, v in health.items() if k not in PRIVATE_KEYS}
     except Exception:  # the site still serves notes and cards without a grader
         # A fixed message: exception text can carry paths and settings an outsider should not see.
         current_app.logger.exception("grader doctor failed")

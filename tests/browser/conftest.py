@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +10,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from app import create_app
+from tests.databases import DbTemplate
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -35,13 +35,15 @@ def browser_type_launch_args(browser_type_launch_args: dict) -> dict:
 
 
 @pytest.fixture
-def live_server(synced_db_template: Path, tmp_path: Path) -> Iterator[str]:
+def live_db_url(synced_db_template: DbTemplate, tmp_path: Path) -> str:
+    """The live server's database (a fresh copy): tests may change it behind the server's back."""
+    return synced_db_template.clone(tmp_path)
+
+
+@pytest.fixture
+def live_server(live_db_url: str) -> Iterator[str]:
     """The app with CSRF on, on a fresh database copy, served from a thread."""
-    db_path = tmp_path / "quiz.sqlite3"
-    shutil.copyfile(synced_db_template, db_path)
-    app = create_app(
-        {"SECRET_KEY": "browser-test", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}"}
-    )
+    app = create_app({"SECRET_KEY": "browser-test", "SQLALCHEMY_DATABASE_URI": live_db_url})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

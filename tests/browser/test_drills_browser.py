@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import Browser, Page, expect
+from sqlalchemy import create_engine, text
 
 from tests.factories import NAIVE_SOFTMAX as NAIVE
 from tests.factories import register_in_browser, replace_code
@@ -113,7 +111,7 @@ def test_drill_page_stacks_at_phone_width(page: Page, live_server: str) -> None:
 
 
 def test_review_mode_starts_blank_and_confirms_the_proposed_rating(
-    page: Page, live_server: str, tmp_path: Path
+    page: Page, live_server: str, live_db_url: str
 ) -> None:
     register_in_browser(page, live_server)
     page.goto(f"{live_server}/drills/softmax")
@@ -121,8 +119,10 @@ def test_review_mode_starts_blank_and_confirms_the_proposed_rating(
     page.click("#submit-btn")
     expect(page.locator("#rating-panel .rating-3")).to_have_attribute("aria-pressed", "true")
     # Time passes: the drill card falls due (live_server serves this very database file).
-    with sqlite3.connect(tmp_path / "quiz.sqlite3") as db:
-        db.execute("UPDATE card_states SET due = '2000-01-01 00:00:00.000000'")
+    engine = create_engine(live_db_url)
+    with engine.begin() as connection:
+        connection.execute(text("UPDATE card_states SET due = '2000-01-01 00:00:00.000000'"))
+    engine.dispose()
     page.goto(f"{live_server}/drills")
     expect(page.locator('[data-drill="softmax"]')).to_contain_text("待复习")
     page.locator('[data-drill="softmax"]').get_by_role("link", name="开始复习").click()

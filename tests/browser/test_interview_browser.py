@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,14 +28,12 @@ SCALE = 0.2  # 2-minute questions last 24 s, the 7-minute drill 84 s
 
 
 @pytest.fixture
-def interview_server(synced_db_template: Path, tmp_path: Path) -> Iterator[str]:
+def interview_server(live_db_url: str, tmp_path: Path) -> Iterator[str]:
     """The app with CSRF on and the interview clock scaled down, served from a thread."""
-    db_path = tmp_path / "quiz.sqlite3"
-    shutil.copyfile(synced_db_template, db_path)
     app = create_app(
         {
             "SECRET_KEY": "browser-test",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
+            "SQLALCHEMY_DATABASE_URI": live_db_url,
             "INTERVIEW_CLOCK_SCALE": SCALE,
         }
     )

@@ -183,15 +183,13 @@ def simulate_history(session: Any, user_id: int, *, now: datetime, days: int, se
 
 
 @pytest.fixture
-def studied(live_server: str, tmp_path: Path) -> dict[str, Any]:
+def studied(live_server: str, live_db_url: str, tmp_path: Path) -> dict[str, Any]:
     """A user on the live server's database with a realistic history."""
     from quiz import backup
     from quiz.db import db, utcnow
     from tests.factories import make_user
 
-    app = create_app(
-        {"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'quiz.sqlite3'}"}
-    )
+    app = create_app({"SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": live_db_url})
     with app.app_context():
         user = make_user(db.session, "progress", "progress-pass")
         add_practice_deck(db.session)

@@ -59,10 +59,11 @@ def test_a_success_forgets_the_accounts_failures(app: Flask, user: Any) -> None:
 
 
 def test_an_address_sweeping_many_names_is_capped(synced_db_template: Any, tmp_path: Any) -> None:
-    from tests.conftest import _config, _copy
+    from tests.conftest import _config
 
-    path = _copy(synced_db_template, tmp_path / "quiz.sqlite3")
-    app = create_app(_config(path, LOGIN_ADDRESS_RATE_LIMIT="6 per 15 minutes"))
+    app = create_app(
+        _config(synced_db_template.clone(tmp_path), LOGIN_ADDRESS_RATE_LIMIT="6 per 15 minutes")
+    )
     with app.app_context():
         make_user(db.session, "carol", "carol-password")
         client = app.test_client()

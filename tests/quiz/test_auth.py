@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -82,15 +83,12 @@ def test_session_cookie_flags(client: FlaskClient, user) -> None:
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
-def test_csrf_missing_is_refused(synced_db_template: Path, tmp_path: Path) -> None:
-    import shutil
-
-    shutil.copyfile(synced_db_template, tmp_path / "db.sqlite3")
+def test_csrf_missing_is_refused(synced_db_template: Any, tmp_path: Path) -> None:
     app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "k",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            "SQLALCHEMY_DATABASE_URI": synced_db_template.clone(tmp_path),
         }
     )
     with app.app_context():

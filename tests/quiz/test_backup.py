@@ -41,17 +41,12 @@ def alice(session: Any, deck: Any) -> Any:
 
 
 @contextmanager
-def other_database(template: Path, tmp_path: Path, *, reverse_cards: bool = True) -> Iterator[Any]:
+def other_database(template: Any, tmp_path: Path, *, reverse_cards: bool = True) -> Iterator[Any]:
     """A second app on its own database whose cards get different ids than the first one's."""
-    import shutil
-
     from quiz.db import db
 
-    path = tmp_path / "other.sqlite3"
-    shutil.copyfile(template, path)
-    other = create_app(
-        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"}
-    )
+    url = template.clone(tmp_path, "other")
+    other = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url})
     with other.app_context():
         if reverse_cards:
             # Burn a few ids first so no card keeps its id from the source database.
@@ -109,7 +104,7 @@ def _normalise(data: dict[str, Any], key_of: dict[int, str]) -> dict[str, Any]:
 
 
 def test_round_trip_into_another_database_is_exact(
-    session: Any, alice: Any, empty_db_template: Path, tmp_path: Path
+    session: Any, alice: Any, empty_db_template: Any, tmp_path: Path
 ) -> None:
     exported = backup.export_backup(session, alice.id, now=NOW)
     source_keys = dict(session.query(Card.id, Card.key).all())

@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from quiz.db import db
-from tests.conftest import _copy, _test_app
+from tests.conftest import _test_app
 from tests.factories import make_user
 
 FUZZ = Counter[str]()
@@ -150,9 +150,8 @@ def _rss_mb() -> float:
 
 
 @pytest.fixture
-def fuzz_app(synced_db_template: Path, tmp_path: Path) -> Iterator[Flask]:
-    path = _copy(synced_db_template, tmp_path / "fuzz.sqlite3")
-    app = _test_app(path, SIGNUP_RATE_LIMIT="100000 per hour")
+def fuzz_app(synced_db_template: Any, tmp_path: Path) -> Iterator[Flask]:
+    app = _test_app(synced_db_template.clone(tmp_path, "fuzz"), SIGNUP_RATE_LIMIT="100000 per hour")
     with app.app_context():
         yield app
         db.session.remove()

@@ -11,7 +11,6 @@ import gzip
 import http.client
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -53,14 +52,13 @@ def _peak_mb(pid: int) -> float:
 
 
 @pytest.fixture
-def worker(synced_db_template: Path, tmp_path: Path) -> Iterator[tuple[int, int]]:
+def worker(synced_db_template: Any, tmp_path: Path) -> Iterator[tuple[int, int]]:
     """(port, worker pid) of gunicorn with one worker, as `make run` starts it."""
-    db_path = tmp_path / "bomb.sqlite3"
-    shutil.copyfile(synced_db_template, db_path)
+    db_url = synced_db_template.clone(tmp_path, "bomb")
     port = _port()
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{db_path}",
+        "DATABASE_URL": db_url,
         "SECRET_KEY": "bomb-test",
         "OPENBLAS_NUM_THREADS": "1",
     }

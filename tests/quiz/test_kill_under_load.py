@@ -10,7 +10,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import shutil
 import signal
 import socket
 import sqlite3
@@ -20,6 +19,11 @@ import time
 import uuid
 from pathlib import Path
 from typing import Any
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from tests.databases import ON_POSTGRES
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENTS = 8
@@ -112,11 +116,11 @@ class Client(threading.Thread):
                 self.versions[card] = data["version"]
 
 
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite file under kill -9 (tests/test_distributed.py: PG)")
 def test_kill_9_under_load_loses_and_doubles_nothing(
-    synced_db_template: Path, tmp_path: Path
+    synced_db_template: Any, tmp_path: Path
 ) -> None:
-    db_path = tmp_path / "kill.sqlite3"
-    shutil.copyfile(synced_db_template, db_path)
+    db_path = Path(make_url(synced_db_template.clone(tmp_path, "kill")).database or "")
     port = _port()
     server = _start(db_path, port)
     try:

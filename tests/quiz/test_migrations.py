@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlalchemy import inspect
+
+from tests.databases import ON_POSTGRES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -43,6 +46,7 @@ def test_upgrade_builds_schema_from_empty_file(empty_app: Flask) -> None:
     } <= tables
 
 
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite pragmas")
 def test_sqlite_pragmas(empty_app: Flask) -> None:
     from quiz.db import db
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -15,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from app import create_app
-from tests.conftest import _config, _copy
+from tests.conftest import _config
 
 RACES = Counter[str]()
 
@@ -31,7 +31,7 @@ class _Quiet(WSGIRequestHandler):
 @dataclass
 class Server:
     port: int
-    db_path: Path
+    db_url: str
 
     def call(
         self,
@@ -57,8 +57,16 @@ class Server:
         return response.status, parsed
 
     def sql(self, query: str, *args: Any) -> list[tuple[Any, ...]]:
-        with sqlite3.connect(self.db_path) as connection:
-            return connection.execute(query, args).fetchall()
+        """Run `query` ("?" placeholders) on the server's database, SQLite or PostgreSQL."""
+        parts = query.split("?")
+        named = "".join(f"{part}:p{i}" for i, part in enumerate(parts[:-1])) + parts[-1]
+        engine = create_engine(self.db_url)
+        try:
+            with engine.connect() as connection:
+                rows = connection.execute(text(named), {f"p{i}": a for i, a in enumerate(args)})
+                return [tuple(row) for row in rows]
+        finally:
+            engine.dispose()
 
     def token(self, username: str, password: str = "password-1") -> str:
         status, body = self.call(
@@ -73,14 +81,14 @@ class Server:
 
 
 @pytest.fixture
-def server(synced_db_template: Path, tmp_path: Path) -> Iterator[Server]:
-    path = _copy(synced_db_template, tmp_path / "race.sqlite3")
-    app = create_app(_config(path, SIGNUP_RATE_LIMIT="10000 per hour", FSRS_FUZZ=False))
+def server(synced_db_template: Any, tmp_path: Path) -> Iterator[Server]:
+    url = synced_db_template.clone(tmp_path, "race")
+    app = create_app(_config(url, SIGNUP_RATE_LIMIT="10000 per hour", FSRS_FUZZ=False))
     httpd = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        yield Server(httpd.server_port, path)
+        yield Server(httpd.server_port, url)
     finally:
         httpd.shutdown()
         thread.join(10)

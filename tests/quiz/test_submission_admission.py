@@ -24,9 +24,12 @@ CODE = "def relu(x):\n    return x\n"
 class SlowSandbox:
     """Stand-in for the pool: takes `delay` seconds per run; notes what it saw meanwhile."""
 
-    def __init__(self, delay: float, app: Flask | None = None) -> None:
+    def __init__(
+        self, delay: float, app: Flask | None = None, gate: threading.Event | None = None
+    ) -> None:
         self.delay = delay
         self.app = app
+        self.gate = gate  # when given, runs wait for it (at most `delay`) instead of sleeping
         self.lock = threading.Lock()
         self.running = 0
         self.most_running = 0
@@ -43,7 +46,10 @@ class SlowSandbox:
             self.transactions_seen.append(db.session().in_transaction())
             if self.app is not None:
                 self._try_a_write()
-            time.sleep(self.delay)
+            if self.gate is not None:
+                self.gate.wait(timeout=self.delay)
+            else:
+                time.sleep(self.delay)
             return RunOutcome("ok", [CallOutcome("ok", value=None) for _ in calls])
         finally:
             with self.lock:
@@ -68,18 +74,25 @@ class SlowSandbox:
             other.close()
 
 
-def _submit_concurrently(app: Flask, headers: dict[str, str], n: int) -> list[Any]:
+def _submit_concurrently(
+    app: Flask, headers: dict[str, str], n: int, *, answered: Any = None
+) -> list[Any]:
     barrier = threading.Barrier(n)
     responses: list[Any] = [None] * n
+    lock = threading.Lock()
 
     def one(i: int) -> None:
         client = app.test_client()
         barrier.wait()
-        responses[i] = client.post(
+        response = client.post(
             "/api/v1/drills/relu/submissions",
             json={"code": CODE, "mode": "run"},
             headers=headers,
         )
+        with lock:
+            responses[i] = response
+            if answered is not None:
+                answered(sum(r is not None for r in responses))
 
     threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
     for t in threads:
@@ -116,10 +129,15 @@ def test_concurrent_submissions_never_exceed_the_rate_limit(
 
 
 def test_a_user_has_at_most_two_submissions_in_grading(app: Flask, user: Any) -> None:
-    sandbox = SlowSandbox(0.5)
+    # The admitted two are held until the other three are answered: on a loaded machine a
+    # fixed grading time could end before the last request is counted (and then rightly admit).
+    gate = threading.Event()
+    sandbox = SlowSandbox(30.0, gate=gate)
     app.config.update(SUBMISSION_RATE_PER_MINUTE=100, GRADER_MAX_WAITING=100, DRILL_SANDBOX=sandbox)
     headers = api_token(app.test_client())
-    responses = _submit_concurrently(app, headers, 5)
+    responses = _submit_concurrently(
+        app, headers, 5, answered=lambda done: done >= 3 and gate.set()
+    )
     codes = sorted(r.status_code for r in responses)
     assert codes == [201, 201, 429, 429, 429], codes
     assert sandbox.most_running <= 2

@@ -285,7 +285,8 @@
       setBusy(true, mode);
       window.clearTimeout(saveTimer); // the submission saves the draft itself
       saveTimer = null;
-      const r = await call("POST", `${S.api}/submissions`, { code: code, mode: mode, review: S.review });
+      let r = await call("POST", `${S.api}/submissions`, { code: code, mode: mode, review: S.review });
+      if (r.status === 202) r = await waitForVerdict(r.data); // graders are busy: it is queued
       setBusy(false, mode);
       if (r.status === 201 || r.status === 429 || r.status === 503) {
         savedCode = code; // saved as the draft before grading, even when refused
@@ -307,6 +308,29 @@
       updateProgress(r.data.progress);
       if (r.data.solution) showSolution(r.data.solution);
       if (r.data.review) showRating(r.data.review);
+    }
+
+    // A queued submission: show where it is and ask again until it has its verdict.
+    async function waitForVerdict(pending) {
+      let delay = 500;
+      for (;;) {
+        showQueueStatus(pending.status);
+        await new Promise((resolve) => window.setTimeout(resolve, delay));
+        delay = Math.min(delay * 1.5, 3000);
+        const r = await call("GET", `${S.submissionApi}${pending.id}`);
+        if (r.status === 0 || r.status >= 500) continue; // a network blip: keep asking
+        if (!r.ok) return r;
+        if (r.data.status === "done") return { ok: true, status: 201, data: r.data };
+        pending = r.data;
+      }
+    }
+
+    function showQueueStatus(status) {
+      const text = status === "running" ? tr("评测中…（已分配到评测机）") : tr("排队中…（结果会自动显示）");
+      const line = results.querySelector("#queue-status");
+      if (line) line.lastChild.textContent = text;
+      else results.replaceChildren(h("p", { class: "grading", role: "status", id: "queue-status", "data-status": status }, h("span", { class: "spinner", "aria-hidden": "true" }), h("span", { text: text })));
+      results.querySelector("#queue-status").dataset.status = status;
     }
 
     runBtn.addEventListener("click", () => grade("run"));

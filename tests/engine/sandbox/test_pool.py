@@ -192,12 +192,19 @@ def test_lost_zygote_retires_the_runner_and_the_request_still_runs() -> None:
         runner_pid = pool._idle[0].proc.pid
         (zygote,) = _children(runner_pid)
         os.kill(zygote, signal.SIGKILL)
-        time.sleep(0.05)
+        # Dead means a zombie its runner has not reaped yet. A fixed 50 ms sleep was too short
+        # on a loaded machine (the killed process needs CPU time to exit): the runner then
+        # still saw a live zygote after the next request and stayed.
+        deadline = time.monotonic() + 10.0
+        while not _is_zombie(zygote):
+            assert time.monotonic() < deadline, "SIGKILLed zygote still running after 10 s"
+            time.sleep(0.01)
         honest_relu(pool)
         # Retired (and waited for) whether the request ran on a spare forked before the kill
         # or was rerun on a fresh runner; no idle runner is the old one.
         assert not os.path.exists(f"/proc/{runner_pid}")
         assert all(r.proc.pid != runner_pid for r in pool._idle)
+        honest_relu(pool)  # and the next request runs on a runner with a zygote of its own
     finally:
         pool.close()
 

@@ -1,0 +1,84 @@
+"""The drill page when grading is queued: 排队中 while no worker runs, the verdict without reload."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+from werkzeug.serving import make_server
+
+from app import create_app
+from tests import services
+from tests.browser.test_drills_browser import STABLE, replace_code
+from tests.factories import register_in_browser
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server missing"),
+    pytest.mark.filterwarnings(
+        "ignore:Exception ignored in. <socket.socket:pytest.PytestUnraisableExceptionWarning"
+    ),
+]
+
+
+@pytest.fixture
+def queued_server(live_db_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """The app scaled out (a broker, no grader in the web process), answering 202 at once."""
+    redis = services.start_redis(tmp_path / "redis")
+    app = create_app(
+        {
+            "SECRET_KEY": "browser-test",
+            "SQLALCHEMY_DATABASE_URI": live_db_url,
+            "GRADER_BROKER_URL": redis.url,
+            "GRADER_WAIT_SECONDS": 0,
+        }
+    )
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield {"url": f"http://127.0.0.1:{server.server_port}", "redis": redis}
+    finally:
+        server.shutdown()
+        thread.join(5)
+        backend = app.extensions.get("grading")
+        if backend is not None:
+            backend.close()
+        with app.app_context():
+            from quiz.db import db
+
+            db.engine.dispose()
+        redis.stop()
+
+
+def test_a_queued_submission_shows_its_place_then_its_verdict_without_reload(
+    page: Page, queued_server: dict[str, Any], live_db_url: str, tmp_path: Path
+) -> None:
+    url = queued_server["url"]
+    register_in_browser(page, url)
+    page.goto(f"{url}/drills/softmax")
+    replace_code(page, STABLE)
+    page.click("#submit-btn")
+    status = page.locator("#queue-status")
+    expect(status).to_contain_text("排队中")  # no worker yet: it waits in the queue
+    expect(page.locator("#submit-btn")).to_be_disabled()
+    page.screenshot(path=str(tmp_path / "queued-desktop.png"))
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.locator(".drill-work").screenshot(path=str(tmp_path / "queued-phone.png"))
+    page.set_viewport_size({"width": 1280, "height": 800})
+    worker = services.start_worker(
+        live_db_url, queued_server["redis"].url, tmp_path / "worker.log", slots=1
+    )
+    try:
+        banner = page.locator(".verdict-banner")
+        expect(banner.locator("strong")).to_have_text("通过", timeout=30_000)
+        expect(page.locator("#solution")).to_be_visible()  # the first solve, as in-process
+        expect(page.locator("#history-list li")).to_have_count(1)
+        expect(page.locator("#submit-btn")).to_be_enabled()
+    finally:
+        services.stop(worker)
