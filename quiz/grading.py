@@ -1,13 +1,23 @@
-"""Where submissions are graded: in this process (the default) or by grader workers via Celery.
+"""Where code is graded: THE one place that decides, from two settings.
 
-The web side asks a `GradingBackend` to grade a submission and gets the stored `Submission`
-back, finished (status "done") or still "queued"/"running". Which backend runs is configuration:
+    GRADER_BROKER_URL  GRADER_SOCKET   backend           who runs the sandbox
+    set                (any)           CeleryBackend     grader workers (`make worker`, quiz.worker),
+                                                         each with its own `local_sandbox`
+    unset              set             InProcessBackend  the root grader service on that unix
+                                                         socket (engine.sandbox.service), asked
+                                                         from the request thread
+    unset              unset           InProcessBackend  this process's warm runner pool
+                                                         (engine.sandbox.get_sandbox), as
+                                                         `make run` as non-root does
 
-- `InProcessBackend` (GRADER_BROKER_URL unset): the warm sandbox pool of this process grades in
-  the request, as `make run` has always done.
-- `CeleryBackend` (GRADER_BROKER_URL set): this process never runs a sandbox. It records the
-  submission as queued, enqueues its id, and waits up to GRADER_WAIT_SECONDS for a worker
-  (`quiz.worker`, `make worker`) to finish it.
+`backend(app)` builds the web side's choice once; `local_sandbox(socket)` is the sandbox of a
+process that grades itself (a web process without a broker, or a worker). Nothing else reads
+these settings: engine.sandbox only ever starts this process's pool.
+
+- `InProcessBackend`: the request grades (quiz.views.grading.grade_admitted: counted, gated,
+  graded with no transaction open) and stores the verdict itself.
+- `CeleryBackend`: the web process never runs a sandbox. It records the submission as queued,
+  commits, enqueues its id, and waits up to GRADER_WAIT_SECONDS for a worker to finish it.
 
 The queue path's guarantees live here too, as plain services: `claim` and `finish` make a
 redelivered job harmless (the bookkeeping runs once per submission, whoever finishes first), and
@@ -28,7 +38,8 @@ from flask import Flask
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from quiz import drills
+from engine.sandbox import Sandbox, doctor_report, get_sandbox
+from quiz import drills, interviews
 from quiz.drills import DONE, QUEUED, RUNNING
 from quiz.i18n import N_
 from quiz.locks import lock_user
@@ -37,11 +48,11 @@ from quiz.models import Submission
 log = logging.getLogger(__name__)
 
 TASK_NAME = "quiz.grade_submission"
-CODE_TASK_NAME = "quiz.grade_code"  # a verdict only, stored by the caller (mock interviews)
 QUEUE_NAME = "grading"
 DEFAULTS: dict[str, Any] = {
     "GRADER_BROKER_URL": None,  # unset: grade in this process
     "GRADER_RESULT_URL": None,  # defaults to the broker (Redis keeps both)
+    "GRADER_SOCKET": None,  # unset: runners in this process (scripts/run.sh sets it as root)
     "GRADER_WAIT_SECONDS": 10.0,  # how long a request waits for a queued verdict
     # Redis hands an unacknowledged job to another worker after this long: a little above the
     # sandbox's wall limit (5 s) plus start-up, so a killed worker's job comes back soon.
@@ -66,76 +77,44 @@ class QueueBusy(Exception):
         self.waiting, self.retry_after = waiting, retry_after
 
 
+def local_sandbox(socket_path: str | None) -> Sandbox:
+    """The sandbox of a process that grades: the grader service if a socket is set, else the
+    process-wide pool (started lazily; a forked process gets its own)."""
+    if socket_path:
+        from engine.sandbox.service import ServiceClient
+
+        return ServiceClient(socket_path)
+    return get_sandbox()
+
+
 class GradingBackend(Protocol):
     name: str
-
-    def submit(
-        self,
-        session: Session,
-        user_id: int,
-        drill_id: str,
-        code: str,
-        *,
-        mode: str,
-        review: bool,
-        now: Callable[[], datetime],
-        lang: str = "zh",
-    ) -> Submission:
-        """Grade (or start grading) and return the stored submission, committed."""
-        ...
-
-    def grade_code(self, drill_id: str, code: str) -> dict[str, Any]:
-        """A verdict now, stored by the caller (interviews); raises QueueFull when busy."""
-        ...
 
     def health(self) -> dict[str, Any]: ...
 
 
 class InProcessBackend:
-    """Grade in the request with this process's sandbox pool (raises QueueFull when busy)."""
-
-    name = "in-process"
+    """The request grades: with this process's pool, or through the grader service."""
 
     def __init__(self, config: Any) -> None:
         self.config = config  # read at each call: tests swap DRILL_SANDBOX on a live app
 
     @property
-    def sandbox(self) -> Any:
-        # DRILL_SANDBOX: a stand-in sandbox for tests; None means the process-wide runner pool.
-        return self.config.get("DRILL_SANDBOX")
+    def name(self) -> str:
+        return "unix-socket" if self.config.get("GRADER_SOCKET") else "in-process"
 
-    def submit(
-        self,
-        session: Session,
-        user_id: int,
-        drill_id: str,
-        code: str,
-        *,
-        mode: str,
-        review: bool,
-        now: Callable[[], datetime],
-        lang: str = "zh",
-    ) -> Submission:
-        result = drills.grade(
-            drill_id, code, mode=mode, sandbox=self.sandbox, user=user_id, lang=lang
-        )
-        outcome = drills.record_submission(
-            session, user_id, drill_id, code, mode=mode, result=result, now=now(), review=review
-        )
-        session.commit()
-        return outcome.submission
-
-    def grade_code(self, drill_id: str, code: str) -> dict[str, Any]:
-        return drills.grade(drill_id, code, mode="submit", sandbox=self.sandbox)
+    @property
+    def sandbox(self) -> Sandbox:
+        # DRILL_SANDBOX: a stand-in sandbox for tests.
+        stand_in = self.config.get("DRILL_SANDBOX")
+        return stand_in if stand_in is not None else local_sandbox(self.config.get("GRADER_SOCKET"))
 
     def health(self) -> dict[str, Any]:
-        from engine.sandbox import doctor_report
-
-        return {"backend": self.name, **doctor_report()}
+        return dict(doctor_report(self.sandbox), backend=self.name)
 
 
 class CeleryBackend:
-    """Queue the submission for grader workers; wait a little for the verdict."""
+    """Queue submissions for grader workers; wait a little for the verdict."""
 
     name = "celery"
 
@@ -149,7 +128,7 @@ class CeleryBackend:
             TASK_NAME, args=[submission_id], task_id=task_id(submission_id), queue=QUEUE_NAME
         )
 
-    def submit(
+    def queue(
         self,
         session: Session,
         user_id: int,
@@ -158,50 +137,44 @@ class CeleryBackend:
         *,
         mode: str,
         review: bool,
-        now: Callable[[], datetime],
+        now: datetime,
         lang: str = "zh",
     ) -> Submission:
+        """Record a queued submission (flushed): the caller commits it, then calls `deliver`.
+
+        Raises QueueBusy when the user already has GRADER_INFLIGHT_PER_USER unfinished ones:
+        counted in the database, so every web process sees the same count.
+        """
         lock_user(session, user_id)  # two web processes must not both count n-1
         waiting = unfinished_count(session, user_id)
         if waiting >= self.inflight_per_user:
             raise QueueBusy(waiting)
-        submission = drills.new_submission(
-            session, user_id, drill_id, code, mode=mode, now=now(), review=review, lang=lang
+        return drills.new_submission(
+            session, user_id, drill_id, code, mode=mode, now=now, review=review, lang=lang
         )
-        submission_id = submission.id
-        session.commit()  # recorded before it is enqueued: a lost message is swept up later
-        # No session access until the verdict is in: on SQLite a writing request's next
-        # transaction would hold the write lock the worker needs (quiz.db BEGIN IMMEDIATE).
+
+    def deliver(self, session: Session, submission_id: int) -> Submission:
+        """Enqueue a committed submission, wait up to `wait_seconds`, return it as it is now.
+
+        The caller has no transaction open (it committed and reads nothing meanwhile): on SQLite
+        a writing request's next transaction would hold the write lock the worker needs.
+        """
         try:
             self.enqueue(submission_id)
         except Exception:  # broker down: the row stays queued and the sweeper enqueues it
             log.exception("could not enqueue submission %s", submission_id)
-            return submission
-        # A timeout or an absent result store is no error here: the row says where it is.
-        waiting = self.celery.AsyncResult(task_id(submission_id))
-        with contextlib.suppress(Exception):
-            waiting.get(timeout=self.wait_seconds, propagate=False, disable_sync_subtasks=False)
-        # Unsubscribe now, not whenever the garbage collector gets to it (perhaps with Redis
-        # away, when Celery would retry for seconds inside the collector).
-        with contextlib.suppress(Exception):
-            self.celery.backend.remove_pending_result(waiting)
-        session.refresh(submission)
-        session.commit()
+        else:
+            # A timeout or an absent result store is no error here: the row says where it is.
+            waiting = self.celery.AsyncResult(task_id(submission_id))
+            with contextlib.suppress(Exception):
+                waiting.get(timeout=self.wait_seconds, propagate=False, disable_sync_subtasks=False)
+            # Unsubscribe now, not whenever the garbage collector gets to it (perhaps with Redis
+            # away, when Celery would retry for seconds inside the collector).
+            with contextlib.suppress(Exception):
+                self.celery.backend.remove_pending_result(waiting)
+        submission = session.get(Submission, submission_id, populate_existing=True)
+        assert submission is not None
         return submission
-
-    def grade_code(self, drill_id: str, code: str) -> dict[str, Any]:
-        """Grade on a worker and wait; a worker that does not answer in time is a busy queue."""
-        from engine.sandbox import QueueFull
-
-        result = self.celery.send_task(
-            CODE_TASK_NAME, args=[drill_id, code], queue=QUEUE_NAME, expires=self.wait_seconds * 3
-        )
-        try:
-            return dict(result.get(timeout=self.wait_seconds * 3, disable_sync_subtasks=False))
-        except Exception as error:
-            raise QueueFull(retry_after=5) from error
-        finally:
-            result.forget()
 
     def close(self) -> None:
         """Let go of the broker and result-store connections (shutdown, tests)."""
@@ -232,6 +205,7 @@ def init_app(app: Flask) -> None:
 
 
 def backend(app: Flask) -> GradingBackend:
+    """The web side's grading backend (see the table above), built on first use."""
     built = app.extensions.get("grading")
     if built is None:
         if app.config.get("GRADER_BROKER_URL"):
@@ -326,7 +300,8 @@ def finish(session: Session, submission_id: int, result: dict[str, Any], *, now:
         return False
     submission = session.get(Submission, submission_id, populate_existing=True)
     assert submission is not None
-    drills.complete_submission(session, submission, result, now=now)
+    outcome = drills.complete_submission(session, submission, result, now=now)
+    interviews.verdict_in(session, submission, outcome.proposal, now=now)  # a mock interview's
     return True
 
 

@@ -343,7 +343,7 @@ def record_graded_code(
     *,
     now: datetime,
 ) -> tuple[InterviewItem, Submission]:
-    """Record code graded by the drills service (`now`: when it was submitted) as a normal
+    """Record code graded in this process (`now`: when it was submitted) as a normal
     submission. An accepted submission ends the item; a failed one leaves it open under its
     clock. Grading itself happens outside: it must not run inside the request's transaction.
     """
@@ -352,11 +352,57 @@ def record_graded_code(
     outcome = drills.record_submission(
         session, user_id, item.drill_id, code, mode="submit", result=result, now=now
     )
-    submission = outcome.submission
+    _attach(item, outcome.submission, code, late=late)
+    _apply_verdict(item, outcome.submission, outcome.proposal, now=now)
+    session.flush()
+    return item, outcome.submission
+
+
+def attach_queued(
+    session: Session,
+    user_id: int,
+    interview_id: int,
+    index: int,
+    submission: Submission,
+    *,
+    now: datetime,
+) -> InterviewItem:
+    """Link a queued submission (graded later by a worker) to its item; `verdict_in` applies
+    the verdict once it is in. One at a time per item: a second would race the first's verdict.
+    """
+    item, late = _open_item(get(session, user_id, interview_id), index, now)
+    if item.submission_id is not None:
+        previous = session.get(Submission, item.submission_id)
+        if previous is not None and previous.status != drills.DONE:
+            raise InterviewError(409, _("上一次提交还在评测中，请等它出结果后再提交。代码已保存。"))
+    _attach(item, submission, submission.code, late=late)
+    session.flush()
+    return item
+
+
+def verdict_in(session: Session, submission: Submission, proposal: Any, *, now: datetime) -> None:
+    """A worker finished `submission`: if it answers an interview item, record the verdict there.
+
+    Runs once per submission (quiz.grading.finish is the only caller); the item's times are
+    the submission's (when the learner pressed submit), not `now`.
+    """
+    item = session.scalar(select(InterviewItem).where(InterviewItem.submission_id == submission.id))
+    # A verdict arriving after the interview was finished (and scored) leaves the report as is.
+    if item is not None and item.interview.finished_at is None:
+        _apply_verdict(item, submission, proposal, now=submission.created_at)
+        session.flush()
+
+
+def _attach(item: InterviewItem, submission: Submission, code: str, *, late: bool) -> None:
     item.submits += 1
     item.submission_id = submission.id
     item.answer = code
     item.late = item.late or late
+
+
+def _apply_verdict(
+    item: InterviewItem, submission: Submission, proposal: Any, *, now: datetime
+) -> None:
     if submission.verdict == "internal_error":
         pass  # ours, not the learner's: neither a failure nor a result
     elif submission.verdict == "accepted":
@@ -364,10 +410,10 @@ def record_graded_code(
         item.status = "answered"
         item.answered_at = item.answered_at or now
         item.resolved_at = item.resolved_at or now
-        if outcome.proposal is not None and outcome.proposal.log_id is not None:
+        if proposal is not None and proposal.log_id is not None:
             # A first solve already scheduled the drill card by the drill rule: that review is
             # this item's, so finishing must not review the card a second time.
-            item.rating, item.review_log_id = outcome.proposal.rating, outcome.proposal.log_id
+            item.rating, item.review_log_id = proposal.rating, proposal.log_id
     else:
         item.failed_submits += 1
         if submission.passed >= item.passed or item.verdict is None:
@@ -376,8 +422,6 @@ def record_graded_code(
                 submission.passed,
                 submission.total,
             )
-    session.flush()
-    return item, submission
 
 
 # ---------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from celery import signals
 
 from app import ROOT, create_app
 from engine.grader import grade
-from engine.sandbox import QueueFull, get_sandbox
+from engine.sandbox import QueueFull, doctor_report
 from quiz import grading
 from quiz.db import db, utcnow
 
@@ -36,18 +36,15 @@ flask_app.config["SQLITE_BEGIN_IMMEDIATE"] = True
 if not flask_app.config.get("GRADER_BROKER_URL"):
     raise SystemExit("GRADER_BROKER_URL is not set: the worker needs a broker (e.g. redis://…).")
 celery = grading.make_celery(flask_app)
+# The worker's own sandbox: its warm pool, or a local grader service (GRADER_SOCKET) when the
+# worker runs unprivileged beside one (quiz.grading decides, as in the web process).
+sandbox: Any = grading.local_sandbox(flask_app.config.get("GRADER_SOCKET"))
 
 
 @celery.task(name=grading.TASK_NAME, bind=True)
 def grade_submission(self: Any, submission_id: int) -> dict[str, Any]:
     """Grade one submission; safe to run again for the same id (redelivery)."""
     return run_job(submission_id)
-
-
-@celery.task(name=grading.CODE_TASK_NAME)
-def grade_code(drill_id: str, code: str) -> dict[str, Any]:
-    """Grade without storing anything: the web side records it (mock interviews)."""
-    return grade(drill_id, code, mode="submit").to_dict()
 
 
 def run_job(submission_id: int) -> dict[str, Any]:
@@ -64,7 +61,9 @@ def run_job(submission_id: int) -> dict[str, Any]:
             else:
                 # No transaction is open while the sandbox runs: the claim was committed above.
                 try:
-                    result = grade(job.drill_id, job.code, mode=job.mode, lang=job.lang).to_dict()
+                    result = grade(
+                        job.drill_id, job.code, mode=job.mode, sandbox=sandbox, lang=job.lang
+                    ).to_dict()
                 except QueueFull:
                     # More jobs than slots (should not happen with prefetch 1): try again soon.
                     _unclaim(submission_id)
@@ -144,5 +143,5 @@ def _stop_sweeper(**_: Any) -> None:
 def _warm_sandbox(**_: Any) -> None:
     """Start the runner pool before the first job, so no learner waits for the warm-up."""
     started = time.monotonic()
-    get_sandbox()
+    doctor_report(sandbox)  # the start-up probe (the service's when GRADER_SOCKET is set)
     log.info("sandbox pool ready in %.2f s", time.monotonic() - started)

@@ -14,8 +14,9 @@ Environment (read when the pool is created):
     GRADER_SANDBOX_UID_BASE   first uid handed to runners (default 60000; one uid per runner)
     GRADER_ALLOW_UNSANDBOXED  "1" runs submissions without isolation when it is unavailable,
                               marking results sandboxed=False (local development only)
-    GRADER_SOCKET             path of the grader service's unix socket: grade through it
-                              instead of a pool in this process (see get_sandbox, service.py)
+
+Grading through the grader service (GRADER_SOCKET) or a Celery worker instead of this pool is
+the web app's choice, made in one place: quiz.grading.
 
 Confidentiality: every child is forked by a per-runner zygote created before any request, so no
 submission's bytes are in the next one's address space; the pool leases a runner per grading
@@ -134,24 +135,15 @@ def _queue_from_env() -> int | None:
     return int(value) if value else None
 
 
-def get_sandbox(in_process: bool = False) -> Sandbox:
-    """The sandbox this process grades with: THE one place the transport is chosen.
+def get_sandbox() -> Pool:
+    """This process's pool of warm runners, started lazily (one per process: a forked worker
+    gets its own fresh pool), in privileged or rootless mode.
 
-    - GRADER_SOCKET set (and not `in_process`): a client of the grader service on that unix
-      socket (`engine.sandbox.service`, started by `make run` as root): this process then
-      forks no runner and needs no privilege.
-    - otherwise: the process-wide pool of warm runners, started lazily (one per process: a
-      forked worker gets its own fresh pool), in privileged or rootless mode.
-
-    Where grading runs at all (in the request, or in a Celery worker that calls this same
-    function) is decided one level up, by the web app's grading backend (quiz.grading).
+    Whether a process grades with it at all (rather than through the grader service on a unix
+    socket, or by handing the submission to a Celery worker) is decided in one place, the web
+    app's grading backend: quiz.grading (GRADER_SOCKET, GRADER_BROKER_URL).
     """
     global _pool, _prestarted
-    socket_path = os.environ.get("GRADER_SOCKET")
-    if socket_path and not in_process:
-        from engine.sandbox.service import ServiceClient
-
-        return ServiceClient(socket_path)
     from engine.sandbox.pool import Pool
 
     with _lock:
@@ -169,12 +161,9 @@ def start_for_one_grade() -> None:
 
     Its interpreter start, NumPy import, isolation set-up and probe then run beside the
     caller's own imports; the next `get_sandbox()` adopts it, keeping two sandboxes forked
-    ahead (the visible child's and the hidden one's). No-op with GRADER_SOCKET set or a pool
-    already running.
+    ahead (the visible child's and the hidden one's). No-op with a pool already running.
     """
     global _prestarted
-    if os.environ.get("GRADER_SOCKET"):
-        return
     from engine.sandbox import spawn
 
     with _lock:
@@ -182,20 +171,21 @@ def start_for_one_grade() -> None:
             _prestarted = spawn.spawn_runner(spawn.uid_base_from_env(), spares=2, quiet=True)
 
 
-def doctor_report(in_process: bool = False) -> dict[str, Any]:
+def doctor_report(sandbox: Sandbox | None = None) -> dict[str, Any]:
     """Which layers are active (probed inside a real sandboxed child) and whether we may run.
 
-    Through the grader service when there is one: its runners are the ones that matter.
+    `sandbox`: whose runners to report, this process's pool by default; a grader service
+    client (anything with `doctor()`) asks the service, whose runners are the ones that matter.
     """
     from engine.sandbox.doctor import evaluate
     from engine.sandbox.pool import Pool, allow_unsandboxed
 
-    sandbox = get_sandbox(in_process)
+    sandbox = get_sandbox() if sandbox is None else sandbox
     if isinstance(sandbox, Pool):
         report = evaluate(sandbox.layers(), allow_unsandboxed())
         return dict(report, backend="in-process")
-    doctor = getattr(sandbox, "doctor", None)  # the service client (tests may stand in)
-    if doctor is None:
+    doctor = getattr(sandbox, "doctor", None)
+    if doctor is None:  # a stand-in sandbox of the tests
         return evaluate(sandbox.layers(), allow_unsandboxed())  # type: ignore[attr-defined]
     return dict(doctor(), backend="unix-socket")
 

@@ -2,9 +2,9 @@
 
     python -m engine.sandbox.service --socket /run/mlquiz/grader.sock --group mlquiz
 
-With GRADER_SOCKET set, `get_sandbox()` in the web processes returns a `ServiceClient` instead
-of an in-process pool: the web tier (running as an ordinary user) then holds no capability and
-never forks a runner. The service speaks one small protocol and nothing else:
+With GRADER_SOCKET set, the web app's grading backend (quiz.grading) grades through a
+`ServiceClient` instead of an in-process pool: the web tier (running as an ordinary user) then
+holds no capability and never forks a runner. The service speaks one small protocol and nothing else:
 
     connection = one grading session (the grader's visible child, then its hidden one, on the
                  same leased runner); it is closed by the client or after IDLE_SECONDS
@@ -170,11 +170,8 @@ class GraderService:
     ) -> None:
         if pool is None:
             from engine.sandbox import get_sandbox
-            from engine.sandbox.pool import Pool
 
-            sandbox = get_sandbox(in_process=True)
-            assert isinstance(sandbox, Pool)  # in_process: never the service client
-            pool = sandbox
+            pool = get_sandbox()
         self.pool: LeasingSandbox = pool
         self.path = path
         self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
@@ -247,7 +244,7 @@ class GraderService:
         if op == "doctor":
             from engine.sandbox import doctor_report
 
-            return {"op": "doctor", "report": doctor_report(in_process=True)}
+            return {"op": "doctor", "report": doctor_report()}
         if op != "run":
             raise ProtocolError("unknown op")
         source, function, calls, limits, user = parse_run(request)

@@ -5,22 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, current_app, jsonify, request
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from quiz import drills, grading, scheduling
 from quiz.db import db, utcnow
-from quiz.transaction import commit_early
 from quiz.views.api import (
     InvalidRequest,
     NotFound,
     api_blueprint,
     api_user,
-    error_response,
     json_body,
     login_required,
 )
-from quiz.views.grading import grade_admitted
+from quiz.views.grading import grade_admitted, queue_admitted
 
 bp = api_blueprint("api_drills")
 
@@ -144,7 +141,6 @@ def submit(drill_id: str) -> tuple[Response, int] | Response:
     drills.save_draft(session, user_id, drill.id, code, now=utcnow(), review=review)
     backend = grading.backend(current_app)
     if isinstance(backend, grading.CeleryBackend):  # scaled out: a worker grades it
-        commit_early()  # the learner's code, before the queue can refuse
         return _submit_queued(backend, user_id, drill.id, code, mode=mode, review=review)
     result, ticket = grade_admitted(session, user_id, drill.id, code, mode=mode, now=utcnow())
     outcome = drills.record_submission(
@@ -167,41 +163,14 @@ def _submit_queued(
 ) -> tuple[Response, int] | Response:
     """Record the submission as queued, enqueue it, wait GRADER_WAIT_SECONDS for the verdict."""
     session = db.session
-    wait = drills.submission_retry_after(
-        session, user_id, now=utcnow(), per_minute=current_app.config["SUBMISSION_RATE_PER_MINUTE"]
+    submission_id = queue_admitted(
+        backend, session, user_id, drill_id, code, mode=mode, now=utcnow(), review=review
     )
-    if wait is not None:
-        return _retry_later(
-            429, _("提交太频繁了，请 %(wait)s 秒后再试。代码已保存为草稿。", wait=wait), wait
-        )
-    try:
-        submission = backend.submit(
-            session,
-            user_id,
-            drill_id,
-            code,
-            mode=mode,
-            review=review,
-            now=utcnow,
-            lang=str(get_locale() or "zh"),  # the worker has no request to ask
-        )
-    except grading.QueueBusy as busy:
-        return _retry_later(
-            429,
-            _(
-                "你已有 %(waiting)s 个提交正在排队评测，请等它们完成后再提交。代码已保存为草稿。",
-                waiting=busy.waiting,
-            ),
-            busy.retry_after,
-        )
-    location = f"/api/v1/submissions/{submission.id}"
-    if submission.status != drills.DONE:
-        response = jsonify(_pending_body(submission))
-        response.headers["Location"] = location
-        return response, 202
-    response = jsonify(_finished_body(submission))
-    response.headers["Location"] = location
-    return response, 201
+    submission = backend.deliver(session, submission_id)
+    finished = submission.status == drills.DONE
+    response = jsonify(_finished_body(submission) if finished else _pending_body(submission))
+    response.headers["Location"] = f"/api/v1/submissions/{submission_id}"
+    return response, 201 if finished else 202
 
 
 def _pending_body(submission: Any) -> dict[str, Any]:
@@ -229,12 +198,6 @@ def _finished_body(submission: Any) -> dict[str, Any]:
     if body["first_solve"] or (submission.review and submission.verdict == "accepted"):
         body["solution"] = drills.solution_html(submission.drill_id)
     return body
-
-
-def _retry_later(status: int, message: str, seconds: int) -> Response:
-    response = error_response(status, message, retry_after=seconds)
-    response.headers["Retry-After"] = str(seconds)
-    return response
 
 
 @bp.get("/drills/<drill_id>/submissions")

@@ -10,10 +10,10 @@ from typing import Any
 from flask import Response, current_app, jsonify, url_for
 from flask_babel import gettext as _
 
-from quiz import drills, interview_report, interviews
+from quiz import drills, grading, interview_report, interviews
 from quiz.db import db, utcnow
 from quiz.interview import keypoints
-from quiz.models import Interview
+from quiz.models import Interview, Submission
 from quiz.views.api import (
     InvalidRequest,
     api_blueprint,
@@ -21,7 +21,7 @@ from quiz.views.api import (
     json_body,
     login_required,
 )
-from quiz.views.grading import grade_admitted
+from quiz.views.grading import grade_admitted, queue_admitted
 
 bp = api_blueprint("api_interviews")
 
@@ -131,12 +131,15 @@ def item(interview_id: int, index: int) -> Response:
     return jsonify(_item_body(interview_id, index, done))
 
 
-def _submit(interview_id: int, index: int, code: object) -> Response:
+def _submit(interview_id: int, index: int, code: object) -> Response | tuple[Response, int]:
     user_id, session, submitted_at = api_user().id, db.session(), clock()
     # grade_admitted commits the kept code before grading can refuse or fail, as the drill
     # page does; grading is admitted, counted and run outside any transaction.
     item, text = interviews.keep_code(session, user_id, interview_id, index, code, now=submitted_at)
     assert item.drill_id is not None
+    backend = grading.backend(current_app)
+    if isinstance(backend, grading.CeleryBackend):  # scaled out: a worker grades it
+        return _submit_queued(backend, interview_id, index, item.drill_id, text, submitted_at)
     result, ticket = grade_admitted(
         session, user_id, item.drill_id, text, mode="submit", now=submitted_at
     )
@@ -145,21 +148,60 @@ def _submit(interview_id: int, index: int, code: object) -> Response:
     )
     drills.close_ticket(session, ticket)
     body = _item_body(interview_id, index, done)
+    body.update(submission=_verdict_json(submission))
+    return jsonify(body)
+
+
+def _submit_queued(
+    backend: grading.CeleryBackend,
+    interview_id: int,
+    index: int,
+    drill_id: str,
+    text: str,
+    submitted_at: datetime,
+) -> Response | tuple[Response, int]:
+    """As the drill page: queued, enqueued, waited for; the worker records the item's verdict
+    (quiz.grading.finish). Not in time: 202, and the page follows /api/v1/submissions/<id>."""
+    user_id, session = api_user().id, db.session()
+
+    def attach(submission: Submission) -> None:
+        interviews.attach_queued(
+            session, user_id, interview_id, index, submission, now=submitted_at
+        )
+
+    submission_id = queue_admitted(
+        backend, session, user_id, drill_id, text, mode="submit", now=submitted_at, attach=attach
+    )
+    submission = backend.deliver(session, submission_id)
+    interview = interviews.get(session, user_id, interview_id)
+    body = _item_body(interview_id, index, interview.items[index])
+    if submission.status != drills.DONE:
+        body.update(
+            submission={
+                "id": submission.id,
+                "status": submission.status,
+                "status_label": str(drills.QUEUE_LABELS[submission.status]),
+            }
+        )
+        return jsonify(body), 202
+    body.update(submission=_verdict_json(submission))
+    return jsonify(body)
+
+
+def _verdict_json(submission: Submission) -> dict[str, Any]:
     result = submission.result or {}
     # The verdict and the diagnosis, never the reference solution (not before the end).
-    body.update(
-        submission={
-            "id": submission.id,
-            "verdict": submission.verdict,
-            "passed": submission.passed,
-            "total": submission.total,
-            "time_ms": submission.time_ms,
-            "tests": result.get("tests", []),
-            "stdout": result.get("stdout", ""),
-            "message": result.get("message", ""),
-        }
-    )
-    return jsonify(body)
+    return {
+        "id": submission.id,
+        "status": submission.status,
+        "verdict": submission.verdict,
+        "passed": submission.passed,
+        "total": submission.total,
+        "time_ms": submission.time_ms,
+        "tests": result.get("tests", []),
+        "stdout": result.get("stdout", ""),
+        "message": result.get("message", ""),
+    }
 
 
 def _item_body(interview_id: int, index: int, done: Any) -> dict[str, Any]:

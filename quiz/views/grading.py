@@ -1,11 +1,14 @@
 """The one way a request grades code: counted first, graded outside any transaction, fairly.
 
 Shared by the drills API and the mock interview, so neither can slip past the per-user rate
-limit, the in-flight cap or the bounded gate of request threads waiting on the grader.
+limit, the in-flight cap or the bounded gate of request threads waiting on the grader. Which
+path runs is quiz.grading's choice: `grade_admitted` when this process grades (its pool or the
+grader service), `queue_admitted` + `CeleryBackend.deliver` when grader workers do.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -14,8 +17,9 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
-from quiz import drills
+from quiz import drills, grading
 from quiz.drills import errors as drill_errors
+from quiz.models import Submission
 from quiz.transaction import commit_early
 
 if TYPE_CHECKING:
@@ -39,6 +43,8 @@ def grade_admitted(
 
     commit_early()  # the learner's code
     config = current_app.config
+    backend = grading.backend(current_app)
+    assert isinstance(backend, grading.InProcessBackend)  # workers grade when there is a broker
     # The feedback's language, read now: looking up the user's setting later would open a
     # transaction while grading, which must run with none open.
     lang = str(get_locale() or "zh")
@@ -56,14 +62,8 @@ def grade_admitted(
         with gate as admitted:
             if not admitted:
                 raise QueueFull(retry_after=2)
-            # DRILL_SANDBOX: a stand-in sandbox for tests; None means the process-wide pool.
             result = drills.grade(
-                drill_id,
-                code,
-                mode=mode,
-                sandbox=config.get("DRILL_SANDBOX"),
-                user=user_id,
-                lang=lang,
+                drill_id, code, mode=mode, sandbox=backend.sandbox, user=user_id, lang=lang
             )
     except QueueFull as full:
         drills.close_ticket(session, ticket)
@@ -78,3 +78,57 @@ def grade_admitted(
         commit_early()
         raise
     return result, ticket
+
+
+def queue_admitted(
+    backend: grading.CeleryBackend,
+    session: Session,
+    user_id: int,
+    drill_id: str,
+    code: str,
+    *,
+    mode: str,
+    now: datetime,
+    review: bool = False,
+    attach: Callable[[Submission], None] | None = None,
+) -> int:
+    """The queue path's admission: the rate limit, the per-user cap on unfinished submissions
+    (both counted in the database, so every web process sees the same), then the submission,
+    recorded queued and committed; returns its id for `backend.deliver`. The caller has
+    flushed the learner's code: it is committed first. `attach` links the new submission to
+    what it answers (a mock-interview item) in the same transaction.
+    """
+    commit_early()  # the learner's code, before the queue can refuse
+    config = current_app.config
+    wait = drills.submission_retry_after(
+        session, user_id, now=now, per_minute=config["SUBMISSION_RATE_PER_MINUTE"]
+    )
+    if wait is not None:
+        raise drill_errors.TooManyRequests(
+            _("提交太频繁了，请 %(wait)s 秒后再试。代码已保存为草稿。", wait=wait),
+            retry_after=wait,
+        )
+    try:
+        submission = backend.queue(
+            session,
+            user_id,
+            drill_id,
+            code,
+            mode=mode,
+            review=review,
+            now=now,
+            lang=str(get_locale() or "zh"),  # the worker has no request to ask
+        )
+    except grading.QueueBusy as busy:
+        raise drill_errors.TooManyRequests(
+            _(
+                "你已有 %(waiting)s 个提交正在排队评测，请等它们完成后再提交。代码已保存为草稿。",
+                waiting=busy.waiting,
+            ),
+            retry_after=busy.retry_after,
+        ) from None
+    if attach is not None:
+        attach(submission)
+    submission_id = submission.id
+    commit_early()  # recorded before it is enqueued: a lost message is swept up later
+    return submission_id

@@ -237,3 +237,62 @@ def test_health_says_so_when_the_broker_is_away(queue_env: dict[str, Any], tmp_p
         from quiz.db import db
 
         db.engine.dispose()
+
+
+class NoSandboxHere:
+    """The web process must not grade when a broker is set: any call here fails the test."""
+
+    def run(self, *args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the web process ran a sandbox")
+
+    def session(self, *args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the web process ran a sandbox")
+
+
+def test_mock_interview_drills_are_graded_by_the_worker_too(queue_app: Flask, learner: Any) -> None:
+    from engine.drills import get_drill
+    from quiz.db import db
+    from quiz.models import InterviewItem
+
+    client, _ = learner
+    queue_app.config["DRILL_SANDBOX"] = NoSandboxHere()
+    started = client.post("/api/v1/interviews", json={"minutes": 15})
+    assert started.status_code == 201, started.get_json()
+    body = started.get_json()
+    iid, items = body["id"], body["items"]
+    drill = next(i for i in items if i["kind"] == "drill")
+    for item in items[: drill["index"]]:
+        assert client.post(f"/api/v1/interviews/{iid}/items/{item['index']}", json={"skip": True})
+    url = f"/api/v1/interviews/{iid}/items/{drill['index']}"
+    d = get_drill(drill["drill_id"])
+    # Graders "busy" (no wait at all): 202, the page follows the submission, and the worker
+    # writes the verdict onto the interview item itself.
+    queue_app.config["GRADER_WAIT_SECONDS"] = 0
+    close_grading(queue_app)
+    queue_app.extensions["grading"] = None
+    queued = client.post(url, json={"code": d.starter_code})
+    assert queued.status_code == 202, queued.get_json()
+    pending = queued.get_json()["submission"]
+    assert pending["status"] in ("queued", "running") and "verdict" not in pending
+    done = wait_done(client, pending["id"])
+    assert done["verdict"] != "accepted"
+    db.session.remove()
+    item = client.get(f"/api/v1/interviews/{iid}").get_json()["items"][drill["index"]]
+    assert item["verdict"] == done["verdict"] and item["code"] == d.starter_code
+    # In time: the verdict comes back in the answer, as in-process grading answers it.
+    queue_app.config["GRADER_WAIT_SECONDS"] = 20
+    close_grading(queue_app)
+    queue_app.extensions["grading"] = None
+    right = client.post(url, json={"code": d.solution_code})
+    assert right.status_code == 200, right.get_json()
+    answer = right.get_json()
+    assert answer["submission"]["verdict"] == "accepted" and answer["verdict"] == "accepted"
+    assert "solution" not in answer["submission"]
+    db.session.remove()
+    row = db.session.scalar(
+        select(InterviewItem).where(
+            InterviewItem.interview_id == iid, InterviewItem.position == drill["index"]
+        )
+    )
+    assert (row.submits, row.failed_submits, row.status) == (2, 1, "answered")
+    assert row.rating == 2  # solved here for the first time after one failure: 困难, once

@@ -258,6 +258,22 @@
       );
     }
 
+    async function waitForVerdict(pending) {
+      let delay = 500;
+      for (;;) {
+        const text = pending.status === "running" ? tr("评测中…（已分配到评测机）") : tr("排队中…（结果会自动显示）");
+        $("d-results").replaceChildren(h("p", { class: "grading", role: "status", id: "queue-status", "data-status": pending.status, text: text }));
+        await new Promise((resolve) => window.setTimeout(resolve, delay));
+        delay = Math.min(delay * 1.5, 3000);
+        try {
+          pending = await api(`/api/v1/submissions/${pending.id}`);
+        } catch (error) {
+          continue; // a network blip: keep asking
+        }
+        if (pending.status === "done") return pending;
+      }
+    }
+
     async function submitCode() {
       if (busy || shown === null || !editor) return;
       const it = item(shown);
@@ -266,7 +282,14 @@
       $("d-submit").disabled = true;
       $("d-results").replaceChildren(h("p", { class: "grading", text: T.grading }));
       try {
-        const result = await api(`${S.api}/items/${it.index}`, { code: editor.getValue() });
+        let result = await api(`${S.api}/items/${it.index}`, { code: editor.getValue() });
+        if (result.submission.status && result.submission.status !== "done") {
+          // Scaled out and the graders are busy: it is queued. Ask until the verdict is in,
+          // then take the item as the worker left it.
+          const sub = await waitForVerdict(result.submission);
+          const state = await api(S.api);
+          result = Object.assign(state.items[it.index], { submission: sub });
+        }
         renderVerdict(result.submission);
         S.items[it.index] = Object.assign(it, result);
         if (result.verdict === "accepted") {
