@@ -49,8 +49,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         MAX_CONTENT_LENGTH=256 * 1024,
         WTF_CSRF_TIME_LIMIT=None,
         # Flask-Limiter: memory:// for one process; a shared store (redis://host:6379) when
-        # several workers or hosts must count together. See README "Configuration".
-        RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # several workers or hosts must count together; unset with a Redis GRADER_BROKER_URL,
+        # that Redis (quiz.ratelimit). See README "Configuration" and "Scaling out".
+        RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI"),
         LOGIN_RATE_LIMIT="5 per 5 minutes",  # per account and address
         LOGIN_ADDRESS_RATE_LIMIT="100 per 15 minutes",  # failures per address, any account
         SIGNUP_RATE_LIMIT="10 per hour",  # per address

@@ -2,13 +2,16 @@
 
 One process: the default `memory://` storage. Several workers or hosts: point
 RATELIMIT_STORAGE_URI at a shared store (e.g. `redis://127.0.0.1:6379`) so every worker counts
-the same attempts. Counters are test-and-increment in the storage itself, so concurrent
+the same attempts; a scaled-out site whose GRADER_BROKER_URL is a Redis needs no setting, its
+counters go to that Redis (`storage_uri`). The other per-user limits (submissions per minute,
+submissions in flight) are counted in the database, so they are shared too. Counters are test-and-increment in the storage itself, so concurrent
 guesses cannot all slip through between a check and a record.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import time
 
 from flask import Flask, current_app, request
@@ -78,7 +81,20 @@ def login_succeeded(username: str) -> None:
     )
 
 
+def storage_uri(configured: str | None, broker: str | None) -> str:
+    """Where the counters live: as configured; else the grading broker's Redis, which every web
+    process of a scaled-out site already shares; else this process's memory (`make run`)."""
+    if configured:
+        return configured
+    if broker and broker.startswith(("redis://", "rediss://")):
+        return broker
+    return "memory://"
+
+
 def init_app(app: Flask) -> None:
-    app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
+    broker = app.config.get("GRADER_BROKER_URL") or os.environ.get("GRADER_BROKER_URL")
+    app.config["RATELIMIT_STORAGE_URI"] = storage_uri(
+        app.config.get("RATELIMIT_STORAGE_URI"), broker
+    )
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
