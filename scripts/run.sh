@@ -53,6 +53,16 @@ mkdir -p instance
 chown -R "$WEB_USER:$WEB_USER" instance
 chmod 700 instance
 
+# The operator's settings (SECRET_KEY, DATABASE_URL, ...) pass through; HOME is not root's.
+export HOME=/nonexistent
+if [ -n "${GRADER_BROKER_URL:-}" ]; then
+    # Scaled out (README "Scaling out"): grader workers grade, this machine serves pages only.
+    "${as_web[@]}" "$WEB_VENV/bin/flask" --app app db upgrade
+    "${as_web[@]}" "$WEB_VENV/bin/flask" --app app content sync
+    exec "${as_web[@]}" "$WEB_VENV/bin/gunicorn" "${GUNICORN_ARGS[@]}" --no-control-socket \
+        'app:create_app()'
+fi
+
 # One grader per checkout: its socket in a root-owned folder, group WEB_USER, mode 0660.
 run_dir=/run/mlquiz-grader-$(pwd | sha256sum | cut -c1-12)
 mkdir -p "$run_dir"
@@ -69,8 +79,7 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 
-# The operator's settings (SECRET_KEY, DATABASE_URL, ...) pass through; HOME is not root's.
-export HOME=/nonexistent GRADER_SOCKET="$socket_path"
+export GRADER_SOCKET="$socket_path"
 "${as_web[@]}" "$WEB_VENV/bin/flask" --app app db upgrade
 "${as_web[@]}" "$WEB_VENV/bin/flask" --app app content sync
 "${as_web[@]}" "$WEB_VENV/bin/gunicorn" "${GUNICORN_ARGS[@]}" --no-control-socket 'app:create_app()'
