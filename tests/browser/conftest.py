@@ -10,7 +10,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from app import create_app
-from tests.databases import DbTemplate
+from tests.databases import DbTemplate, dispose_when_idle
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -52,10 +52,7 @@ def live_server(live_db_url: str) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(5)
-        with app.app_context():
-            from quiz.db import db
-
-            db.engine.dispose()
+        dispose_when_idle(app)
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from engine.drills import get_drill
+from tests.databases import dispose_when_idle
 from tests.factories import register_in_browser, replace_code
 
 pytestmark = pytest.mark.browser
@@ -45,10 +46,7 @@ def interview_server(live_db_url: str, tmp_path: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join(5)
-        with app.app_context():
-            from quiz.db import db
-
-            db.engine.dispose()
+        dispose_when_idle(app)
 
 
 def shot(page: Page, name: str) -> None:

@@ -15,6 +15,7 @@ from werkzeug.serving import make_server
 from app import create_app
 from tests import services
 from tests.browser.test_drills_browser import STABLE, replace_code
+from tests.databases import dispose_when_idle
 from tests.factories import register_in_browser
 
 pytestmark = [
@@ -49,10 +50,7 @@ def queued_server(live_db_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
         backend = app.extensions.get("grading")
         if backend is not None:
             backend.close()
-        with app.app_context():
-            from quiz.db import db
-
-            db.engine.dispose()
+        dispose_when_idle(app)
         redis.stop()
 
 
