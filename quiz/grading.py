@@ -145,7 +145,7 @@ class CeleryBackend:
         Raises QueueBusy when the user already has GRADER_INFLIGHT_PER_USER unfinished ones:
         counted in the database, so every web process sees the same count.
         """
-        lock_user(session, user_id)  # two web processes must not both count n-1
+        lock_user(session, user_id)  # two web processes must not both count n-1 (re-entrant)
         waiting = unfinished_count(session, user_id)
         if waiting >= self.inflight_per_user:
             raise QueueBusy(waiting)

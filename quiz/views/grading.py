@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from quiz import drills, grading
 from quiz.drills import errors as drill_errors
+from quiz.locks import lock_user
 from quiz.models import Submission
 from quiz.transaction import commit_early
 
@@ -100,6 +101,8 @@ def queue_admitted(
     """
     commit_early()  # the learner's code, before the queue can refuse
     config = current_app.config
+    # Counted and recorded one request at a time per user, in every web process (as open_ticket).
+    lock_user(session, user_id)
     wait = drills.submission_retry_after(
         session, user_id, now=now, per_minute=config["SUBMISSION_RATE_PER_MINUTE"]
     )
