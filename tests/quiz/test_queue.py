@@ -133,6 +133,30 @@ def wait_done(client: FlaskClient, submission_id: int, timeout: float = 30) -> d
     raise AssertionError(f"submission {submission_id} not graded in {timeout} s")
 
 
+def hold_the_queue(app: Flask) -> list[int]:
+    """Graders busy, deterministically: no wait, and the message held back until `release`
+    (an idle worker could otherwise answer before the request looks)."""
+    from quiz import grading
+
+    app.config["GRADER_WAIT_SECONDS"] = 0
+    close_grading(app)
+    app.extensions["grading"] = None  # rebuilt with the new wait
+    backend = grading.backend(app)
+    held: list[int] = []
+    backend.enqueue = held.append  # type: ignore[method-assign]
+    return held
+
+
+def release(app: Flask, held: list[int]) -> None:
+    from quiz import grading
+
+    backend = grading.backend(app)
+    del backend.enqueue  # the class's own: the broker gets the messages now
+    assert len(held) == 1
+    for submission_id in held:
+        backend.enqueue(submission_id)
+
+
 def test_an_answer_graded_by_the_worker_comes_back_201_like_in_process(learner: Any) -> None:
     client, _ = learner
     response = post(client, STABLE)
@@ -147,11 +171,10 @@ def test_a_slow_verdict_answers_202_and_the_status_endpoint_follows_it(
     queue_app: Flask, learner: Any
 ) -> None:
     client, _ = learner
-    queue_app.config["GRADER_WAIT_SECONDS"] = 0
-    close_grading(queue_app)
-    queue_app.extensions["grading"] = None  # rebuilt with the new wait
+    held = hold_the_queue(queue_app)
     response = post(client, NAIVE)
     assert response.status_code == 202
+    release(queue_app, held)
     pending = response.get_json()
     assert pending["status"] in ("queued", "running") and pending["status_label"]
     assert response.headers["Location"] == f"/api/v1/submissions/{pending['id']}"
@@ -267,11 +290,10 @@ def test_mock_interview_drills_are_graded_by_the_worker_too(queue_app: Flask, le
     d = get_drill(drill["drill_id"])
     # Graders "busy" (no wait at all): 202, the page follows the submission, and the worker
     # writes the verdict onto the interview item itself.
-    queue_app.config["GRADER_WAIT_SECONDS"] = 0
-    close_grading(queue_app)
-    queue_app.extensions["grading"] = None
+    held = hold_the_queue(queue_app)
     queued = client.post(url, json={"code": d.starter_code})
     assert queued.status_code == 202, queued.get_json()
+    release(queue_app, held)
     pending = queued.get_json()["submission"]
     assert pending["status"] in ("queued", "running") and "verdict" not in pending
     done = wait_done(client, pending["id"])
