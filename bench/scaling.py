@@ -106,7 +106,7 @@ def client_for(url: str, broker: str | None) -> Any:
         "SECRET_KEY": "bench",
         "SQLALCHEMY_DATABASE_URI": url,
         "WTF_CSRF_ENABLED": False,
-        "SUBMISSION_RATE_PER_MINUTE": 0,  # no limit: the benchmark submits back to back
+        "SUBMISSION_RATE_PER_MINUTE": 10**6,  # the benchmark submits back to back
         "GRADER_INFLIGHT_PER_USER": 10**6,
         "GRADER_WAIT_SECONDS": 30,
     }
