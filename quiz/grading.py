@@ -39,7 +39,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from engine.sandbox import Sandbox, doctor_report, get_sandbox
-from quiz import drills, interviews
+from quiz import drills, interview_queue
+from quiz.db import rowcount
 from quiz.drills import DONE, QUEUED, RUNNING
 from quiz.i18n import N_
 from quiz.locks import lock_user
@@ -88,7 +89,8 @@ def local_sandbox(socket_path: str | None) -> Sandbox:
 
 
 class GradingBackend(Protocol):
-    name: str
+    @property
+    def name(self) -> str: ...
 
     def health(self) -> dict[str, Any]: ...
 
@@ -206,7 +208,7 @@ def init_app(app: Flask) -> None:
 
 def backend(app: Flask) -> GradingBackend:
     """The web side's grading backend (see the table above), built on first use."""
-    built = app.extensions.get("grading")
+    built: GradingBackend | None = app.extensions.get("grading")
     if built is None:
         if app.config.get("GRADER_BROKER_URL"):
             built = CeleryBackend(
@@ -273,11 +275,13 @@ class Claim:
 
 def claim(session: Session, submission_id: int) -> Claim | None:
     """Mark the submission running and count the attempt; None when it is already done."""
-    claimed = session.execute(
-        update(Submission)
-        .where(Submission.id == submission_id, Submission.status != DONE)
-        .values(status=RUNNING, attempts=Submission.attempts + 1)
-    ).rowcount
+    claimed = rowcount(
+        session.execute(
+            update(Submission)
+            .where(Submission.id == submission_id, Submission.status != DONE)
+            .values(status=RUNNING, attempts=Submission.attempts + 1)
+        )
+    )
     if not claimed:
         return None
     row = session.get(Submission, submission_id, populate_existing=True)
@@ -291,17 +295,19 @@ def finish(session: Session, submission_id: int, result: dict[str, Any], *, now:
     The conditional UPDATE takes the row's write lock before anything is read, so of two
     graders finishing the same submission (a redelivered job) exactly one sees it unfinished.
     """
-    won = session.execute(
-        update(Submission)
-        .where(Submission.id == submission_id, Submission.status != DONE)
-        .values(status=DONE)
-    ).rowcount
+    won = rowcount(
+        session.execute(
+            update(Submission)
+            .where(Submission.id == submission_id, Submission.status != DONE)
+            .values(status=DONE)
+        )
+    )
     if not won:
         return False
     submission = session.get(Submission, submission_id, populate_existing=True)
     assert submission is not None
     outcome = drills.complete_submission(session, submission, result, now=now)
-    interviews.verdict_in(session, submission, outcome.proposal, now=now)  # a mock interview's
+    interview_queue.verdict_in(session, submission, outcome.proposal, now=now)  # a mock interview's
     return True
 
 

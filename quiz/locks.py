@@ -14,7 +14,9 @@ def lock_user(session: Session, user_id: int) -> None:
     Services that count or pick rows and then write on that basis (admission counts, "undo
     the latest answer") call this first, so a second request of the same user waits until the
     first commits and then reads what it wrote — under PostgreSQL's READ COMMITTED two
-    transactions would otherwise read the same rows and both act. SQLAlchemy leaves FOR UPDATE
-    out on SQLite, where quiz.db's BEGIN IMMEDIATE already runs writers one at a time.
+    transactions would otherwise read the same rows and both act. On SQLite, quiz.db's BEGIN
+    IMMEDIATE already runs writers one at a time: no statement at all there.
     """
+    if session.get_bind().dialect.name == "sqlite":
+        return  # nothing to lock (and no statement to spend): writers already run one at a time
     session.execute(select(User.id).where(User.id == user_id).with_for_update())

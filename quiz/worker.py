@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from celery import signals
 
@@ -22,6 +22,10 @@ from engine.grader import grade
 from engine.sandbox import QueueFull, doctor_report
 from quiz import grading
 from quiz.db import db, utcnow
+from quiz.drills import QUEUED, RUNNING
+
+if TYPE_CHECKING:
+    from engine.grader import Mode
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +45,7 @@ celery = grading.make_celery(flask_app)
 sandbox: Any = grading.local_sandbox(flask_app.config.get("GRADER_SOCKET"))
 
 
-@celery.task(name=grading.TASK_NAME, bind=True)
+@celery.task(name=grading.TASK_NAME, bind=True)  # type: ignore[untyped-decorator]  # celery has no types
 def grade_submission(self: Any, submission_id: int) -> dict[str, Any]:
     """Grade one submission; safe to run again for the same id (redelivery)."""
     return run_job(submission_id)
@@ -50,7 +54,7 @@ def grade_submission(self: Any, submission_id: int) -> dict[str, Any]:
 def run_job(submission_id: int) -> dict[str, Any]:
     config = flask_app.config
     with flask_app.app_context():
-        session = db.session
+        session = db.session()
         try:
             job = grading.claim(session, submission_id)
             session.commit()
@@ -62,7 +66,11 @@ def run_job(submission_id: int) -> dict[str, Any]:
                 # No transaction is open while the sandbox runs: the claim was committed above.
                 try:
                     result = grade(
-                        job.drill_id, job.code, mode=job.mode, sandbox=sandbox, lang=job.lang
+                        job.drill_id,
+                        job.code,
+                        mode=cast("Mode", job.mode),  # "run" or "submit", as the API checked
+                        sandbox=sandbox,
+                        lang=job.lang,
                     ).to_dict()
                 except QueueFull:
                     # More jobs than slots (should not happen with prefetch 1): try again soon.
@@ -74,7 +82,7 @@ def run_job(submission_id: int) -> dict[str, Any]:
                 log.info("submission %s finished here: %s", submission_id, result.get("verdict"))
             return {"id": submission_id, "status": "done", "graded": graded}
         finally:
-            session.remove()
+            db.session.remove()
 
 
 def _unclaim(submission_id: int) -> None:
@@ -82,11 +90,11 @@ def _unclaim(submission_id: int) -> None:
 
     from quiz.models import Submission
 
-    session = db.session
+    session = db.session()
     session.execute(
         update(Submission)
-        .where(Submission.id == submission_id, Submission.status == grading.RUNNING)
-        .values(status=grading.QUEUED, attempts=Submission.attempts - 1)
+        .where(Submission.id == submission_id, Submission.status == RUNNING)
+        .values(status=QUEUED, attempts=Submission.attempts - 1)
     )
     session.commit()
 
@@ -96,7 +104,7 @@ def sweep_once() -> grading.SweepReport:
     with flask_app.app_context():
         try:
             return grading.sweep(
-                db.session,
+                db.session(),
                 now=utcnow(),
                 older_than=timedelta(seconds=float(config["GRADER_REQUEUE_AFTER"])),
                 max_attempts=int(config["GRADER_MAX_ATTEMPTS"]),
@@ -129,17 +137,17 @@ def _sweep_forever(stop: threading.Event) -> None:
 _stop = threading.Event()
 
 
-@signals.worker_ready.connect
+@signals.worker_ready.connect  # type: ignore[untyped-decorator]  # celery has no types
 def _start_sweeper(**_: Any) -> None:
     threading.Thread(target=_sweep_forever, args=(_stop,), name="sweeper", daemon=True).start()
 
 
-@signals.worker_shutdown.connect
+@signals.worker_shutdown.connect  # type: ignore[untyped-decorator]  # celery has no types
 def _stop_sweeper(**_: Any) -> None:
     _stop.set()
 
 
-@signals.worker_init.connect
+@signals.worker_init.connect  # type: ignore[untyped-decorator]  # celery has no types
 def _warm_sandbox(**_: Any) -> None:
     """Start the runner pool before the first job, so no learner waits for the warm-up."""
     started = time.monotonic()

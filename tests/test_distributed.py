@@ -11,7 +11,6 @@ Runs in `make test`'s PostgreSQL pass (TEST_DATABASE_URL) when redis-server is i
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -20,8 +19,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,7 +30,8 @@ from sqlalchemy import create_engine, text
 from app import create_app
 from tests import services
 from tests.databases import ON_POSTGRES, DbTemplate
-from tests.quiz.test_api_drills import NAIVE, STABLE
+from tests.factories import NAIVE_SOFTMAX as NAIVE
+from tests.factories import STABLE_SOFTMAX as STABLE
 
 pytestmark = [
     pytest.mark.slow,
@@ -50,20 +48,6 @@ SETTINGS = {
     "GRADER_SWEEP_SECONDS": "1",
     "GRADER_INFLIGHT_PER_USER": "10",
 }
-
-
-def call(method: str, url: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method)
-    request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, json.loads(error.read() or b"null")
 
 
 def start_web(url: str, broker: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -94,7 +78,7 @@ def start_web(url: str, broker: str, log: Path) -> tuple[subprocess.Popen[bytes]
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if call("GET", f"{base}/healthz")[0] == 200:
+            if services.call("GET", f"{base}/healthz")[0] == 200:
                 return process, base
         except OSError:
             time.sleep(0.2)
@@ -137,7 +121,7 @@ def make_learners(url: str, webs: list[str]) -> list[str]:
         db.engine.dispose()
     tokens = []
     for i in range(USERS):
-        status, body = call(
+        status, body = services.call(
             "POST",
             f"{webs[i % 2]}/api/v1/tokens",
             {"username": f"learner{i}", "password": "distributed-pass"},
@@ -150,7 +134,7 @@ def make_learners(url: str, webs: list[str]) -> list[str]:
 def learn(base: str, token: str, out: list[tuple[int, int]], errors: list[str]) -> None:
     """One learner: submit, follow each submission to its verdict, then the next."""
     for code in [NAIVE, STABLE, STABLE][:ROUNDS]:
-        status, body = call(
+        status, body = services.call(
             "POST",
             f"{base}/api/v1/drills/softmax/submissions",
             {"code": code, "mode": "submit"},
@@ -166,7 +150,9 @@ def learn(base: str, token: str, out: list[tuple[int, int]], errors: list[str]) 
                 errors.append(f"submission {body['id']} never finished")
                 return
             time.sleep(0.3)
-            status, body = call("GET", f"{base}/api/v1/submissions/{body['id']}", token=token)
+            status, body = services.call(
+                "GET", f"{base}/api/v1/submissions/{body['id']}", token=token
+            )
 
 
 def run_load(cluster: dict[str, Any], disturb: Any) -> list[tuple[int, int]]:

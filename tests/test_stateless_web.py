@@ -25,7 +25,6 @@ from sqlalchemy import create_engine, text
 from app import create_app
 from tests import services
 from tests.databases import DbTemplate
-from tests.test_distributed import call
 
 pytestmark = [
     pytest.mark.slow,
@@ -78,7 +77,7 @@ def start_web(url: str, storage: str, log: Path) -> tuple[subprocess.Popen[bytes
         if process.poll() is not None:
             break
         try:
-            if call("GET", f"{base}/healthz")[0] == 200:
+            if services.call("GET", f"{base}/healthz")[0] == 200:
                 return process, base
         except OSError:
             time.sleep(0.2)
@@ -115,7 +114,7 @@ def site(synced_db_template: DbTemplate, tmp_path: Path) -> Iterator[dict[str, A
 
 def login(base: str, username: str, password: str) -> int:
     body = {"username": username, "password": password}
-    return call("POST", f"{base}/api/v1/tokens", body)[0]
+    return services.call("POST", f"{base}/api/v1/tokens", body)[0]
 
 
 def test_two_web_processes_share_every_per_user_limit(site: dict[str, Any]) -> None:
@@ -131,7 +130,7 @@ def test_two_web_processes_share_every_per_user_limit(site: dict[str, Any]) -> N
     assert login(c, "control", "wrong") == 429
     assert login(d, "control", "wrong") == 401  # what sharing the counters prevents
 
-    status, body = call(
+    status, body = services.call(
         "POST", f"{b}/api/v1/tokens", {"username": "coder", "password": "right-password"}
     )
     assert status == 201, body
@@ -139,7 +138,7 @@ def test_two_web_processes_share_every_per_user_limit(site: dict[str, Any]) -> N
     submit_url = "/api/v1/drills/softmax/submissions"
 
     def submit(base: str, code: str) -> tuple[int, Any]:
-        return call("POST", base + submit_url, {"code": code, "mode": "run"}, token)
+        return services.call("POST", base + submit_url, {"code": code, "mode": "run"}, token)
 
     # In flight (1 per user): while A grades the slow one, B refuses the next.
     slow: list[tuple[int, Any]] = []

@@ -1,7 +1,7 @@
 """submission queue status
 
 Revision ID: 68d796e85b56
-Revises: 15351e040902
+Revises: 3f7b2c9e4a10
 Create Date: 2026-12-01 00:05:34.930186
 
 """
@@ -12,7 +12,7 @@ import quiz.db  # noqa: F401  (custom column types such as UTCDateTime)
 
 # revision identifiers, used by Alembic.
 revision = '68d796e85b56'
-down_revision = '15351e040902'
+down_revision = '3f7b2c9e4a10'
 branch_labels = None
 depends_on = None
 

@@ -162,7 +162,7 @@ def _submit_queued(
     review: bool,
 ) -> tuple[Response, int] | Response:
     """Record the submission as queued, enqueue it, wait GRADER_WAIT_SECONDS for the verdict."""
-    session = db.session
+    session = db.session()
     submission_id = queue_admitted(
         backend, session, user_id, drill_id, code, mode=mode, now=utcnow(), review=review
     )
@@ -193,7 +193,7 @@ def _finished_body(submission: Any) -> dict[str, Any]:
     body["review"] = outcome.get("review")
     body["first_solve"] = bool(outcome.get("first_solve"))
     body["progress"] = drills.progress_json(
-        db.session, submission.user_id, submission.drill_id, now=utcnow()
+        db.session(), submission.user_id, submission.drill_id, now=utcnow()
     )
     if body["first_solve"] or (submission.review and submission.verdict == "accepted"):
         body["solution"] = drills.solution_html(submission.drill_id)

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Response, current_app, jsonify, url_for
 from flask_babel import gettext as _
 
-from quiz import drills, grading, interview_report, interviews
+from quiz import drills, grading, interview_queue, interview_report, interviews
 from quiz.db import db, utcnow
 from quiz.interview import keypoints
 from quiz.models import Interview, Submission
@@ -110,7 +110,7 @@ def detail(interview_id: int) -> Response:
 
 @bp.post("/interviews/<int:interview_id>/items/<int:index>")
 @login_required
-def item(interview_id: int, index: int) -> Response:
+def item(interview_id: int, index: int) -> Response | tuple[Response, int]:
     """One body per action: {answer}, {points}, {code} or {skip: true}."""
     data = json_body()
     user_id, session = api_user().id, db.session()
@@ -165,7 +165,7 @@ def _submit_queued(
     user_id, session = api_user().id, db.session()
 
     def attach(submission: Submission) -> None:
-        interviews.attach_queued(
+        interview_queue.attach_queued(
             session, user_id, interview_id, index, submission, now=submitted_at
         )
 

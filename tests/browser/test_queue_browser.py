@@ -14,9 +14,9 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from tests import services
-from tests.browser.test_drills_browser import STABLE, replace_code
 from tests.databases import dispose_when_idle
-from tests.factories import register_in_browser
+from tests.factories import STABLE_SOFTMAX as STABLE
+from tests.factories import register_in_browser, replace_code
 
 pytestmark = [
     pytest.mark.browser,

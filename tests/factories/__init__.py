@@ -14,6 +14,26 @@ def softmax(x, axis=-1):
     e = np.exp(x)
     return e / e.sum(axis=axis, keepdims=True)
 """
+# ... and the one that passes (the queue, distributed and scaling tests submit both).
+STABLE_SOFTMAX = NAIVE_SOFTMAX.replace("np.exp(x)", "np.exp(x - x.max(axis=axis, keepdims=True))")
+
+
+def grader_result(
+    verdict: str = "wrong_answer", passed: int = 12, total: int = 15
+) -> dict[str, Any]:
+    """A grader's result as quiz.drills.grade returns it, for bookkeeping tests."""
+    return {
+        "drill": "softmax",
+        "verdict": verdict,
+        "passed": total if verdict == "accepted" else passed,
+        "total": total,
+        "time_ms": 3.5,
+        "tests": [],
+        "stdout": "",
+        "message": "",
+        "sandboxed": True,
+        "mode": "submit",
+    }
 
 
 def make_user(session: Any, username: str = "alice", password: str = "correct horse") -> Any:

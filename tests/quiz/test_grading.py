@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from quiz import drills, grading
 from quiz.models import DrillProgress, ReviewLog, Submission
-from tests.quiz.test_drills import result
+from tests.factories import grader_result as result
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 

@@ -22,8 +22,9 @@ from sqlalchemy import func, select
 from app import create_app
 from tests import services
 from tests.databases import DbTemplate, drop
+from tests.factories import NAIVE_SOFTMAX as NAIVE
+from tests.factories import STABLE_SOFTMAX as STABLE
 from tests.factories import login, make_user
-from tests.quiz.test_api_drills import NAIVE, STABLE
 
 pytestmark = [
     pytest.mark.skipif(
