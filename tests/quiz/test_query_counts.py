@@ -21,7 +21,12 @@ from sqlalchemy import event, select
 
 from quiz.db import db, utcnow
 from quiz.models import Submission, Topic
+from tests.databases import ON_POSTGRES
 from tests.factories import api_token, login, make_user
+
+# The budgets are SQLite's (quiz.db issues an explicit BEGIN there, one statement more than on
+# PostgreSQL, where the driver begins implicitly): the PostgreSQL pass leaves them alone.
+pytestmark = pytest.mark.skipif(ON_POSTGRES, reason="statement budgets counted on SQLite")
 
 # What each request costs today (see the module docstring).
 BUDGETS = {
