@@ -61,13 +61,15 @@ def _import_app(root: Path) -> Any:
 
 
 def seed(create_app: Any, db_path: Path, content: Path) -> Any:
+    # This script's own folder (on sys.path as the script's), whichever checkout `quiz` is from.
+    from deck import add_deck
     from flask_migrate import upgrade
-    from sqlalchemy import insert, select
+    from sqlalchemy import select
 
     from quiz import accounts
     from quiz.db import db
     from quiz.importer import sync_content
-    from quiz.models import Card, Document, Topic
+    from quiz.models import Card
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}", "SECRET_KEY": "bench"})
     rng = random.Random(42)
@@ -75,34 +77,7 @@ def seed(create_app: Any, db_path: Path, content: Path) -> Any:
     with app.app_context():
         upgrade()
         sync_content(db.session, content)
-        doc = Document(path="bench.md", sha256="0" * 64)
-        db.session.add(doc)
-        db.session.flush()
-        topics = [
-            Topic(document_id=doc.id, slug=f"bench-{t}", title=f"主题 {t}", position=100 + t)
-            for t in range(10)
-        ]
-        db.session.add_all(topics)
-        db.session.flush()
-        body = "<p>" + "反向传播把损失对每个参数的梯度一层层传回去。" * 12 + "</p>"
-        db.session.execute(
-            insert(Card),
-            [
-                {
-                    "key": f"bench/{i}",
-                    "kind": "question",
-                    "topic_id": topics[i % 10].id,
-                    "sibling_key": f"bench/{i}",
-                    "position": i,
-                    "front_md": f"问题 {i}",
-                    "back_md": "答案",
-                    "front_html": f"<p>问题 {i}：为什么梯度会消失？</p>",
-                    "back_html": body,
-                    "short_html": "<p>链式法则里连乘的小于 1 的导数。</p>",
-                }
-                for i in range(CARDS)
-            ],
-        )
+        add_deck(db.session, CARDS, topic_position=100)
         # In id order, as a learner studies the notes: the first 1,600 cards are the studied ones.
         bench_cards = select(Card.id).where(Card.key.like("bench/%")).order_by(Card.id)
         ids = list(db.session.scalars(bench_cards))

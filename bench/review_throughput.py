@@ -51,6 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
+from bench.deck import add_deck  # noqa: E402
 from bench.stats import Targets, describe, summary  # noqa: E402
 
 CARDS = 2_000
@@ -119,43 +120,14 @@ def seed(db_path: Path | str, users: int) -> dict[str, Any]:
 
     from quiz import accounts
     from quiz.db import db
-    from quiz.models import Card, CardState, Document, ReviewLog, Topic, User
+    from quiz.models import Card, CardState, ReviewLog, User
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(db_path), "SECRET_KEY": "bench"})
     rng = random.Random(42)
     now = datetime.now(UTC)
     with app.app_context():
         upgrade()
-        doc = Document(path="bench.md", sha256="0" * 64)
-        db.session.add(doc)
-        db.session.flush()
-        topics = []
-        for t in range(10):
-            topic = Topic(document_id=doc.id, slug=f"bench-{t}", title=f"主题 {t}", position=t)
-            db.session.add(topic)
-            topics.append(topic)
-        db.session.flush()
-        body = "<p>" + "反向传播把损失对每个参数的梯度一层层传回去。" * 12 + "</p>"
-        db.session.execute(
-            insert(Card),
-            [
-                {
-                    "key": f"bench/{i}",
-                    "kind": "question",
-                    "topic_id": topics[i % 10].id,
-                    "sibling_key": f"bench/{i}",
-                    "position": i,
-                    "front_md": f"问题 {i}",
-                    "back_md": "答案",
-                    "front_html": f"<p>问题 {i}：为什么梯度会消失？</p>",
-                    "back_html": body,
-                    "short_html": "<p>链式法则里连乘的小于 1 的导数。</p>",
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                for i in range(CARDS)
-            ],
-        )
+        add_deck(db.session, CARDS)
         card_ids = [row[0] for row in db.session.execute(db.select(Card.id).order_by(Card.id))]
         first = accounts.create_user(db.session, "bench-0", "bench-password")
         tokens = [accounts.issue_token(db.session, first, now=now)]

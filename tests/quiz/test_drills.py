@@ -13,29 +13,21 @@ from sqlalchemy import select
 
 from quiz import drills
 from quiz.models import CardState, ReviewLog, Submission
-from tests.factories import make_user
+from tests.factories import grader_result, make_user
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 
-def result(verdict: str = "wrong_answer", passed: int = 12, total: int = 15) -> dict[str, Any]:
-    return {
-        "drill": "softmax",
-        "verdict": verdict,
-        "passed": total if verdict == "accepted" else passed,
-        "total": total,
-        "time_ms": 3.5,
-        "tests": [],
-        "stdout": "",
-        "message": "",
-        "sandboxed": True,
-        "mode": "submit",
-    }
-
-
 def submit(session: Any, user: Any, verdict: str, *, at: datetime = NOW, **kw: Any) -> Any:
     outcome = drills.record_submission(
-        session, user.id, "softmax", "code", mode="submit", result=result(verdict), now=at, **kw
+        session,
+        user.id,
+        "softmax",
+        "code",
+        mode="submit",
+        result=grader_result(verdict),
+        now=at,
+        **kw,
     )
     session.commit()
     return outcome
@@ -123,7 +115,13 @@ def test_first_try_accept_is_good(session: Any, user: Any) -> None:
 
 def test_runs_do_not_count_as_submissions(session: Any, user: Any) -> None:
     drills.record_submission(
-        session, user.id, "softmax", "c", mode="run", result=result("accepted", total=3), now=NOW
+        session,
+        user.id,
+        "softmax",
+        "c",
+        mode="run",
+        result=grader_result("accepted", total=3),
+        now=NOW,
     )
     progress = drills.get_progress(session, user.id, "softmax")
     assert progress is not None and progress.submits == 0 and progress.solved_at is None
