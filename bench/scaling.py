@@ -27,6 +27,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +51,8 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def tree_cpu_seconds(session_id: int) -> float:
-    """CPU of every live process in the session (the worker, its runners, their reaped children)."""
-    tick = os.sysconf("SC_CLK_TCK")
+def _cpu_seconds(counts: Callable[[int, list[str]], bool]) -> float:
+    """CPU (utime stime cutime cstime) of the live processes whose (pid, stat fields) count."""
     total = 0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -61,25 +61,19 @@ def tree_cpu_seconds(session_id: int) -> float:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[3]) == session_id:  # field 6 of stat: the session id
-            total += sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
-    return total / tick
+        if counts(int(entry.name), fields):
+            total += sum(int(v) for v in fields[11:15])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(session_id: int) -> float:
+    """CPU of every live process in the session (the worker, its runners, their reaped children)."""
+    return _cpu_seconds(lambda _pid, fields: int(fields[3]) == session_id)  # field 6: session id
 
 
 def postgres_cpu_seconds(pg: services.Postgres) -> float:
     postmaster = int((pg.folder / "data" / "postmaster.pid").read_text().split()[0])
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(entry.name) == postmaster or int(fields[1]) == postmaster:
-            total += sum(int(v) for v in fields[11:15])
-    return total / tick
+    return _cpu_seconds(lambda pid, fields: postmaster in (pid, int(fields[1])))  # field 4: ppid
 
 
 def migrated(url: str) -> tuple[Any, int]:

@@ -275,6 +275,44 @@ def start_worker(
     raise RuntimeError(f"worker not ready: {log_path.read_text()[-2000:]}")
 
 
+def start_web(
+    env: dict[str, str], log_path: Path, *, app: str = "app:create_app()", threads: int = 8
+) -> tuple[subprocess.Popen[bytes], str]:
+    """A real gunicorn web process (one worker) on a free loopback port, with `env` as its
+    whole environment; returns (process, base URL) once /healthz answers 200."""
+    port = free_port()
+    with log_path.open("ab") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "1",
+                "--threads",
+                str(threads),
+                app,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if call("GET", f"{base}/healthz")[0] == 200:
+                return process, base
+        except OSError:
+            time.sleep(0.2)
+    stop(process, hard=True)
+    raise RuntimeError(f"web process did not start: {log_path.read_text()[-2000:]}")
+
+
 def stop(process: subprocess.Popen[bytes], *, hard: bool = False) -> None:
     """TERM (a warm shutdown: the running job finishes) or KILL; then reap it."""
     if process.poll() is None:

@@ -16,7 +16,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -51,38 +50,9 @@ SETTINGS = {
 
 
 def start_web(url: str, broker: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = services.free_port()
     env = {**os.environ, "DATABASE_URL": url, "GRADER_BROKER_URL": broker, "SECRET_KEY": "e2e"}
     env.update(SETTINGS)
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "1",
-                "--threads",
-                "16",
-                "app:create_app()",
-            ],
-            cwd=services.ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if services.call("GET", f"{base}/healthz")[0] == 200:
-                return process, base
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"web process did not start: {log.read_text()[-2000:]}")
+    return services.start_web(env, log, threads=16)
 
 
 @pytest.fixture

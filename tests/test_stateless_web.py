@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -42,7 +41,6 @@ BROKEN = "def softmax(x, axis=-1):\n    return undefined_name\n"
 
 
 def start_web(url: str, storage: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = services.free_port()
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -51,38 +49,7 @@ def start_web(url: str, storage: str, log: Path) -> tuple[subprocess.Popen[bytes
         "GRADER_SLOTS": "1",
     }
     env.pop("GRADER_BROKER_URL", None)
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "1",
-                "--threads",
-                "8",
-                f"app:create_app({LIMITS!r})",
-            ],
-            cwd=services.ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            break
-        try:
-            if services.call("GET", f"{base}/healthz")[0] == 200:
-                return process, base
-        except OSError:
-            time.sleep(0.2)
-    services.stop(process, hard=True)
-    raise RuntimeError(f"web process did not start: {log.read_text()[-2000:]}")
+    return services.start_web(env, log, app=f"app:create_app({LIMITS!r})")
 
 
 @pytest.fixture
