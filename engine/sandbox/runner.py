@@ -40,7 +40,6 @@ import shutil
 import signal
 import socket
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from types import ModuleType
@@ -439,7 +438,7 @@ class Runner:
     ) -> tuple[dict[str, Any], Callable[[], None]]:
         limits = header["limits"]
         isolate = spare.isolate
-        scratch = None if isolate else tempfile.mkdtemp(prefix="sbx-")
+        scratch = None if isolate else _scratch_dir()
         if scratch and self.setup.uids:
             uid = self.setup.uids[spare.slot]
             os.chown(scratch, uid, uid)  # degraded mode still drops root when it can
@@ -488,6 +487,15 @@ class Runner:
             response["oom_killed"] = slot_cgroups.oom_kills() > oom_before
         response["sandboxed"] = isolate
         return response, cleanup
+
+
+def _scratch_dir() -> str:
+    """A working directory for an unisolated child (degraded mode only)."""
+    # Imported here, never at start-up: tempfile brings `random`, whose fork handler would then
+    # reseed in every sandbox the zygote forks (a tenth of a millisecond of CPU each).
+    import tempfile
+
+    return tempfile.mkdtemp(prefix="sbx-")
 
 
 def _close_quietly(fd: int) -> None:

@@ -90,7 +90,40 @@ DENIED_SYSCALLS = (
 
 
 def compile_seccomp_filter() -> bytes:
-    """Compile the deny-list filter once; children load the BPF bytes (~0.4 ms cheaper each)."""
+    """Compile the deny-list filter once, in a short-lived child; returns the BPF program.
+
+    Children load the bytes (~0.4 ms cheaper each than compiling). pyseccomp imports `threading`
+    and `random`, whose fork handlers would then run in every sandbox forked later (~0.6 ms of
+    CPU each): compiling in a throwaway child keeps them out of the runner and the zygote.
+    """
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            os.close(read_fd)
+            program = _compile_program()
+            view = memoryview(program)
+            while view:
+                view = view[os.write(write_fd, view) :]
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write_fd)
+    try:
+        chunks = []
+        while chunk := os.read(read_fd, 65536):
+            chunks.append(chunk)
+    finally:
+        os.close(read_fd)
+        _, status = os.waitpid(pid, 0)
+    program = b"".join(chunks)
+    if os.waitstatus_to_exitcode(status) != 0 or not program or len(program) % 8:
+        raise OSError(errno.EINVAL, "seccomp filter could not be compiled")
+    return program
+
+
+def _compile_program() -> bytes:
     import pyseccomp as sc  # only the runner has it on sys.path; submissions never import it
 
     eperm = sc.ERRNO(errno.EPERM)
@@ -118,10 +151,7 @@ def compile_seccomp_filter() -> bytes:
             chunks.append(chunk)
     finally:
         os.close(read_fd)
-    program = b"".join(chunks)
-    if not program or len(program) % 8:
-        raise OSError(errno.EINVAL, "seccomp export produced no program")
-    return program
+    return b"".join(chunks)
 
 
 def _each_bit(mask: int) -> list[int]:
