@@ -1,0 +1,146 @@
+"""What a graded submission costs at the least, in this design: two forked children, no isolation.
+
+    .venv/bin/python bench/grading_floor.py            # 300 submissions, the drills in turn
+    .venv/bin/python bench/grading_floor.py -n 600
+
+Beside `bench/grading_profile.py` (the real path, every layer on), this measures the part of it
+that no isolation work can remove while each submission gets a visible and a hidden child of its
+own (issue 10): a parent with the zygote's image (NumPy and the sandbox modules loaded by path,
+no `engine` package, no `threading`, objects frozen) forks one child per half of a submission;
+each child decodes its request, compiles and runs the model answer on the cases (the same
+`child.run_submission`), streams its results back on a pipe and exits. The first column forks
+children that exit at once: the cost of two processes of this image, whatever they do. No namespaces, mounts,
+cgroups, rlimits, uid change or seccomp; no runner; no grading process. CPU comes from the
+kernel's accounting, as in grading_profile.py: the parent's own time and what it reaped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Runs in a clean interpreter (`-I -S`, like the runner), so that nothing of this script's own
+# imports is in the image that is forked.
+PARENT = r"""
+import gc, importlib.util, os, resource, sys, time
+sys.path.extend(SITE)
+import numpy  # noqa: F401
+
+def load(name):
+    spec = importlib.util.spec_from_file_location(f"_sandbox_{name}", f"{SANDBOX}/{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+wire = load("wire")
+child = load("child")
+bodies = [open(p, "rb").read() for p in PATHS]
+gc.freeze()
+
+
+def one(body, bare=False):
+    result_r, result_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        if bare:
+            os._exit(0)
+        os.close(result_r)
+        request = wire.decode(body)
+        child.run_submission(request, wire, result_w, lambda: None, child.make_streams())
+    os.close(result_w)
+    while os.read(result_r, 1 << 16):
+        pass
+    os.close(result_r)
+    os.waitpid(pid, 0)
+
+
+def cpu(a, b):
+    return (b.ru_utime + b.ru_stime - a.ru_utime - a.ru_stime) * 1000.0
+
+
+def measure(bare):
+    for body in bodies[:20]:
+        one(body, bare)
+    own0 = resource.getrusage(resource.RUSAGE_SELF)
+    kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wall0 = time.perf_counter()
+    for k in range(N):
+        one(bodies[k % len(bodies)], bare)
+    wall = time.perf_counter() - wall0
+    own1 = resource.getrusage(resource.RUSAGE_SELF)
+    kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return cpu(own0, own1), cpu(kids0, kids1), wall * 1000.0
+
+
+print(repr((measure(True), measure(False))))
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", type=int, default=300, help="submissions (default 300)")
+    args = parser.parse_args()
+    sys.path.insert(0, str(ROOT))
+    import numpy as np
+
+    from engine.cases import get_cases
+    from engine.drills import DRILLS
+    from engine.sandbox import spawn, wire
+    from engine.sandbox.api import Limits
+
+    limits = {name: getattr(Limits(), name) for name in Limits.__dataclass_fields__}
+    tmp = Path(tempfile.mkdtemp(prefix="grading-floor-"))
+    paths = []
+    for drill_id, drill in DRILLS.items():
+        for hidden in (False, True):  # a submission: its visible child, then its hidden one
+            cases = [c for c in get_cases(drill_id) if c.hidden == hidden]
+            calls = tuple(
+                (
+                    tuple(np.array(a) if isinstance(a, np.ndarray) else a for a in c.args),
+                    {
+                        k: np.array(v) if isinstance(v, np.ndarray) else v
+                        for k, v in c.kwargs.items()
+                    },
+                )
+                for c in cases
+            )
+            request = {
+                "source": drill.solution_code,
+                "function": drill_id,
+                "calls": calls,
+                "limits": limits,
+            }
+            path = tmp / f"{len(paths):03d}.bin"
+            path.write_bytes(wire.encode(request))
+            paths.append(str(path))
+    code = (
+        f"SITE = {spawn.site_dirs()!r}\nSANDBOX = {str(ROOT / 'engine' / 'sandbox')!r}\n"
+        f"PATHS = {paths!r}\nN = {2 * args.n}\n" + PARENT
+    )
+    out = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", code],
+        env=spawn.RUNNER_ENV,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    bare, work = ast.literal_eval(out.strip().splitlines()[-1])
+    n = args.n
+    print(f"{n} submissions, two forked children each, no isolation; load {os.getloadavg()[0]:.2f}")
+    print(f"  {'CPU ms per submission':28s} {'fork + exit':>12s} {'+ the answer':>13s}")
+    for label, k in (("parent (fork, pipe, wait)", 0), ("children", 1)):
+        print(f"  {label:28s} {bare[k] / n:12.2f} {work[k] / n:13.2f}")
+    print(f"  {'total':28s} {(bare[0] + bare[1]) / n:12.2f} {(work[0] + work[1]) / n:13.2f}")
+    print(f"  {'wall':28s} {bare[2] / n:12.2f} {work[2] / n:13.2f}")
+
+
+if __name__ == "__main__":
+    main()
