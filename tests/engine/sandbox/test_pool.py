@@ -148,6 +148,24 @@ def test_per_call_capture_streaming_and_warnings() -> None:
         pool.close()
 
 
+def test_records_of_many_parts_and_large_arrays_arrive_whole(pool: Pool) -> None:
+    """A record goes out in as few writev calls as the pipe allows: over 1,024 buffers (the
+    kernel's limit per call) and arrays larger than the pipe still arrive byte for byte."""
+    source = (
+        "import numpy as np\n"
+        "def relu(x):\n"
+        "    small = tuple(np.full(2, k, dtype=np.int64) for k in range(1500))\n"
+        "    return small, np.arange(300_000, dtype=np.float64)\n"
+    )
+    out = pool.run(source, "relu", [Call((X,)), Call((X,))])
+    assert out.status == "ok", out.message
+    for call in out.calls:
+        small, large = call.value
+        assert len(small) == 1500
+        assert all(np.array_equal(a, [k, k]) for k, a in enumerate(small))
+        np.testing.assert_array_equal(large, np.arange(300_000, dtype=np.float64))
+
+
 def _children(pid: int) -> list[int]:
     with open(f"/proc/{pid}/task/{pid}/children") as fh:
         return [int(p) for p in fh.read().split()]
