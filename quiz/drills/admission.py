@@ -95,7 +95,9 @@ def open_ticket(
             retry_after=2,
         )
     # Our own ticket is already in the count: more than per_minute means this one is over.
-    wait = submission_retry_after(session, user_id, now=now, per_minute=per_minute + 1)
+    # (0 turns the limit off, as in submission_retry_after: it must not become 1.)
+    counted = per_minute + 1 if per_minute > 0 else 0
+    wait = submission_retry_after(session, user_id, now=now, per_minute=counted)
     if wait is not None:
         raise errors.TooManyRequests(
             _("提交太频繁了，请 %(wait)s 秒后再试。代码已保存为草稿。", wait=wait),

@@ -128,6 +128,29 @@ def test_concurrent_submissions_never_exceed_the_rate_limit(
     assert again.status_code == 429
 
 
+@pytest.mark.parametrize("per_minute", [0, 1])
+def test_a_rate_of_zero_turns_the_limit_off(
+    app: Flask, user: Any, session: Any, per_minute: int
+) -> None:
+    """0 means no per-minute limit (as on the queue path), not "refuse everything"; 1 is one."""
+    app.config.update(
+        SUBMISSION_RATE_PER_MINUTE=per_minute,
+        SUBMISSIONS_IN_FLIGHT_PER_USER=100,
+        GRADER_MAX_WAITING=100,
+        DRILL_SANDBOX=SlowSandbox(0.0),
+    )
+    headers = api_token(app.test_client())
+    codes = [
+        app.test_client()
+        .post(
+            "/api/v1/drills/relu/submissions", json={"code": CODE, "mode": "run"}, headers=headers
+        )
+        .status_code
+        for _ in range(4)
+    ]
+    assert codes == ([201] * 4 if per_minute == 0 else [201, 429, 429, 429])
+
+
 def test_a_user_has_at_most_two_submissions_in_grading(app: Flask, user: Any) -> None:
     # The admitted two are held until the other three are answered: on a loaded machine a
     # fixed grading time could end before the last request is counted (and then rightly admit).
