@@ -16,6 +16,7 @@ naming the file, at import, so a broken edit cannot reach a learner.
 from __future__ import annotations
 
 import ast
+import functools
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -160,7 +161,7 @@ def load_drill(folder: Path, rules_zh: str, rules_en: str) -> tuple[Drill, Engli
         hints=_texts(meta_path, meta, "hints"),
         explanation_md=unwrap(_read(folder / "explanation.md").strip()),
         solution_code=solution.strip() + "\n",
-        examples=_examples(drill_id, params, returns),
+        render_examples=functools.partial(_examples, drill_id, params, returns),
     )
     english = English(
         title=_text(meta_path, en, "title"),

@@ -7,7 +7,9 @@ so the web app can link a drill to the notes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
 
 TOPIC_STRUCTURE = "神经网络结构"
 TOPIC_BACKPROP = "反向传播（Backpropagation）与梯度计算"
@@ -50,7 +52,14 @@ class Drill:
     hints: tuple[str, ...]
     explanation_md: str
     solution_code: str
-    examples: tuple[Example, ...]
+    # Rendering every drill's examples took half of the catalogue's load time, and a command-line
+    # grade shows none of them: they are rendered when first asked for.
+    render_examples: Callable[[], tuple[Example, ...]] = field(repr=False, compare=False)
+
+    @cached_property
+    def examples(self) -> tuple[Example, ...]:
+        """The visible test cases, rendered for display."""
+        return self.render_examples()
 
 
 @dataclass(frozen=True)
