@@ -13,7 +13,14 @@ from typing import Any
 import numpy as np
 
 from engine.cases import Case
-from engine.compare import Comparison, compare, mutated_arguments, render, render_named
+from engine.compare import (
+    Comparison,
+    compare,
+    mutated_arguments,
+    render,
+    render_line,
+    render_named,
+)
 from engine.drills import Drill
 from engine.i18n import N_, case_name, current, sandbox_text, t
 from engine.results import RUN_VERDICTS, CaseResult, Mode, Verdict
@@ -123,7 +130,7 @@ def judge(drill: Drill, case: Case, call: CallOutcome, run: RunOutcome) -> CaseR
         return _with_warnings(result)
 
     if not hidden:
-        result.got = _render_got(drill, call.value)
+        result.got = _render_got(drill, case, call.value)
     comparison = compare(case.expected, call.value, drill.returns, atol=case.atol)
     result.max_abs_error = (
         _magnitude(comparison.max_abs_error) if hidden else comparison.max_abs_error
@@ -202,10 +209,44 @@ def _with_warnings(result: CaseResult) -> CaseResult:
     return result
 
 
-def _render_got(drill: Drill, value: Any) -> str:
-    if drill.returns and type(value) is tuple and len(value) == len(drill.returns):
+def _render_got(drill: Drill, case: Case, value: Any) -> str:
+    """What the submission returned, as text. Where it is bit for bit the reference's output
+    (most accepted answers), the text is the expected one, already rendered once per case."""
+    if not drill.returns:
+        if _identical(value, case.expected):
+            return _case_texts(drill, case, current())[1]
+        return render(value)
+    if type(value) is not tuple or len(value) != len(drill.returns):
+        return render(value)
+    expected = case.expected
+    if type(expected) is not tuple or len(expected) != len(value):
         return render_named(drill.returns, value)
-    return render(value)
+    lines = _expected_lines(drill, case, current())
+    identical = [lines[i] if _identical(v, expected[i]) else None for i, v in enumerate(value)]
+    return render_named(drill.returns, value, rendered=identical)
+
+
+@cache
+def _expected_lines(drill: Drill, case: Case, lang: str) -> tuple[str, ...]:
+    """`render_named`'s line for each part of a visible case's (tuple) reference output."""
+    return tuple(render_line(n, v) for n, v in zip(drill.returns, case.expected, strict=False))
+
+
+def _identical(got: Any, expected: Any) -> bool:
+    """Same types, dtypes, shapes and bytes all the way down: `render` gives the same text."""
+    if type(got) is not type(expected):
+        return False
+    if type(got) is np.ndarray:
+        return bool(
+            got.dtype == expected.dtype
+            and got.shape == expected.shape
+            and got.tobytes() == expected.tobytes()
+        )
+    if type(got) is tuple:
+        return len(got) == len(expected) and all(map(_identical, got, expected))
+    if type(got) is float:
+        return bool(got.hex() == expected.hex())
+    return got is None
 
 
 _RUN_STATUS_NAMES = {

@@ -9,18 +9,17 @@ itself is worded in `engine.feedback`; the result types live in `engine.results`
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 from engine import feedback
 from engine.cases import Case, get_cases
 from engine.drills import Drill, get_drill
 from engine.i18n import language, t
 from engine.results import CaseResult, GradeResult, Mode, TestStatus, Verdict
-from engine.sandbox.api import Call, CallOutcome, Limits, QueueFull, RunOutcome
+from engine.sandbox.api import Call, CallBatch, CallOutcome, Limits, QueueFull, RunOutcome
 
 if TYPE_CHECKING:
     from engine.sandbox.api import Sandbox
@@ -78,16 +77,17 @@ def _grade(
     cases = get_cases(drill.id)
     visible = [c for c in cases if not c.hidden]
     hidden = [c for c in cases if c.hidden] if mode == "submit" else []
+    shown_calls, hidden_calls = _calls(drill.id, hidden=False), _calls(drill.id, hidden=True)
     try:
         if sandbox is None:
             from engine.sandbox import get_sandbox  # lazy: the pool starts on first use
 
             sandbox = get_sandbox()
         with _runs(sandbox, user) as run:
-            shown = _run(run, source, drill.id, visible, limits)
+            shown = _run(run, source, drill.id, shown_calls, limits)
             if hidden and shown.status == "ok":
                 secret = feedback.sanitize_hidden(
-                    _run(run, source, drill.id, hidden, limits), drill
+                    _run(run, source, drill.id, hidden_calls, limits), drill
                 )
             else:
                 secret = _skipped(shown, len(hidden))
@@ -172,10 +172,9 @@ def _run(
     run: Callable[..., RunOutcome],
     source: str,
     function: str,
-    cases: Sequence[Case],
+    calls: CallBatch,
     limits: Limits | None,
 ) -> RunOutcome:
-    calls = [_call(c) for c in cases]
     if not calls:
         return RunOutcome(status="ok", calls=[])
     outcome = run(source, function, calls, limits or Limits())
@@ -196,9 +195,13 @@ def _skipped(shown: RunOutcome, n: int) -> RunOutcome:
     )
 
 
-def _call(case: Case) -> Call:
-    # Fresh writable copies: the cached case arrays are read-only and must stay untouched.
-    def copy(v: Any) -> Any:
-        return np.array(v) if isinstance(v, np.ndarray) else v
+@functools.cache
+def _calls(drill_id: str, *, hidden: bool) -> CallBatch:
+    """The calls of a drill's visible (or hidden) cases, built once per process like the cases.
 
-    return Call(tuple(copy(a) for a in case.args), {k: copy(v) for k, v in case.kwargs.items()})
+    The arrays are the cases' own, read-only: a sandbox only encodes them (once: the pool keeps
+    the encoding on the batch), and what the child does to its copies comes back as args_after.
+    """
+    return CallBatch(
+        Call(c.args, dict(c.kwargs)) for c in get_cases(drill_id) if c.hidden == hidden
+    )

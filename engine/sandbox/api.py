@@ -26,6 +26,11 @@ class Call:
     kwargs: dict[str, Value] = field(default_factory=dict)
 
 
+class CallBatch(tuple[Call, ...]):
+    """Calls that never change (a drill's cases, with read-only arrays), built once per process:
+    a sandbox may encode them once and keep the encoding on the batch (the pool does)."""
+
+
 @dataclass(frozen=True)
 class Limits:
     cpu_seconds: float = 2.0

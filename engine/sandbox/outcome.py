@@ -25,16 +25,20 @@ class ProtocolError(Exception):
     """The result stream does not follow the protocol (a submission writing on the pipe)."""
 
 
+_ARRAY_DTYPES = frozenset(wire.DTYPES.values())
+
+
 def is_value(value: Any, depth: int = 0) -> bool:
     """True for what the api's `Value` allows: allowed arrays, plain scalars, None, tuples."""
     if depth > wire.MAX_DEPTH:
         return False
-    if value is None or type(value) in (bool, int, float):
+    kind = type(value)
+    if kind is np.ndarray:
+        return value.dtype in _ARRAY_DTYPES
+    if value is None or kind is bool or kind is int or kind is float:
         return True
-    if type(value) is np.ndarray:
-        return value.dtype in wire.DTYPES.values()
-    if type(value) is tuple:
-        return all(is_value(v, depth + 1) for v in value)
+    if kind is tuple:
+        return all(is_value(item, depth + 1) for item in value)
     return False
 
 
@@ -87,14 +91,32 @@ MAX_RESULT_DEPTH = 12
 LOAD_STATUSES = ("ok", "syntax_error", "missing_function", "load_error", "memory")
 
 
+def echoes(calls: Sequence[Call]) -> list[dict[str, wire.Known]]:
+    """What each call's record holds when the function left its arguments alone: the child
+    echoes them (args_after, kwargs_after), and those bytes need no decoding again."""
+    found = []
+    for call in calls:
+        fields = {
+            "args_after": wire.known(tuple(call.args), MAX_RESULT_DEPTH),
+            "kwargs_after": wire.known(dict(call.kwargs), MAX_RESULT_DEPTH),
+        }
+        found.append({k: v for k, v in fields.items() if v is not None})
+    return found
+
+
 def parse_records(
-    data: bytes, n_calls: int, limits: Limits
+    data: bytes,
+    n_calls: int,
+    limits: Limits,
+    echoed: Sequence[dict[str, wire.Known]] = (),
 ) -> tuple[dict[str, Any] | None, list[CallOutcome], bool, bool, str | None]:
     """Decode the result stream, record by record, stopping at the first bad one.
 
     Returns (load record, call outcomes in order, end seen, a result was too large, protocol
     error or None). The work is bounded whatever the stream holds: at most n_calls + 3 records
     (load, calls, too_large, end), no empty ones, MAX_STREAM_ITEMS items, MAX_RESULT_DEPTH.
+    `echoed` (see `echoes`): the next call's unchanged arguments are taken as they were sent,
+    with the same budget spent.
     """
     load: dict[str, Any] | None = None
     calls: list[CallOutcome] = []
@@ -104,7 +126,8 @@ def parse_records(
         for raw in wire.iter_frames(data, n_calls + 3):
             if ended:
                 raise ProtocolError("record after the end")
-            record = wire.decode(raw, budget=budget)
+            known = echoed[len(calls)] if len(calls) < len(echoed) else None
+            record = wire.decode(raw, budget=budget, known=known)
             if type(record) is not dict:
                 raise ProtocolError("record is not a dict")
             kind = record.get("kind")
@@ -196,7 +219,11 @@ def failed(
 
 
 def build_outcome(
-    response: dict[str, Any], calls: Sequence[Call], function: str, limits: Limits
+    response: dict[str, Any],
+    calls: Sequence[Call],
+    function: str,
+    limits: Limits,
+    echoed: Sequence[dict[str, wire.Known]] = (),
 ) -> RunOutcome:
     """Map a runner response to the api's outcome; the first matching rule wins."""
     n = len(calls)
@@ -206,7 +233,7 @@ def build_outcome(
     if response.get("setup_error") and not response.get("oom_killed"):
         return failed("internal_error", calls, function, limits, sandboxed=sandboxed)
     load, done, ended, too_large, protocol_error = parse_records(
-        response.get("results", b""), n, limits
+        response.get("results", b""), n, limits, echoed
     )
     exit_code = response.get("exit_code")
     exit_signal = response.get("exit_signal") or 0

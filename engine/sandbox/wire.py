@@ -93,7 +93,8 @@ def _encode(value: Any, out: list[bytes | memoryview], depth: int) -> None:
         data = str.encode(value, "utf-8", "surrogatepass")
         out.append(b"s" + _U64.pack(len(data)) + data)
     elif kind is bytes:
-        out.append(b"b" + _U64.pack(len(value)) + value)
+        out.append(b"b" + _U64.pack(len(value)))
+        out.append(value)  # its own chunk: a result stream is not copied to be framed
     elif kind is tuple or kind is list:
         out.append(b"t" + _U32.pack(len(value)))
         for item in value:
@@ -103,7 +104,10 @@ def _encode(value: Any, out: list[bytes | memoryview], depth: int) -> None:
         for key, item in value.items():
             if type(key) is not str:
                 raise WireError("dict keys must be str")
-            _encode(key, out, depth + 1)
+            if depth >= MAX_DEPTH:
+                raise WireError("value nested too deeply")  # what encoding the key raises
+            data = str.encode(key, "utf-8", "surrogatepass")  # the key, as _encode writes it
+            out.append(b"s" + _U64.pack(len(data)) + data)
             _encode(item, out, depth + 1)
     elif kind is Encoded:
         out.extend(value.parts)
@@ -149,7 +153,47 @@ def parse_frame_header(head: bytes) -> int:
     return int(_FRAME.unpack(head)[0])
 
 
+def frame_length_at(buf: bytes | bytearray, pos: int) -> int:
+    """The length in the frame header at `pos` of `buf` (which holds the whole header)."""
+    return int(_FRAME.unpack_from(buf, pos)[0])
+
+
 # --- decoding (trusted side: every length is checked before anything is allocated) ----------
+
+
+class Known:
+    """A value whose exact encoding the caller expects (it sent it): see `decode`'s `known`."""
+
+    __slots__ = ("raw", "value", "items")
+
+    def __init__(self, raw: bytes, value: Any, items: int) -> None:
+        self.raw = raw  # the encoding
+        self.value = value  # what decoding `raw` gives (shared: keep it read-only)
+        self.items = items  # the tuple items and dict entries decoding `raw` spends
+
+
+def known(value: Any, max_depth: int) -> Known | None:
+    """A `Known` for `value` as a field of a dict decoded with depth limit `max_depth`; None if
+    it would be too deep there (decoding it then raises, as it must)."""
+    raw = encode(value)
+    budget = Budget(1 << 62, max_depth)
+    try:
+        decoded, _ = _decode(memoryview(raw).cast("B"), 0, 1, len(raw), budget)
+    except WireError:
+        return None
+    _freeze(decoded)
+    return Known(raw, decoded, (1 << 62) - (budget.items or 0))
+
+
+def _freeze(value: Any) -> None:
+    if type(value) is np.ndarray:
+        value.flags.writeable = False
+    elif type(value) is tuple:
+        for item in value:
+            _freeze(item)
+    elif type(value) is dict:
+        for item in value.values():
+            _freeze(item)
 
 
 def decode(
@@ -158,17 +202,22 @@ def decode(
     max_items: int | None = None,
     max_depth: int = MAX_DEPTH,
     budget: Budget | None = None,
+    known: dict[str, Known] | None = None,
 ) -> Any:
     """Decode exactly one value that fills `data`.
 
     `max_items` bounds the tuple items and dict entries decoded (checked before each container
     is built), `max_depth` the nesting: a stream of tiny items costs at most that much work.
     A `budget` shared between several calls bounds a whole stream instead.
+
+    `known`: where `data` is a dict, the fields whose value is expected to be, byte for byte, a
+    `Known`'s encoding; when it is, the field gets the Known's value (the same budget spent)
+    without decoding it again (a call's arguments echoed back unchanged).
     """
     view = memoryview(data).cast("B")
     if budget is None:
         budget = Budget(max_items, max_depth)
-    value, pos = _decode(view, 0, 0, len(view), budget)
+    value, pos = _decode(view, 0, 0, len(view), budget, known)
     if pos != len(view):
         raise WireError("trailing bytes after value")
     return value
@@ -193,18 +242,25 @@ class Budget:
 _T_NONE, _T_TRUE, _T_FALSE, _T_INT, _T_FLOAT = b"NTFif"
 _T_BIGINT, _T_STR, _T_BYTES, _T_TUPLE, _T_DICT, _T_ARRAY = b"Isbtda"
 _DTYPE_BY_BYTE = {code[0]: dt for code, dt in DTYPES.items()}
+_SHAPES = [struct.Struct(f"<{n}Q") for n in range(MAX_NDIM + 1)]
 
 
-def _decode(view: memoryview, pos: int, depth: int, end: int, budget: Budget) -> tuple[Any, int]:
-    # On the hot path of every grading: int tags, inline bounds checks, few helper calls.
+def _decode(
+    view: memoryview,
+    pos: int,
+    depth: int,
+    end: int,
+    budget: Budget,
+    known: dict[str, Known] | None = None,
+) -> tuple[Any, int]:
+    # On the hot path of every grading: int tags tested in order of frequency (strings, which
+    # dict keys are, and arrays first), inline bounds checks, dict keys read in place.
     if depth > budget.depth:
         raise WireError("value nested too deeply")
     if pos >= end:
         raise WireError("truncated value")
     tag = view[pos]
     pos += 1
-    if tag == _T_ARRAY:
-        return _decode_array(view, pos, end)
     if tag in (_T_STR, _T_BYTES, _T_BIGINT):
         if pos + 8 > end:
             raise WireError("truncated value")
@@ -225,6 +281,12 @@ def _decode(view: memoryview, pos: int, depth: int, end: int, budget: Budget) ->
         if n > MAX_BIGINT_DIGITS or not text.lstrip("-").isdigit() or not text.isascii():
             raise WireError("invalid integer")
         return int(text), pos
+    if tag == _T_ARRAY:
+        return _decode_array(view, pos, end)
+    if tag == _T_FLOAT:
+        if pos + 8 > end:
+            raise WireError("truncated value")
+        return _F64.unpack_from(view, pos)[0], pos + 8
     if tag in (_T_TUPLE, _T_DICT):
         if pos + 4 > end:
             raise WireError("truncated value")
@@ -233,24 +295,55 @@ def _decode(view: memoryview, pos: int, depth: int, end: int, budget: Budget) ->
         # Every item takes at least one byte (two for a dict entry): reject impossible counts.
         if pos + count * (2 if tag == _T_DICT else 1) > end:
             raise WireError("truncated value")
-        budget.take(count)
+        if budget.items is not None:  # Budget.take, inline
+            budget.items -= count
+            if budget.items < 0:
+                raise WireError("too many items")
+        depth += 1
         if tag == _T_TUPLE:
             items = []
             for _ in range(count):
-                item, pos = _decode(view, pos, depth + 1, end, budget)
+                item, pos = _decode(view, pos, depth, end, budget)
                 items.append(item)
             return tuple(items), pos
         result: dict[str, Any] = {}
+        if count and depth > budget.depth:
+            raise WireError("value nested too deeply")  # what decoding the first key raises
         for _ in range(count):
-            key, pos = _decode(view, pos, depth + 1, end, budget)
-            if type(key) is not str:
-                raise WireError("dict key is not str")
-            result[key], pos = _decode(view, pos, depth + 1, end, budget)
+            if pos < end and view[pos] == _T_STR:
+                # A str key, as _decode would read it (the depth is checked above).
+                pos += 1
+                if pos + 8 > end:
+                    raise WireError("truncated value")
+                n = _U64.unpack_from(view, pos)[0]
+                pos += 8
+                if pos + n > end:
+                    raise WireError("truncated value")
+                try:
+                    key = bytes(view[pos : pos + n]).decode("utf-8", "surrogatepass")
+                except UnicodeDecodeError as exc:
+                    raise WireError("invalid text") from exc
+                pos += n
+            else:
+                key, pos = _decode(view, pos, depth, end, budget)
+                if type(key) is not str:
+                    raise WireError("dict key is not str")
+            expected = known.get(key) if known is not None else None
+            if expected is not None and bytes(view[pos : pos + len(expected.raw)]) == expected.raw:
+                if budget.items is not None:  # what decoding it would have spent
+                    budget.items -= expected.items
+                    if budget.items < 0:
+                        raise WireError("too many items")
+                value = expected.value
+                result[key] = dict(value) if type(value) is dict else value
+                pos += len(expected.raw)
+                continue
+            result[key], pos = _decode(view, pos, depth, end, budget)
         return result, pos
-    if tag in (_T_INT, _T_FLOAT):
+    if tag == _T_INT:
         if pos + 8 > end:
             raise WireError("truncated value")
-        return (_I64 if tag == _T_INT else _F64).unpack_from(view, pos)[0], pos + 8
+        return _I64.unpack_from(view, pos)[0], pos + 8
     if tag == _T_NONE:
         return None, pos
     if tag == _T_TRUE:
@@ -272,7 +365,7 @@ def _decode_array(view: memoryview, pos: int, end: int) -> tuple[np.ndarray, int
         raise WireError("array has too many dimensions")
     if pos + 8 * ndim > end:
         raise WireError("truncated value")
-    shape = struct.unpack_from(f"<{ndim}Q", view, pos)
+    shape = _SHAPES[ndim].unpack_from(view, pos)
     pos += 8 * ndim
     count = 1
     for n in shape:
@@ -280,7 +373,9 @@ def _decode_array(view: memoryview, pos: int, end: int) -> tuple[np.ndarray, int
     nbytes = count * dtype.itemsize
     if pos + nbytes > end:
         raise WireError("truncated value")
-    arr = np.frombuffer(view, dtype=dtype, count=count, offset=pos).reshape(shape).copy()
+    # A copy of the bytes in place (the constructor reads the buffer; ValueError for a shape
+    # NumPy cannot hold, as reshape would): half the cost of frombuffer + reshape + copy.
+    arr = np.ndarray(shape, dtype, view, pos).copy()
     return arr, pos + nbytes
 
 
@@ -316,17 +411,24 @@ class FrameReader:
         self.max_record = max_record
         self._buf = bytearray()
 
-    def feed(self, data: bytes) -> list[bytes]:
-        self._buf += data
+    def feed(self, data: bytes | bytearray | memoryview) -> list[bytes]:
+        buf = self._buf
+        buf += data
         records = []
-        while len(self._buf) >= _FRAME.size:
-            (n,) = _FRAME.unpack_from(self._buf, 0)
-            if n > self.max_record:
-                raise WireError("record too large")
-            if len(self._buf) < _FRAME.size + n:
-                break
-            records.append(bytes(self._buf[_FRAME.size : _FRAME.size + n]))
-            del self._buf[: _FRAME.size + n]
+        pos = 0
+        with memoryview(buf) as view:  # one copy per record, not a bytearray slice and a copy
+            while len(buf) - pos >= _FRAME.size:
+                (n,) = _FRAME.unpack_from(buf, pos)
+                if n > self.max_record:
+                    view.release()
+                    del buf[:pos]
+                    raise WireError("record too large")
+                if len(buf) - pos < _FRAME.size + n:
+                    break
+                records.append(bytes(view[pos + _FRAME.size : pos + _FRAME.size + n]))
+                pos += _FRAME.size + n
+        if pos:
+            del buf[:pos]
         return records
 
     @property

@@ -134,3 +134,26 @@ def test_one_message_per_distinct_problem_in_a_tuple() -> None:
     result = compare(expected, got, ("loss", "dw", "db"))
     assert result.summary.count("NaN 或 inf") == 1 and result.detail.count("NaN 或 inf") == 1
     assert result.summary.startswith("loss、dw、db ")
+
+
+def test_render_named_uses_lines_already_rendered() -> None:
+    values = (np.array([1.0, 2.0]), 0.5)
+    assert render_named(("a", "b"), values, rendered=["a = X", None]) == "a = X\nb = 0.5"
+    assert render_named(("a", "b"), values, rendered=[None, None]) == render_named(
+        ("a", "b"), values
+    )
+
+
+def test_a_frozen_reference_gives_the_same_verdicts_every_time() -> None:
+    # The reference side of the comparison is worked out once per frozen (case) array.
+    frozen = np.array([0.0, 1.0])
+    frozen.flags.writeable = False
+    near = np.array([1e-9, 1.0])
+    for _ in range(2):
+        assert compare(frozen, near).ok
+        assert not compare(frozen, near + 1e-3).ok
+        assert not compare(frozen, near, atol=1e-12).ok  # a stricter case: its own tolerance
+    writable = X64.copy()  # may change between calls: never cached
+    assert compare(writable, X64.copy()).ok
+    writable[0, 0] = 7.0
+    assert not compare(writable, X64.copy()).ok

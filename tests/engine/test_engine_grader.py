@@ -650,3 +650,22 @@ def test_queue_full_propagates_for_the_caller_to_retry() -> None:
 def test_unknown_drill_is_a_key_error() -> None:
     with pytest.raises(KeyError):
         grade("nope", "", sandbox=Canned("ok"))
+
+
+def test_got_is_rendered_like_expected_whether_or_not_it_is_the_reference_bit_for_bit(
+    run: Run,
+) -> None:
+    # A bit-identical answer reuses the expected text; any other is rendered as it is.
+    same = run("linear_backward", DRILLS["linear_backward"].solution_code, mode="run")
+    shown = [t for t in same.tests if not t.hidden]
+    assert shown and all(t.got == t.expected for t in shown)
+    off = (
+        "import numpy as np\n"
+        "def linear_backward(dout, x, w, b):\n"
+        "    return dout @ w.T, x.T @ dout, dout.sum(axis=0) * 2\n"
+    )
+    changed = run("linear_backward", off, mode="run")
+    first = next(t for t in changed.tests if not t.hidden)
+    assert first.got != first.expected
+    # dx and dw are the reference's (their text is reused), db is not.
+    assert first.got.split("db = ")[0] == first.expected.split("db = ")[0]

@@ -166,3 +166,24 @@ def test_parse_records_reports_protocol_errors() -> None:
     )  # partial frame
     *_, error = parse_records(rec(kind="nonsense"), 3, LIMITS)
     assert error is not None
+
+
+def test_echoed_arguments_are_taken_as_sent_with_the_same_outcome() -> None:
+    from engine.sandbox.outcome import echoes
+
+    calls = [Call((np.arange(3.0),), {"axis": -1}), Call((np.ones((2, 2)),))]
+    stream = LOAD
+    for i, c in enumerate(calls):
+        after = (c.args[0] + 1,) if i == 1 else c.args  # the second call changed its argument
+        stream += call(i, args_after=after, kwargs_after=dict(c.kwargs))
+    stream += END
+    plain = parse_records(stream, 2, LIMITS)
+    fast = parse_records(stream, 2, LIMITS, echoes(calls))
+    assert plain[2:] == fast[2:] == (True, False, None)
+    for a, b in zip(plain[1], fast[1], strict=True):
+        assert type(a.args_after) is type(b.args_after) is tuple
+        for x, y in zip(a.args_after, b.args_after, strict=True):
+            assert x.dtype == y.dtype and x.tobytes() == y.tobytes()
+        assert a.kwargs_after == b.kwargs_after
+    assert not fast[1][0].args_after[0].flags.writeable  # the shared, read-only copy
+    assert fast[1][1].args_after[0].flags.writeable  # decoded: it differed from what was sent

@@ -114,3 +114,34 @@ def test_encoded_parts_are_embedded_verbatim() -> None:
     inner = wire.Encoded(wire.encode_parts(arr))
     back = wire.decode(wire.encode({"value": inner}))
     np.testing.assert_array_equal(back["value"], arr)
+
+
+def test_frame_reader_takes_views_and_keeps_a_partial_record() -> None:
+    reader = wire.FrameReader(max_record=1 << 20)
+    stream = wire.frame(b"abc") + wire.frame(b"d" * 100)
+    assert reader.feed(memoryview(stream)[:20]) == [b"abc"] and reader.pending == 9
+    assert reader.feed(bytearray(stream[20:])) == [b"d" * 100] and reader.pending == 0
+
+
+def test_a_known_field_is_taken_as_sent_when_its_bytes_match() -> None:
+    sent = (np.arange(6.0).reshape(2, 3), 2.5, (1, None))
+    known = wire.known(sent, wire.MAX_DEPTH)
+    assert known is not None and not known.value[0].flags.writeable
+    same = wire.encode({"kind": "call", "args_after": sent})
+    back = wire.decode(same, known={"args_after": known})
+    assert back["args_after"] is known.value  # not decoded again
+    changed = (np.arange(6.0).reshape(2, 3) + 1, 2.5, (1, None))
+    back = wire.decode(wire.encode({"args_after": changed}), known={"args_after": known})
+    assert back["args_after"] is not known.value
+    np.testing.assert_array_equal(back["args_after"][0], changed[0])
+    # The same budget is spent either way: a stream that is over its items stays over.
+    spent = wire.Budget(1000, wire.MAX_DEPTH)
+    wire.decode(same, budget=spent)
+    items = 1000 - (spent.items or 0)
+    with pytest.raises(wire.WireError, match="too many items"):
+        wire.decode(
+            same, budget=wire.Budget(items - 1, wire.MAX_DEPTH), known={"args_after": known}
+        )
+    wire.decode(same, budget=wire.Budget(items, wire.MAX_DEPTH), known={"args_after": known})
+    # Too deep for the limit: no shortcut, the decoder refuses it as before.
+    assert wire.known(((((1,),),),), 3) is None
