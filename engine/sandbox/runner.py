@@ -137,6 +137,8 @@ class Runner:
         os.dup2(devnull, 1)
         os.close(devnull)
         self.errors: list[str] = []
+        self._headers: dict[bytes, dict[str, Any]] = {}  # see _header
+        self._isolated_headers: dict[int, bytes] = {}
         self.setup = zygote.Setup(
             rootless=False, host_ns=isolation.namespace_ids(), hidden_path=HERE
         )
@@ -263,10 +265,27 @@ class Runner:
         body = zygote.read_frame(self.req_fd) if header is not None else None
         if header is None or body is None:
             return None
-        return wire.decode(header), body
+        return self._header(header), body
+
+    def _header(self, raw: bytes) -> dict[str, Any]:
+        """The decoded header. The pool repeats the same few (its own: trusted), so each is
+        decoded once, and the framed header an isolated child reads (the pool's plus an empty
+        scratch directory) is encoded once with it."""
+        header = self._headers.get(raw)
+        if header is None:
+            if len(self._headers) >= 64:
+                self._headers.clear()
+                self._isolated_headers.clear()
+            header = self._headers[raw] = wire.decode(raw)
+            if type(header) is dict:  # keyed by identity: the header lives as long as the entry
+                framed = wire.frame(wire.encode(dict(header, scratch="")))
+                self._isolated_headers[id(header)] = framed
+        return header
 
     def respond(self, record: dict[str, Any]) -> None:
-        data = memoryview(wire.frame(wire.encode(record)))
+        parts = wire.encode_parts(record)
+        size = sum(len(p) for p in parts)
+        data = memoryview(b"".join([wire.frame_header(size), *parts]))
         while data:
             data = data[os.write(self.resp_fd, data) :]
 
@@ -407,9 +426,7 @@ class Runner:
     def _take_spare(self, isolate: bool) -> Spare:
         for slot in sorted(self.spares):
             spare = self.spares[slot]
-            alive = not (
-                supervise.pidfd_exited(spare.exit_fd) or supervise.pidfd_exited(spare.pidfd)
-            )
+            alive = not supervise.any_exited(spare.exit_fd, spare.pidfd)
             if spare.isolate == isolate and alive:
                 return self.spares.pop(slot)
         # None usable (killed from outside, or the other mode): make one in a free slot.
@@ -467,8 +484,10 @@ class Runner:
 
         start = time.monotonic()
         try:
-            forwarded = wire.frame(wire.encode(dict(header, scratch=scratch or "")))
-            data = memoryview(forwarded + wire.frame(body))
+            forwarded = None if scratch else self._isolated_headers.get(id(header))
+            if forwarded is None:
+                forwarded = wire.frame(wire.encode(dict(header, scratch=scratch or "")))
+            data = memoryview(b"".join([forwarded, wire.frame_header(len(body)), body]))
             while data:
                 data = data[os.write(spare.request_w, data) :]
         except OSError:  # the child died before taking the request: its status says why

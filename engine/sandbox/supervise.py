@@ -75,8 +75,9 @@ def supervise(
     poller = select.poll()
     for fd in open_fds:
         poller.register(fd, select.POLLIN)
+    poll, monotonic, results = poller.poll, time.monotonic, data["result"]
     while status_fd in open_fds and not ended:
-        now = time.monotonic()
+        now = monotonic()
         if now >= hard_deadline:
             break
         remaining = deadline - now
@@ -89,7 +90,7 @@ def supervise(
         wake = hard_deadline - now if timed_out else remaining
         if demote_at is not None:
             wake = min(wake, demote_at - now)
-        for fd, _event in poller.poll(max(1, int(wake * 1000) + 1)):
+        for fd, _event in poll(max(1, int(wake * 1000) + 1)):
             name = open_fds[fd]
             if not read_into(fd, data[name], caps[name], dropped, name):
                 poller.unregister(fd)
@@ -98,16 +99,18 @@ def supervise(
                 if dropped["result"]:
                     result_over = True
                     pidfd_kill(spare.pidfd)
-                elif not scanner.scan(data["result"]):
+                elif not scanner.scan(results):
                     bad_stream = True
                     pidfd_kill(spare.pidfd)
                 ended = scanner.ended
     # Everything printed before the end record (or before the child exited) is already in the
-    # pipes: read what is buffered, bounded in bytes and by the same deadline.
+    # pipes: read what is buffered, bounded in bytes and by the same deadline. A pipe with
+    # nothing buffered and not at its end (poll says so, in one call) has nothing to drain.
     settled = ended or result_over or bad_stream
+    ready = {fd for fd, _event in poll(0)} if open_fds else set()
     for name in ("result", "stdout", "stderr", "status"):
         fd = spare.reads[name]
-        if fd in open_fds and not (name == "result" and settled):
+        if fd in ready and not (name == "result" and settled):
             drain(fd, data[name], caps[name], dropped, name, hard_deadline)
     if not settled:
         if dropped["result"]:
@@ -146,14 +149,22 @@ def supervise(
     return response
 
 
+_scratch: list[bytearray] = []  # one read buffer, made at the first read (after the fork)
+
+
 def read_into(fd: int, buf: bytearray, cap: int, dropped: dict[str, int], name: str) -> bool:
     """Read one chunk, keeping at most `cap` bytes in `buf`; False at EOF."""
-    chunk = os.read(fd, READ_CHUNK)
-    if not chunk:
+    if not _scratch:
+        _scratch.append(bytearray(READ_CHUNK))
+    # Into a buffer kept for it: os.read(fd, READ_CHUNK) would allocate (mmap) and free a
+    # quarter megabyte per read, which costs more than the read itself.
+    n = os.readv(fd, _scratch)
+    if not n:
         return False
     room = max(cap - len(buf), 0)
-    buf += chunk[:room]
-    dropped[name] += len(chunk) - min(room, len(chunk))
+    with memoryview(_scratch[0]) as chunk:
+        buf += chunk[: min(room, n)]
+    dropped[name] += n - min(room, n)
     return True
 
 
@@ -174,7 +185,7 @@ class FrameScanner:
     def scan(self, buf: bytearray) -> bool:
         size = wire.FRAME_HEADER_SIZE
         while not self.ended and len(buf) >= self.pos + size:
-            length = wire.parse_frame_header(bytes(buf[self.pos : self.pos + size]))
+            length = wire.frame_length_at(buf, self.pos)
             if length == 0 or (self.max_frames is not None and self.frames >= self.max_frames):
                 return False
             end = self.pos + size + length
@@ -222,9 +233,9 @@ def drain(
         pass
 
 
-def pidfd_exited(pidfd: int) -> bool:
-    """True once the process behind `pidfd` has exited."""
-    return bool(select.select([pidfd], [], [], 0)[0])
+def any_exited(*pidfds: int) -> bool:
+    """True once any of the processes behind `pidfds` has exited (one select for them all)."""
+    return bool(select.select(pidfds, [], [], 0)[0])
 
 
 def pidfd_wait(pidfd: int, timeout: float) -> None:
