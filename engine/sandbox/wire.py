@@ -413,6 +413,8 @@ class FrameReader:
 
     def feed(self, data: bytes | bytearray | memoryview) -> list[bytes]:
         buf = self._buf
+        if not buf:  # records straight from `data`; only an incomplete tail is kept
+            return self._split(memoryview(data).cast("B"))
         buf += data
         records = []
         pos = 0
@@ -429,6 +431,20 @@ class FrameReader:
                 pos += _FRAME.size + n
         if pos:
             del buf[:pos]
+        return records
+
+    def _split(self, view: memoryview) -> list[bytes]:
+        records = []
+        pos, end = 0, len(view)
+        while end - pos >= _FRAME.size:
+            (n,) = _FRAME.unpack_from(view, pos)
+            if n > self.max_record:
+                raise WireError("record too large")
+            if end - pos < _FRAME.size + n:
+                break
+            records.append(bytes(view[pos + _FRAME.size : pos + _FRAME.size + n]))
+            pos += _FRAME.size + n
+        self._buf += view[pos:]
         return records
 
     @property
