@@ -59,6 +59,7 @@ class Cgroups:
             os.open(os.path.join(d, "cgroup.procs"), os.O_WRONLY) for d in self.dirs.values()
         ]
         self._written: dict[str, bytes] = {}
+        self._oom_fd: int | None = None
 
     def _write(self, controller: str, name: str, value: int) -> None:
         path = os.path.join(self.dirs[controller], name)
@@ -83,11 +84,16 @@ class Cgroups:
             os.write(fd, b"0")
 
     def oom_kills(self) -> int:
-        with open(os.path.join(self.dirs["memory"], "memory.oom_control")) as fh:
-            for line in fh:
-                key, _, value = line.partition(" ")
-                if key == "oom_kill":
-                    return int(value)
+        # Read twice per submission: an fd kept open and pread (1-2 us) instead of an open,
+        # read and close of the cgroup file (15-170 us measured in the runner). Opened at the
+        # first call, in the runner, after the zygote was forked: no sandbox inherits it.
+        if self._oom_fd is None:
+            path = os.path.join(self.dirs["memory"], "memory.oom_control")
+            self._oom_fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        for line in os.pread(self._oom_fd, 4096, 0).decode().splitlines():
+            key, _, value = line.partition(" ")
+            if key == "oom_kill":
+                return int(value)
         return 0
 
     def member(self) -> bool:
@@ -104,6 +110,9 @@ class Cgroups:
     def close(self) -> None:
         for fd in self._procs:
             os.close(fd)
+        if self._oom_fd is not None:
+            os.close(self._oom_fd)
+            self._oom_fd = None
         for path in self.dirs.values():
             # The shared parent goes too once the last runner has left it.
             for empty in (path, os.path.dirname(path)):
