@@ -38,14 +38,14 @@ def _topic_summaries_statement() -> Select[Any]:
     shown = and_(
         state.suspended.is_(False), or_(state.buried_until.is_(None), state.buried_until <= today)
     )
-    due = func.sum(
-        case(
-            (and_(state.id.is_not(None), state.state != STATE_NEW, shown, state.due <= now), 1),
-            else_=0,
-        )
-    )
-    new = func.sum(
-        case((or_(state.id.is_(None), and_(state.state == STATE_NEW, shown)), 1), else_=0)
+    # count(CASE ...) of the rows that qualify, and the new cards as the live ones without a
+    # state row plus the NEW rows shown: fewer operations per joined card than sum(CASE ...),
+    # and a topic without live cards counts none (its one outer-joined row has no card).
+    due = func.count(case((and_(state.due <= now, state.state != STATE_NEW, shown), 1)))
+    new = (
+        func.count(Card.id)
+        - func.count(state.id)
+        + func.count(case((and_(state.state == STATE_NEW, shown), 1)))
     )
     sections = (
         select(func.count())

@@ -7,6 +7,7 @@ compiled to .mo by `make` (and by the test session), not committed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -103,6 +104,19 @@ def _template_gettext(context: Context, msgid: str, /, **variables: object) -> s
     if context.eval_ctx.autoescape:
         text = Markup(text)
     return text % variables
+
+
+def request_gettext() -> Callable[..., str]:
+    """gettext on the request's catalogue, looked up once: for a view that translates several
+    texts (flask_babel's gettext resolves the locale and the domain through context proxies on
+    every call). The same result as flask_babel.gettext for the rest of the request."""
+    translations = get_translations()
+
+    def gettext(msgid: str, **variables: object) -> str:
+        text: str = translations.ugettext(msgid)
+        return text % variables if variables else text
+
+    return gettext
 
 
 def day_text(day: date | datetime | None, format: str | None = None) -> str:

@@ -177,6 +177,9 @@ class CardState(Model):
     __table_args__ = (
         UniqueConstraint("user_id", "card_id"),
         Index("ix_card_states_user_due", "user_id", "due"),
+        # The queue's learning cards and due reviews: a range per state in due order, instead
+        # of every due card of the user (nearly all of them reviews) read to test its state.
+        Index("ix_card_states_user_state_due", "user_id", "state", "due"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from enum import IntEnum
@@ -434,8 +435,13 @@ def curve_factor(decay: float) -> float:
     return float(0.9 ** (-1 / decay) - 1)
 
 
-def interval_label(seconds: float) -> str:
-    """Chinese label for a button: "1分钟", "10分钟", "5小时", "3天", "2.1月", "1.5年"."""
+def interval_label(seconds: float, gettext: Callable[..., str] = _) -> str:
+    """Chinese label for a button: "1分钟", "10分钟", "5小时", "3天", "2.1月", "1.5年".
+
+    `gettext` translates: the request's own (flask_babel's, which resolves the locale and the
+    domain again on every call) unless the caller looked the catalogue up once for all four.
+    """
+    _ = gettext
     minutes = max(1, round(seconds / 60))
     if minutes < 60:
         return str(_("%(minutes)s分钟", minutes=minutes))

@@ -23,6 +23,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Subquery
 
 from quiz import scheduling, studyday
 from quiz.db import UTCDateTime
@@ -210,23 +211,42 @@ def _statements() -> _Statements:
         limited = select(inner.c.sibling_key).distinct().limit(room).subquery()
         return select(func.count()).select_from(limited).scalar_subquery()
 
-    def ranked(rank: int, candidates: Select[Any]) -> Select[Any]:
-        one = candidates.limit(1).subquery()
-        return select(literal(rank).label("rank"), one.c.card_id)
-
-    learning = from_states(CardState.card_id.label("card_id")).where(is_learning)
     by_due = (CardState.due, CardState.card_id)
-    # Learning cards due now, else the first review due today: both walk the (user, due)
-    # index and stop at the first hit. New cards (a sort over all of them) are asked for
-    # separately, only once reviews are done.
+
+    def ranked(rank: int, candidates: Select[Any]) -> Select[Any]:
+        one = candidates.add_columns(CardState.due.label("due")).order_by(*by_due).limit(1)
+        first = one.subquery()
+        return select(literal(rank).label("rank"), first.c.due, first.c.card_id)
+
+    def learning_first(until: Any) -> Subquery:
+        # The learning card due first: one range of the (user, state, due) index per learning
+        # state, each stopping at its first row. With the two states in one condition SQLite
+        # walks the (user, due) index instead, through every due card (nearly all reviews).
+        firsts = union_all(
+            *(
+                ranked(
+                    0,
+                    from_states(CardState.card_id.label("card_id")).where(
+                        CardState.state == state, CardState.due <= until
+                    ),
+                )
+                for state in (STATE_LEARNING, STATE_RELEARNING)
+            )
+        ).subquery()
+        return firsts
+
+    # Learning cards due now, else the first review due today: each walks its state's range
+    # of the (user, state, due) index and stops at the first hit. New cards (a sort over all
+    # of them) are asked for separately, only once reviews are done.
     picks = union_all(
-        ranked(0, learning.where(CardState.due <= now).order_by(*by_due)),
-        ranked(1, reviews.where(review_room > 0).order_by(*by_due)),
+        select(learning_first(now)),
+        ranked(1, reviews.where(review_room > 0)),
     ).subquery()
+    pick = select(picks.c.card_id).order_by(picks.c.rank, picks.c.due, picks.c.card_id).limit(1)
     queue_stmt = select(
         waiting(new, new_room, newest_first=True).label("new"),
         waiting(reviews, review_room).label("review"),
-        select(picks.c.card_id).order_by(picks.c.rank).limit(1).scalar_subquery().label("pick"),
+        pick.scalar_subquery().label("pick"),
         done_sq.c.done,
         learning_sq.c.learning,
         learning_sq.c.learning_next,
@@ -236,7 +256,8 @@ def _statements() -> _Statements:
         .order_by(Topic.position, Card.position, Card.id)
         .limit(1)
     )
-    ahead_pick = learning.where(CardState.due <= ahead).order_by(*by_due).limit(1)
+    soon = learning_first(ahead)
+    ahead_pick = select(soon.c.card_id).order_by(soon.c.due, soon.c.card_id).limit(1)
     load = (
         select(Card, CardState, Topic.title, Topic.slug)
         .select_from(Card)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import ColumnDefault
@@ -46,22 +47,55 @@ def _steps(text: str | None, default: tuple[timedelta, ...]) -> tuple[timedelta,
 
 def scheduler_config(settings: Any, *, fuzz: bool = True) -> SchedulerConfig:
     """The scheduler a user's answers go through: their retention, steps and fitted weights."""
+    parameters = settings.fsrs_parameters
+    key = (
+        settings.desired_retention,
+        settings.learning_steps,
+        settings.relearning_steps,
+        tuple(parameters) if isinstance(parameters, list) else parameters,
+        fuzz,
+        settings.timezone,
+        settings.rollover_hour,
+    )
+    try:
+        return _config(*key)
+    except TypeError:  # unhashable stored weights (not a flat list): refused by the check anyway
+        return _config.__wrapped__(*key)
+
+
+@lru_cache(maxsize=256)
+def _config(
+    desired_retention: float,
+    learning_steps: str | None,
+    relearning_steps: str | None,
+    parameters: Any,
+    fuzz: bool,
+    timezone: str,
+    rollover_hour: int,
+) -> SchedulerConfig:
+    # Built once per distinct settings (an answer and its next card's previews both ask, and
+    # parsing the steps and checking 21 weights cost more than the lookup). The key is the
+    # settings' values themselves, so an edited setting is simply another entry.
     return SchedulerConfig(
-        desired_retention=settings.desired_retention,
-        learning_steps=_steps(settings.learning_steps, scheduling.DEFAULT_LEARNING_STEPS),
-        relearning_steps=_steps(settings.relearning_steps, scheduling.DEFAULT_RELEARNING_STEPS),
+        desired_retention=desired_retention,
+        learning_steps=_steps(learning_steps, scheduling.DEFAULT_LEARNING_STEPS),
+        relearning_steps=_steps(relearning_steps, scheduling.DEFAULT_RELEARNING_STEPS),
         # Weights fsrs would refuse (say, from another version) fall back to the defaults.
-        parameters=scheduling.valid_parameters(settings.fsrs_parameters),
+        parameters=scheduling.valid_parameters(parameters),
         enable_fuzzing=fuzz,
-        timezone=settings.timezone,
-        rollover_hour=settings.rollover_hour,
+        timezone=timezone,
+        rollover_hour=rollover_hour,
     )
 
 
-def _kind_config(kind: str, settings: Any, fuzz: bool) -> SchedulerConfig:
-    config = scheduler_config(settings, fuzz=fuzz)
+@lru_cache(maxsize=256)
+def _kind_config_cached(config: SchedulerConfig, drill: bool) -> SchedulerConfig:
     # A drill's practice happens on the drill page: its card goes straight to day intervals.
-    return config.without_steps() if kind == "drill" else config
+    return config.without_steps() if drill else config
+
+
+def _kind_config(kind: str, settings: Any, fuzz: bool) -> SchedulerConfig:
+    return _kind_config_cached(scheduler_config(settings, fuzz=fuzz), kind == "drill")
 
 
 def fuzz_seed(card_id: int, reps: int) -> int:

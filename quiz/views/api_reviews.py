@@ -11,10 +11,10 @@ from sqlalchemy.exc import IntegrityError
 
 from quiz import study
 from quiz.db import db, utcnow
+from quiz.i18n import request_gettext
 from quiz.models import UserSettings
 from quiz.scheduling import RATING_NAMES, STATE_NAMES, interval_label
 from quiz.schemas import AnswerIn, CardIdIn, CardVersionIn
-from quiz.transaction import attempt
 from quiz.views.api import (
     Conflict,
     InvalidRequest,
@@ -52,6 +52,7 @@ def card_payload(
         db.session(), user_id, item, now=now, fuzz=_fuzz(), settings=settings
     )
     card, state = item.card, item.state
+    translate = request_gettext()  # the catalogue once for the four labels
     payload: dict[str, Any] = {
         "card": {
             "id": card.id,
@@ -68,7 +69,10 @@ def card_payload(
         },
         "version": item.version,
         "previews": {RATING_NAMES[r]: int(v.total_seconds()) for r, v in previews.items()},
-        "labels": {RATING_NAMES[r]: interval_label(v.total_seconds()) for r, v in previews.items()},
+        "labels": {
+            RATING_NAMES[r]: interval_label(v.total_seconds(), translate)
+            for r, v in previews.items()
+        },
     }
     if counts is not None:
         payload["counts"] = counts_json(counts)
@@ -149,19 +153,23 @@ def answer() -> tuple[Response, int]:
     topic_id = _topic_id() if want_next else None
     now = utcnow()
     try:
-        with attempt():  # a refused answer leaves nothing behind, the replay lookup follows
-            result = study.answer(
-                db.session(),
-                user_id,
-                card_id,
-                rating,
-                now=now,
-                duration_ms=duration,
-                request_id=request_id,
-                version=version,
-                fuzz=_fuzz(),
-            )
+        result = study.answer(
+            db.session(),
+            user_id,
+            card_id,
+            rating,
+            now=now,
+            duration_ms=duration,
+            request_id=request_id,
+            version=version,
+            fuzz=_fuzz(),
+        )
     except (study.Conflict, IntegrityError) as error:
+        # A refused answer leaves nothing behind: the whole transaction goes, since the answer
+        # is all this request writes (at most a bearer token's last-used time besides, which
+        # its next request sets again). Cheaper than a savepoint around every answer, which
+        # cost two statements and the session's nested-transaction bookkeeping each time.
+        db.session.rollback()
         # A retry that raced its own first attempt: answer what that attempt recorded.
         replay = study.find_replay(db.session(), user_id, request_id) if request_id else None
         if replay is None or replay.card_id != card_id:

@@ -30,14 +30,14 @@ pytestmark = pytest.mark.skipif(ON_POSTGRES, reason="statement budgets counted o
 
 # What each request costs today (see the module docstring).
 BUDGETS = {
-    # The study page, and its one request per answer: BEGIN, the user with their settings, a
-    # savepoint around the answer (read card + state + settings, update, log), then the next
-    # card (today's counts and the queue in one statement, new cards only when no review is
-    # left, the card itself).
+    # The study page, and its one request per answer: BEGIN, the user with their settings, the
+    # answer (read card + state + settings, update, log; no savepoint: a refused answer rolls
+    # the request's transaction back), then the next card (today's counts and the queue in one
+    # statement, new cards only when no review is left, the card itself).
     # The first answer to a new card also creates its state row (read, insert).
     "GET /study": 6,
-    "POST /api/v1/reviews (page, next)": 12,
-    "POST /api/v1/reviews (token, next)": 10,
+    "POST /api/v1/reviews (page, next)": 10,
+    "POST /api/v1/reviews (token, next)": 8,
     "POST /api/v1/reviews/undo": 11,
     "GET /api/v1/reviews/next": 5,
     # BEGIN, token + user + settings, one grouped statement.
