@@ -117,9 +117,11 @@ def _ensure_state(session: Session, user_id: int, card_id: int, *, now: datetime
         leech=False,
         version=0,
     )
-    session.add(state)
     try:
-        session.flush()
+        # In a savepoint: losing the race to another request's insert (PostgreSQL lets both
+        # try) must leave the request's transaction usable for its 409 or its replay.
+        with session.begin_nested():
+            session.add(state)
     except IntegrityError as error:  # another request created it first: what we saw is stale
         raise Conflict(_("这张卡片刚刚在别处被回答过，请刷新。")) from error
     return state

@@ -34,9 +34,11 @@ BUDGETS = {
     # answer (read card + state + settings, update, log; no savepoint: a refused answer rolls
     # the request's transaction back), then the next card (today's counts and the queue in one
     # statement, new cards only when no review is left, the card itself).
-    # The first answer to a new card also creates its state row (read, insert).
+    # The first answer to a new card also creates its state row (read, then the insert in a
+    # savepoint: 4 statements). The page's answer here is to a new card, the token's to a
+    # card already studied.
     "GET /study": 6,
-    "POST /api/v1/reviews (page, next)": 10,
+    "POST /api/v1/reviews (page, next)": 12,
     "POST /api/v1/reviews (token, next)": 8,
     "POST /api/v1/reviews/undo": 11,
     "GET /api/v1/reviews/next": 5,
