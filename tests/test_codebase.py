@@ -51,3 +51,17 @@ def test_every_type_ignore_in_quiz_says_why() -> None:
             if not (reason_after or reason_above):
                 offenders.append(f"{path.relative_to(ROOT)}:{i + 1}")
     assert offenders == []
+
+
+def test_views_never_end_a_transaction() -> None:
+    """The request's transaction is committed or rolled back in one place, quiz.transaction."""
+    offenders = []
+    for path in sorted((ROOT / "quiz" / "views").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("commit", "rollback")
+            ):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert offenders == []

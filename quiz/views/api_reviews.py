@@ -9,7 +9,7 @@ from flask import Response, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
-from quiz import study
+from quiz import study, transaction
 from quiz.db import db, utcnow
 from quiz.i18n import request_gettext
 from quiz.models import UserSettings
@@ -165,11 +165,9 @@ def answer() -> tuple[Response, int]:
             fuzz=_fuzz(),
         )
     except (study.Conflict, IntegrityError) as error:
-        # A refused answer leaves nothing behind: the whole transaction goes, since the answer
-        # is all this request writes (at most a bearer token's last-used time besides, which
-        # its next request sets again). Cheaper than a savepoint around every answer, which
-        # cost two statements and the session's nested-transaction bookkeeping each time.
-        db.session.rollback()
+        # A refused answer leaves nothing behind: the answer is all this request writes (a
+        # bearer token's last-used time besides, which its next request sets again).
+        transaction.discard()
         # A retry that raced its own first attempt: answer what that attempt recorded.
         replay = study.find_replay(db.session(), user_id, request_id) if request_id else None
         if replay is None or replay.card_id != card_id:
