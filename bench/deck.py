@@ -6,6 +6,8 @@ Shared so that every benchmark that reads the study path measures the same cards
 
 from __future__ import annotations
 
+import random
+from datetime import datetime, timedelta
 from typing import Any
 
 BODY_HTML = "<p>" + "反向传播把损失对每个参数的梯度一层层传回去。" * 12 + "</p>"
@@ -45,3 +47,58 @@ def add_deck(session: Any, cards: int, *, topic_position: int = 0) -> list[Any]:
         ],
     )
     return topics
+
+
+def study_history(
+    rng: random.Random,
+    user_id: int,
+    card_ids: list[int],
+    now: datetime,
+    *,
+    studied: int = 1_600,
+    due: int = 1_000,
+    logs: int = 20_000,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """A learner's card-state rows (the first `studied` cards in review, `due` of them due now)
+    and `logs` review-log rows, one every 14 minutes up to yesterday: rows to insert."""
+    states = []
+    for n, card_id in enumerate(card_ids[:studied]):
+        when = (
+            now - timedelta(hours=rng.randint(1, 240))
+            if n < due
+            else now + timedelta(days=rng.randint(1, 60))
+        )
+        states.append(
+            {
+                "user_id": user_id,
+                "card_id": card_id,
+                "state": 2,
+                "stability": rng.uniform(2, 60),
+                "difficulty": rng.uniform(3, 8),
+                "due": when,
+                "last_review": when - timedelta(days=rng.randint(2, 30)),
+                "reps": 12,
+                "lapses": rng.randint(0, 2),
+                "suspended": False,
+                "leech": False,
+                "version": 12,
+            }
+        )
+    history = [
+        {
+            "user_id": user_id,
+            "card_id": card_ids[i % studied],
+            "rating": rng.choice([1, 3, 3, 3, 4]),
+            "reviewed_at": min(
+                now - timedelta(days=200) + timedelta(minutes=14 * i), now - timedelta(days=1)
+            ),
+            "duration_ms": 8000,
+            "state_before": 2,
+            "state_after": 2,
+            "before": {"state": 2},
+            "after": {"state": 2},
+            "request_id": f"seed-{user_id}-{i}",
+        }
+        for i in range(logs)
+    ]
+    return states, history

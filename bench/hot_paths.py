@@ -39,7 +39,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -92,51 +92,13 @@ def seed(create_app: Any, db_path: Path, content: Path) -> Any:
 
 
 def _history(session: Any, rng: random.Random, user_id: int, ids: list[int], now: datetime) -> None:
+    from deck import study_history
     from sqlalchemy import insert
 
     from quiz.models import CardState, ReviewLog
 
-    states = []
-    for n, card_id in enumerate(ids[:STUDIED]):
-        due = (
-            now - timedelta(hours=rng.randint(1, 240))
-            if n < DUE
-            else now + timedelta(days=rng.randint(1, 60))
-        )
-        states.append(
-            {
-                "user_id": user_id,
-                "card_id": card_id,
-                "state": 2,
-                "stability": rng.uniform(2, 60),
-                "difficulty": rng.uniform(3, 8),
-                "due": due,
-                "last_review": due - timedelta(days=rng.randint(2, 30)),
-                "reps": 12,
-                "lapses": rng.randint(0, 2),
-                "suspended": False,
-                "leech": False,
-                "version": 12,
-            }
-        )
+    states, logs = study_history(rng, user_id, ids, now, studied=STUDIED, due=DUE, logs=LOGS)
     session.execute(insert(CardState), states)
-    logs = [
-        {
-            "user_id": user_id,
-            "card_id": ids[i % STUDIED],
-            "rating": rng.choice([1, 3, 3, 3, 4]),
-            "reviewed_at": min(
-                now - timedelta(days=200) + timedelta(minutes=14 * i), now - timedelta(days=1)
-            ),
-            "duration_ms": 8000,
-            "state_before": 2,
-            "state_after": 2,
-            "before": {"state": 2},
-            "after": {"state": 2},
-            "request_id": f"seed-{user_id}-{i}",
-        }
-        for i in range(LOGS)
-    ]
     session.execute(insert(ReviewLog), logs)
 
 

@@ -43,7 +43,7 @@ import tempfile
 import threading
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
-from bench.deck import add_deck  # noqa: E402
+from bench.deck import add_deck, study_history  # noqa: E402
 from bench.stats import Targets, describe, summary  # noqa: E402
 
 CARDS = 2_000
@@ -60,52 +60,6 @@ CLIENTS = 32
 TARGET_P50_MS = 3.0  # issue 17 (was 5 ms)
 TARGET_RATE = 300.0
 WORKERS, THREADS = 2, 8  # the Makefile's `make run`
-
-
-def _profile(rng: random.Random, user_id: int, card_ids: list[int], now: datetime) -> tuple:
-    """One user's 1,600 studied cards (1,000 due now) and 20,000 log rows."""
-    studied = card_ids[:1600]
-    states = []
-    for n, card_id in enumerate(studied):
-        due = (
-            now - timedelta(hours=rng.randint(1, 240))
-            if n < 1000
-            else now + timedelta(days=rng.randint(1, 60))
-        )
-        states.append(
-            {
-                "user_id": user_id,
-                "card_id": card_id,
-                "state": 2,
-                "stability": rng.uniform(2, 60),
-                "difficulty": rng.uniform(3, 8),
-                "due": due,
-                "last_review": due - timedelta(days=rng.randint(2, 30)),
-                "reps": 12,
-                "lapses": rng.randint(0, 2),
-                "suspended": False,
-                "leech": False,
-                "version": 12,
-            }
-        )
-    logs = []
-    for i in range(LOGS):
-        at = now - timedelta(days=200) + timedelta(minutes=14 * i)
-        logs.append(
-            {
-                "user_id": user_id,
-                "card_id": studied[i % len(studied)],
-                "rating": rng.choice([1, 3, 3, 3, 4]),
-                "reviewed_at": min(at, now - timedelta(days=1)),
-                "duration_ms": 8000,
-                "state_before": 2,
-                "state_after": 2,
-                "before": {"state": 2},
-                "after": {"state": 2},
-                "request_id": f"seed-{user_id}-{i}",
-            }
-        )
-    return states, logs
 
 
 def database_url(db: Path | str) -> str:
@@ -131,7 +85,7 @@ def seed(db_path: Path | str, users: int) -> dict[str, Any]:
         card_ids = [row[0] for row in db.session.execute(db.select(Card.id).order_by(Card.id))]
         first = accounts.create_user(db.session, "bench-0", "bench-password")
         tokens = [accounts.issue_token(db.session, first, now=now)]
-        states, logs = _profile(rng, first.id, card_ids, now)
+        states, logs = study_history(rng, first.id, card_ids, now, logs=LOGS)
         db.session.execute(insert(CardState), states)
         db.session.execute(insert(ReviewLog), logs)
         for n in range(1, users):
