@@ -11,7 +11,8 @@ HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-5000}
 WEB_USER=${WEB_USER:-mlquiz}
 SYSTEM_PYTHON=${SYSTEM_PYTHON:-/usr/bin/python3}
-GUNICORN_ARGS=(--bind "$HOST:$PORT" --workers 2 --threads 8 --timeout 60 --access-logfile -)
+GUNICORN_ARGS=(--bind "$HOST:$PORT" --workers 2 --threads 8 --timeout 60 --access-logfile -
+    --config quiz/gunicorn_config.py)
 
 if [ "$(id -u)" != 0 ]; then
     "$VENV/bin/flask" --app app db upgrade

@@ -73,6 +73,8 @@ def worker(synced_db_template: Any, tmp_path: Path) -> Iterator[tuple[int, int]]
             "4",
             "--timeout",
             "120",
+            "--config",
+            "quiz/gunicorn_config.py",
             "app:create_app()",
         ],
         cwd=ROOT,

@@ -47,6 +47,8 @@ def _start(db_path: Path, port: int) -> subprocess.Popen[bytes]:
             "2",
             "--threads",
             "4",
+            "--config",
+            "quiz/gunicorn_config.py",
             "app:create_app()",
         ],
         cwd=ROOT,
