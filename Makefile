@@ -52,8 +52,12 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	touch $@ $(VENV)/.installed
 
+## Both also compile the project's bytecode: the web user may not write __pycache__ into the
+## checkout, and a cold `python -m engine grade` would otherwise compile what it imports each time.
 setup: $(VENV)/.installed
+	$(BIN)/python -m compileall -q app.py quiz engine
 setup-dev: $(VENV)/.installed-dev
+	$(BIN)/python -m compileall -q app.py quiz engine
 
 ## Debian chromium and a CJK font for the Playwright tests (skipped when present).
 browser-deps:

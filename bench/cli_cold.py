@@ -6,7 +6,9 @@
 Wall time of the whole process (interpreter start, imports, the sandbox runner's start and
 probe, both children, shutdown) for an accepted relu, beside `python -c "import numpy"` run in
 turn with it (the floor: a cold interpreter with NumPy). Target: median <= 200 ms. The runs
-alternate so that machine load moves both figures alike.
+alternate so that machine load moves both figures alike. Every checkout's bytecode is compiled
+first, as `make setup` leaves it: a run that had to compile the engine's modules (a checkout
+never set up, or PYTHONDONTWRITEBYTECODE=1) would measure the compiler.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ def main() -> None:
         answer = Path(tmp) / "relu.py"
         answer.write_text(RELU)
         checkouts = [ROOT, *[r.resolve() for r in args.root]]
+        for checkout in checkouts:
+            sources = [str(checkout / name) for name in ("app.py", "quiz", "engine")]
+            subprocess.run([sys.executable, "-m", "compileall", "-q", *sources], check=True)
         cli = [sys.executable, "-m", "engine", "grade", "relu", str(answer), "--json"]
         floor = [sys.executable, "-c", "import numpy"]
         times: dict[str, list[float]] = {"import numpy": []}
