@@ -102,3 +102,18 @@ def study_history(
         for i in range(logs)
     ]
     return states, history
+
+
+def insert_states(session: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert card-state rows in one Core statement. Since topics18 a state row carries its
+    card's topic and liveness (`quiz.models.card_copies`); older checkouts (`--compare`) have
+    neither column."""
+    from sqlalchemy import insert
+
+    from quiz import models
+
+    copies = getattr(models, "card_copies", None)
+    if copies is not None:
+        by_card = copies(session)
+        rows = [{**row, **by_card[row["card_id"]]} for row in rows]
+    session.execute(insert(models.CardState), rows)

@@ -103,13 +103,13 @@ def settle_like_a_worker() -> None:
 
 
 def _history(session: Any, rng: random.Random, user_id: int, ids: list[int], now: datetime) -> None:
-    from deck import study_history
+    from deck import insert_states, study_history
     from sqlalchemy import insert
 
-    from quiz.models import CardState, ReviewLog
+    from quiz.models import ReviewLog
 
     states, logs = study_history(rng, user_id, ids, now, studied=STUDIED, due=DUE, logs=LOGS)
-    session.execute(insert(CardState), states)
+    insert_states(session, states)
     session.execute(insert(ReviewLog), logs)
 
 

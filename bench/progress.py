@@ -39,6 +39,7 @@ from flask import Flask  # noqa: E402
 from sqlalchemy import insert, select  # noqa: E402
 
 from app import create_app  # noqa: E402
+from bench.deck import insert_states  # noqa: E402
 from bench.stats import Targets, describe, summary  # noqa: E402
 
 TARGET_P50_MS = 30.0
@@ -97,7 +98,7 @@ def _populate(session: Any, username: str, logs: int, seed: int) -> None:
     """A user who studied most cards, with `logs` answers spread over the last 365 days."""
     from quiz.accounts import create_user
     from quiz.db import utcnow
-    from quiz.models import Card, CardState, DrillProgress, ReviewLog
+    from quiz.models import Card, DrillProgress, ReviewLog
 
     rng = random.Random(seed)
     now = utcnow()
@@ -124,7 +125,7 @@ def _populate(session: Any, username: str, logs: int, seed: int) -> None:
                 "version": 1,
             }
         )
-    session.execute(insert(CardState), states)
+    insert_states(session, states)
     batch = []
     for i in range(logs):
         at = now - timedelta(seconds=rng.uniform(0, 365 * 86400))

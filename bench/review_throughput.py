@@ -51,7 +51,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
-from bench.deck import add_deck, study_history  # noqa: E402
+from bench.deck import add_deck, insert_states, study_history  # noqa: E402
 from bench.stats import Targets, describe, summary  # noqa: E402
 
 CARDS = 2_000
@@ -86,7 +86,7 @@ def seed(db_path: Path | str, users: int) -> dict[str, Any]:
         first = accounts.create_user(db.session, "bench-0", "bench-password")
         tokens = [accounts.issue_token(db.session, first, now=now)]
         states, logs = study_history(rng, first.id, card_ids, now, logs=LOGS)
-        db.session.execute(insert(CardState), states)
+        insert_states(db.session, states)
         db.session.execute(insert(ReviewLog), logs)
         for n in range(1, users):
             # The same history for everyone, copied in SQL; one scrypt hash for all (hashing is

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from quiz import studyday
 from quiz.db import UTCDateTime
-from quiz.models import STATE_NEW, Card, CardState, Section, Topic, UserSettings
+from quiz.models import STATE_NEW, Card, CardState, Section, Topic, UserSettings, card_is_live
 from quiz.scheduling import STATE_NAMES
 
 
@@ -29,23 +29,23 @@ class TopicSummary:
 
 @lru_cache(maxsize=1)
 def _topic_summaries_statement() -> Select[Any]:
-    """Every live topic with its counts, in one grouped statement built once (bound values)."""
+    """Every live topic with its counts, in one grouped statement built once (bound values).
+
+    Per topic: its live cards (a correlated count on the cards' covering index), and the user's
+    states of live cards from one range of `ix_card_states_user_topic_counts` in topic order (a
+    state carries its card's topic and liveness): no card is joined to its state row.
+    """
     state = CardState
     today = bindparam("today", type_=Date())
     now = bindparam("now", type_=UTCDateTime())
-    join_on = and_(state.card_id == Card.id, state.user_id == bindparam("user_id", type_=Integer()))
-    is_live = and_(Card.retired.is_(False), Card.kind != "drill")
     shown = and_(
         state.suspended.is_(False), or_(state.buried_until.is_(None), state.buried_until <= today)
     )
-    # count(CASE ...) of the rows that qualify, and the new cards as the live ones without a
-    # state row plus the NEW rows shown: fewer operations per joined card than sum(CASE ...),
-    # and a topic without live cards counts none (its one outer-joined row has no card).
-    due = func.count(case((and_(state.due <= now, state.state != STATE_NEW, shown), 1)))
-    new = (
-        func.count(Card.id)
-        - func.count(state.id)
-        + func.count(case((and_(state.state == STATE_NEW, shown), 1)))
+    cards = (
+        select(func.count())
+        .select_from(Card)
+        .where(Card.topic_id == Topic.id, card_is_live())
+        .scalar_subquery()
     )
     sections = (
         select(func.count())
@@ -53,11 +53,20 @@ def _topic_summaries_statement() -> Select[Any]:
         .where(Section.topic_id == Topic.id, Section.retired.is_(False))
         .scalar_subquery()
     )
+    # count(CASE ...) of the rows that qualify: fewer operations per row than sum(CASE ...).
+    due = func.count(case((and_(state.due <= now, state.state != STATE_NEW, shown), 1)))
+    new_shown = func.count(case((and_(state.state == STATE_NEW, shown), 1)))
+    users_states = and_(
+        state.user_id == bindparam("user_id", type_=Integer()),
+        state.card_live.is_(True),
+        state.topic_id == Topic.id,
+    )
     return (
-        select(Topic.id, Topic.slug, Topic.title, func.count(Card.id), due, new, sections)
+        select(
+            Topic.id, Topic.slug, Topic.title, cards, func.count(state.id), due, new_shown, sections
+        )
         .select_from(Topic)
-        .join(Card, and_(Card.topic_id == Topic.id, is_live), isouter=True)
-        .join(state, join_on, isouter=True)
+        .join(state, users_states, isouter=True)
         .where(Topic.retired.is_(False))
         .group_by(Topic.id)
         .order_by(Topic.position)
@@ -71,17 +80,10 @@ def topic_summaries(session: Session, user_id: int | None, *, now: datetime) -> 
     today = studyday.study_day(now, *studyday.zone_and_rollover(settings))
     params = {"user_id": user_id or -1, "today": today, "now": now}
     rows = session.connection().execute(_topic_summaries_statement(), params).all()
+    # New: the live cards without a state row, plus the NEW rows shown.
     return [
-        TopicSummary(
-            topic_id,
-            slug,
-            title,
-            n or 0,
-            (d or 0) if user_id else 0,
-            (w or 0) if user_id else n or 0,
-            sections,
-        )
-        for topic_id, slug, title, n, d, w, sections in rows
+        TopicSummary(topic_id, slug, title, cards, due, cards - states + new_shown, sections)
+        for topic_id, slug, title, cards, states, due, new_shown, sections in rows
     ]
 
 

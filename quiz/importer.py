@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from quiz.models import Card, Document, Section, Topic
+from quiz.models import Card, Document, Section, Topic, refresh_card_copies
 from quiz.notes import Document as ParsedDocument
 from quiz.notes import KnowledgePoint, NotesParseError, Question, load_directory
 from quiz.notes import Section as ParsedSection
@@ -240,6 +240,9 @@ def sync_content(session: Session, content_dir: Path) -> SyncReport:
     syncer.retire(protected)
     sync_drill_cards(session, syncer)
     session.flush()
+    # Users' state rows copy their card's topic and liveness (topic counts): the cards this
+    # sync moved to another topic, retired or revived.
+    refresh_card_copies(session)
     return report
 
 

@@ -17,9 +17,15 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    event,
     false,
+    or_,
+    select,
+    update,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Mapper, Session, mapped_column, relationship
+from sqlalchemy.sql.elements import ColumnElement
 
 from quiz.db import Model, UTCDateTime, utcnow
 from quiz.studyday import DEFAULT_ROLLOVER_HOUR, DEFAULT_TIMEZONE
@@ -166,6 +172,12 @@ class Card(Model):
     section: Mapped[Section | None] = relationship()
 
 
+def card_is_live() -> ColumnElement[bool]:
+    """A card counted in topic lists and new-card counts: not retired, not a drill's review
+    card (those are scheduled from the drill, not studied from the topic)."""
+    return and_(Card.retired.is_(False), Card.kind != "drill")
+
+
 # FSRS states; 0 is ours: a card the user has never answered but has a row (suspended while new).
 STATE_NEW, STATE_LEARNING, STATE_REVIEW, STATE_RELEARNING = 0, 1, 2, 3
 
@@ -190,6 +202,18 @@ class CardState(Model):
             "suspended",
             "buried_until",
         ),
+        # A user's counts per topic (topic lists: due, new) from one range of this index, in
+        # topic order: no join to the cards, no read of the state rows.
+        Index(
+            "ix_card_states_user_topic_counts",
+            "user_id",
+            "card_live",
+            "topic_id",
+            "state",
+            "due",
+            "suspended",
+            "buried_until",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -209,8 +233,46 @@ class CardState(Model):
     version: Mapped[int] = mapped_column(
         Integer, default=0
     )  # optimistic lock: stale answers get 409
+    # Copies of the card's topic and of whether it is live (`card_is_live`), for the topic
+    # lists' counts. Written by every ORM insert from the card itself (`_copy_card` below); Core
+    # inserts pass `card_copies(...)`; content sync, which alone moves and retires cards,
+    # refreshes them (`refresh_card_copies`).
+    topic_id: Mapped[int] = mapped_column(Integer)
+    card_live: Mapped[bool] = mapped_column(Boolean)
 
     card: Mapped[Card] = relationship()
+
+
+@event.listens_for(CardState, "before_insert")
+def _copy_card(_mapper: Mapper[CardState], _connection: Any, state: CardState) -> None:
+    # SQL in the INSERT itself: the copies come from the card row, whatever the caller set,
+    # and cost no extra statement.
+    of_card = Card.id == state.card_id
+    state.topic_id = select(Card.topic_id).where(of_card).scalar_subquery()
+    state.card_live = select(card_is_live()).where(of_card).scalar_subquery()
+
+
+def card_copies(session: Session) -> dict[int, dict[str, Any]]:
+    """The copied columns for Core inserts of state rows (backup restore), per card id: every
+    card's (a few thousand small index rows; no bound-parameter limit to mind)."""
+    rows = session.execute(select(Card.id, Card.topic_id, card_is_live())).all()
+    return {card_id: {"topic_id": topic, "card_live": bool(live)} for card_id, topic, live in rows}
+
+
+def refresh_card_copies(session: Session) -> int:
+    """After content sync moved, retired or revived cards: every state row whose copies no
+    longer match its card gets the card's values. Returns the rows changed."""
+    live = card_is_live()
+    result = session.execute(
+        update(CardState)
+        .where(
+            CardState.card_id == Card.id,
+            or_(CardState.topic_id != Card.topic_id, CardState.card_live != live),
+        )
+        .values(topic_id=Card.topic_id, card_live=live)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 class ReviewLog(Model):

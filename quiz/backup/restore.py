@@ -22,6 +22,7 @@ from quiz.models import (
     ReviewLog,
     Submission,
     UserSettings,
+    card_copies,
 )
 
 
@@ -138,6 +139,9 @@ def import_backup(session: Session, user_id: int, data: dict[str, Any]) -> Impor
         {"user_id": user_id, "card_id": card_ids[r.pop("card")], **r}
         for r in sections["card_states"]
     ]
+    copies = card_copies(session)
+    for row in state_rows:
+        row.update(copies[row["card_id"]])
     if state_rows:
         session.execute(insert(CardState), state_rows)
     state_ids = dict(

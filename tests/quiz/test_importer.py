@@ -215,3 +215,61 @@ def test_a_front_repeated_across_topics_names_its_topic(empty_app: Flask, tmp_pa
     assert len(fronts) == len(set(fronts))
     softmax = sorted(f for f in fronts if f.startswith(QUESTION))
     assert len(softmax) == 2 and softmax[0] == QUESTION and "（复习 " in softmax[1]
+
+
+def test_sync_keeps_each_states_copy_of_its_cards_topic_and_liveness(
+    empty_app: Flask, tmp_path: Path
+) -> None:
+    """Topic counts read a state's copy of its card's topic and liveness: a state row gets
+    them from its card, and a sync that retires, revives or moves a card brings them along."""
+    from sqlalchemy import update
+
+    from quiz.catalog import topic_summaries
+    from quiz.db import db
+    from quiz.models import STATE_REVIEW, CardState
+
+    now = datetime(2026, 6, 1, tzinfo=UTC)
+    folder = _content(tmp_path)
+    sync_content(db.session, folder)
+    user = make_user(db.session)
+    card = _card(db.session, QUESTION)
+    due = {"state": STATE_REVIEW, "stability": 5.0, "difficulty": 5.0, "due": now}
+    db.session.add(CardState(user_id=user.id, card_id=card.id, **due))
+    db.session.commit()
+    state = db.session.scalars(select(CardState)).one()
+
+    def topic() -> tuple[int, int, int]:
+        summary = next(t for t in topic_summaries(db.session, user.id, now=now) if t.id == tid)
+        return summary.cards, summary.due, summary.new
+
+    tid = card.topic_id
+    assert (state.topic_id, state.card_live) == (tid, True)
+    cards, due_now, new = topic()
+    assert due_now == 1
+
+    doc = folder / OWNER_DOC.name
+    text = doc.read_text()
+    start = text.index("2. Softmax函数的作用是什么")
+    doc.write_text(text[:start] + text[text.index("**🌟 重点提醒**") :])
+    sync_content(db.session, folder)  # retired: neither counted nor due
+    db.session.commit()
+    db.session.refresh(state)
+    assert state.card_live is False
+    assert topic() == (cards - 1, 0, new)
+
+    doc.write_text(text)
+    sync_content(db.session, folder)  # revived
+    db.session.commit()
+    db.session.refresh(state)
+    assert state.card_live is True
+    assert topic() == (cards, 1, new)
+
+    other = db.session.scalars(select(Topic.id).where(Topic.id != tid)).first()
+    db.session.execute(update(CardState).values(topic_id=other))  # a copy gone stale
+    db.session.commit()
+    assert topic() == (cards, 0, new + 1)
+    sync_content(db.session, folder)
+    db.session.commit()
+    db.session.refresh(state)
+    assert state.topic_id == tid
+    assert topic() == (cards, 1, new)

@@ -103,3 +103,62 @@ def test_username_migration_resolves_case_duplicates_safely(tmp_path: Path) -> N
     with app.app_context():  # and back down, for a rollback of the release
         downgrade(revision="a6ad4322999b")
         db.engine.dispose()
+
+
+def test_card_state_copies_are_backfilled(tmp_path: Path) -> None:
+    """Existing state rows get their card's topic and liveness (retired and drill cards are
+    not live), and the upgrade goes back down."""
+    import sqlite3
+
+    from flask_migrate import downgrade, upgrade
+
+    from app import create_app
+    from quiz.db import db
+
+    path = tmp_path / "old.sqlite3"
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"}
+    )
+    with app.app_context():
+        upgrade(revision="d3a8f61c0b72")
+        db.engine.dispose()
+    at = "'2026-01-01 00:00:00.000000'"
+    with sqlite3.connect(path) as raw:
+        raw.execute(
+            "INSERT INTO users (id, username, username_key, password_hash, created_at,"
+            f" session_version) VALUES (1, 'a', 'a', 'h', {at}, 0)"
+        )
+        raw.execute(
+            f"INSERT INTO documents (id, path, sha256, imported_at) VALUES (1, 'd', 's', {at})"
+        )
+        for topic in (1, 2):
+            raw.execute(
+                "INSERT INTO topics (id, document_id, slug, title, position, retired)"
+                f" VALUES ({topic}, 1, 't{topic}', 'T', {topic}, 0)"
+            )
+        for card, topic, kind, retired in (
+            (1, 1, "question", 0),
+            (2, 2, "question", 1),
+            (3, 2, "drill", 0),
+        ):
+            raw.execute(
+                "INSERT INTO cards (id, key, kind, topic_id, sibling_key, position, front_md,"
+                " back_md, front_html, back_html, short_html, retired, created_at, updated_at)"
+                f" VALUES ({card}, 'k{card}', '{kind}', {topic}, 'k{card}', {card}, '', '', '',"
+                f" '', '', {retired}, {at}, {at})"
+            )
+            raw.execute(
+                "INSERT INTO card_states (user_id, card_id, state, due, reps, lapses, suspended,"
+                f" leech, version) VALUES (1, {card}, 0, {at}, 0, 0, 0, 0, 0)"
+            )
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    with sqlite3.connect(path) as raw:
+        copies = raw.execute(
+            "SELECT card_id, topic_id, card_live FROM card_states ORDER BY card_id"
+        ).fetchall()
+    assert copies == [(1, 1, 1), (2, 2, 0), (3, 2, 0)]
+    with app.app_context():
+        downgrade(revision="d3a8f61c0b72")
+        db.engine.dispose()
