@@ -8,15 +8,26 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, Select, String, Table, bindparam, delete, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    Table,
+    bindparam,
+    delete,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from quiz.db import rowcount
@@ -142,31 +153,51 @@ def revoke_token_id(session: Session, user_id: int, token_id: int) -> bool:
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=5)
 
 
+@dataclass(frozen=True)
+class TokenUser:
+    """The account a bearer token speaks for. API views read only its id; the settings row
+    (locale, study day) comes with the token's query, so nothing else of the account is
+    loaded per request."""
+
+    id: int
+    # Held here for the request: the session's identity map keeps objects only while
+    # something refers to them, and later reads find the row there instead of asking again.
+    settings: UserSettings | None
+    is_authenticated: bool = True
+
+
 @lru_cache(maxsize=1)
-def _token_statement() -> Select[ApiToken, User]:
-    # Token, user and the user's settings in one query (built once): every API call asks.
+def _token_statement() -> Select[int, int, datetime, datetime | None, UserSettings]:
+    # The token's columns and the user's settings in one query (built once): every API call
+    # asks. Columns, not ORM objects, except the settings row that later reads get from the
+    # session: loading the token and the user as objects cost ~45 µs more per request.
     return (
-        select(ApiToken, User)
+        select(
+            ApiToken.id, ApiToken.user_id, ApiToken.expires_at, ApiToken.last_used_at, UserSettings
+        )
         .join(User, User.id == ApiToken.user_id)
-        .options(joinedload(User.settings))
+        .outerjoin(UserSettings, UserSettings.user_id == ApiToken.user_id)
         .where(ApiToken.token_hash == bindparam("token_hash", type_=String()))
     )
 
 
 def user_for_token(
     session: Session, token: str, *, now: datetime, touch: bool = True
-) -> User | None:
+) -> TokenUser | None:
     row = session.execute(_token_statement(), {"token_hash": _token_hash(token)}).first()
     if row is None:
         return None
-    api_token, user = row
-    if api_token.expires_at <= now:
+    token_id, user_id, expires_at, last_used_at, settings = row
+    if expires_at <= now:
         return None
-    if touch and (
-        api_token.last_used_at is None or now - api_token.last_used_at >= TOKEN_TOUCH_INTERVAL
-    ):
-        api_token.last_used_at = now
-    return user
+    if touch and (last_used_at is None or now - last_used_at >= TOKEN_TOUCH_INTERVAL):
+        session.execute(
+            update(ApiToken)
+            .where(ApiToken.id == token_id)
+            .values(last_used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    return TokenUser(user_id, settings)
 
 
 def revoke_token(session: Session, token: str) -> bool:

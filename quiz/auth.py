@@ -53,7 +53,7 @@ def bearer_token() -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def current_api_user() -> User | None:
+def current_api_user() -> User | accounts.TokenUser | None:
     """The user of an API request: a valid bearer token, else the logged-in session."""
     if "api_user" not in g:
         token = bearer_token()
@@ -64,7 +64,7 @@ def current_api_user() -> User | None:
             )
         else:
             g.api_user = current_user if current_user.is_authenticated else None
-    user: User | None = g.api_user
+    user: User | accounts.TokenUser | None = g.api_user
     return user
 
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from quiz import accounts, catalog, errors, ratelimit
+from quiz.accounts import TokenUser
 from quiz.auth import bearer_token, current_api_user
 from quiz.db import db, utcnow
 from quiz.inputs import MAX_PAGE, bounded_int
@@ -127,7 +128,8 @@ def login_required(view: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def api_user() -> User:
+def api_user() -> User | TokenUser:
+    """The caller: the session's user, or the account of a bearer token (views read its id)."""
     user = current_api_user()
     if user is None:
         abort(401)

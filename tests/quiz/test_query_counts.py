@@ -42,7 +42,8 @@ BUDGETS = {
     "POST /api/v1/reviews (token, next)": 8,
     "POST /api/v1/reviews/undo": 11,
     "GET /api/v1/reviews/next": 5,
-    # BEGIN, token + user + settings, one grouped statement.
+    # BEGIN, the token with its user's settings, one grouped statement (counts per topic from
+    # the states' own index: a state carries its card's topic and liveness).
     "GET /api/v1/topics": 3,
     "GET /progress": 15,
     "GET /api/v1/progress": 13,
