@@ -37,6 +37,7 @@ from quiz.progress.days import (
     _live,
     _not_buried,
     _range_params,
+    _ratings_in,
     _run,
     _scheduled,
     _today,
@@ -58,7 +59,7 @@ def _new_introduced_statement() -> Select[int]:
         .where(
             ReviewLog.user_id == _user(),
             ReviewLog.state_before == STATE_NEW,
-            ReviewLog.rating.in_(RATINGS),  # lets the outcome index serve the time range
+            _ratings_in(RATINGS),  # lets the outcome index serve the time range
             ReviewLog.reviewed_at >= _instant("start"),
             ReviewLog.reviewed_at < _instant("end"),
             Card.kind != "drill",

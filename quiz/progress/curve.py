@@ -48,16 +48,58 @@ def _days_default(element: days_between, compiler: SQLCompiler, **kw: Any) -> st
     return f"(EXTRACT(EPOCH FROM ({later} - {earlier})) / 86400.0)"
 
 
+class at_least_zero(FunctionElement[float]):
+    """at_least_zero(x): x, or 0 when x is negative; x is evaluated once (a CASE on x > 0
+    evaluated it twice, and with it the date parsing)."""
+
+    type = Float()
+    inherit_cache = True
+    name = "at_least_zero"
+
+
+@compiles(at_least_zero, "sqlite")
+def _at_least_zero_sqlite(element: at_least_zero, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"max({compiler.process(element.clauses, **kw)}, 0.0)"  # SQLite's scalar max
+
+
+@compiles(at_least_zero)
+def _at_least_zero_default(element: at_least_zero, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"GREATEST({compiler.process(element.clauses, **kw)}, 0.0)"
+
+
+def _elapsed_days() -> ColumnElement[float]:
+    # A last review "after" now (a clock step) counts as no time elapsed, as in Python.
+    return at_least_zero(days_between(_instant("now"), CardState.last_review))
+
+
+def _reviewed() -> ColumnElement[bool]:
+    return and_(CardState.stability > 0, CardState.last_review.is_not(None))
+
+
 def recall_now() -> ColumnElement[float]:
     """A card state's retrievability at the bound `now`, with the bound `factor` and `decay`
     (see `recall_params`); 0 for a card never reviewed, as card_retrievability answers."""
-    elapsed = days_between(_instant("now"), CardState.last_review)
-    elapsed_days = case((elapsed > 0, elapsed), else_=0.0)
     factor = bindparam("curve_factor", type_=Float())
     power = bindparam("curve_power", type_=Float())
-    curve = func.power(1 + factor * elapsed_days / CardState.stability, power, type_=Float())
-    reviewed = and_(CardState.stability > 0, CardState.last_review.is_not(None))
-    return case((reviewed, curve), else_=0.0)
+    curve = func.power(1 + factor * _elapsed_days() / CardState.stability, power, type_=Float())
+    return case((_reviewed(), curve), else_=0.0)
+
+
+# Above any real elapsed/stability ratio: where a card never reviewed (recall 0) ranks.
+NEVER_REVIEWED = 1e300
+
+
+def staleness_now() -> ColumnElement[float]:
+    """Elapsed days at the bound `now` over the card's stability: retrievability falls as this
+    rises (R = (1 + factor * t / S) ** -decay), so ranking and thresholds on recall can be
+    written on it, without the power function; NEVER_REVIEWED for a card never reviewed."""
+    return case((_reviewed(), _elapsed_days() / CardState.stability), else_=NEVER_REVIEWED)
+
+
+def staleness_where_recall_is(recall: float, decay: float) -> float:
+    """The staleness at which retrievability on the curve with `decay` equals `recall`:
+    R < recall exactly when staleness_now() > this (the curve solved for t / S)."""
+    return float((recall ** (-1 / decay) - 1) / curve_factor(decay))
 
 
 def recall_params(now: datetime, decay: float) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from quiz.models import (
     ReviewLog,
     Topic,
 )
-from quiz.progress.figures import RATINGS, ProgressSettings, Retention
+from quiz.progress.figures import AGAIN, RATINGS, ProgressSettings, Retention
 from quiz.studyday import day_bounds
 
 
@@ -99,7 +99,11 @@ def _range_params(session: Session, bounds: Sequence[datetime], name: str) -> di
 
 @lru_cache(maxsize=64)
 def _prepared(dialect: Dialect, bounds: tuple[datetime, ...], name: str) -> dict[str, Any]:
-    convert = UTCDateTime().bind_processor(dialect) or (lambda value: value)
+    # The dialect's own type (SQLite's DATETIME formats the text stored), not the generic one,
+    # which left the formatting of 400 values per request to the driver's adapter.
+    convert = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    if convert is None:
+        return {f"{name}_{i}": instant for i, instant in enumerate(bounds)}
     return {f"{name}_{i}": convert(instant) for i, instant in enumerate(bounds)}
 
 
@@ -134,19 +138,39 @@ def review_counts(session: Session, user_id: int, bounds: Sequence[datetime]) ->
     return counts
 
 
-@lru_cache(maxsize=1)
-def _retention_statement() -> Select[int, int]:
+def _ratings_in(ratings: tuple[int, ...]) -> ColumnElement[bool]:
+    """`rating IN (1, 2, 3, 4)` written into the SQL: an IN of bound values is expanded by
+    SQLAlchemy on every execution. The list lets the outcome index serve the time range."""
+    return ReviewLog.rating.in_([literal_column(str(int(r)), Integer) for r in ratings])
+
+
+def _outcomes(start: str, end: str, ratings: tuple[int, ...]) -> ColumnElement[int]:
+    """Answers to review-state cards with one of `ratings` in [start, end): a count over
+    ranges of the outcome index (user, state before, rating, time), nothing else read."""
     return (
-        select(ReviewLog.rating, func.count())
+        select(func.count())
+        .select_from(ReviewLog)
         .where(
             ReviewLog.user_id == _user(),
             ReviewLog.state_before == STATE_REVIEW,
-            ReviewLog.rating.in_(RATINGS),
-            ReviewLog.reviewed_at >= _instant("start"),
-            ReviewLog.reviewed_at < _instant("end"),
+            _ratings_in(ratings),
+            ReviewLog.reviewed_at >= _instant(start),
+            ReviewLog.reviewed_at < _instant(end),
         )
-        .group_by(ReviewLog.rating)
+        .scalar_subquery()
     )
+
+
+@lru_cache(maxsize=4)
+def _retention_statement(n: int) -> Select[*tuple[int, ...]]:
+    # The windows share their end: cut into n disjoint pieces (the oldest first), each answer
+    # is counted once, where a count per window counted the last week three times and a
+    # GROUP BY rating took twice the SQLite instructions per answer. One statement, 2n counts.
+    columns = []
+    for i in range(n):
+        start, end = f"piece_{i}", f"piece_{i + 1}"
+        columns += [_outcomes(start, end, RATINGS), _outcomes(start, end, AGAIN)]
+    return select(*columns)
 
 
 def retention(
@@ -154,14 +178,18 @@ def retention(
 ) -> dict[str, Retention]:
     """True retention per window: reviews of review-state cards, and those not answered Again.
 
-    Per window, a count per rating: with `rating IN (...)` each is a range of the outcome index.
+    The windows all end at `end`; each is the sum of the disjoint pieces from its start on.
     """
+    edges = sorted(set(starts.values()))
+    params: dict[str, Any] = {"user_id": user_id, f"piece_{len(edges)}": end}
+    params.update((f"piece_{i}", start) for i, start in enumerate(edges))
+    row = _run(session, _retention_statement(len(edges)), params).one()
+    totals, agains = row[0::2], row[1::2]
     out = {}
     for key, start in starts.items():
-        params = {"user_id": user_id, "start": start, "end": end}
-        by_rating = dict(_run(session, _retention_statement(), params).all())
-        total = sum(by_rating.values())
-        out[key] = Retention(total - by_rating.get(1, 0), total)
+        first = edges.index(start)
+        total = sum(totals[first:])
+        out[key] = Retention(total - sum(agains[first:]), total)
     return out
 
 

@@ -16,6 +16,7 @@ from quiz.scheduling import card_retrievability
 from quiz.studyday import DEFAULT_ROLLOVER_HOUR, DEFAULT_TIMEZONE
 
 RATINGS = (1, 2, 3, 4)
+AGAIN = (1,)  # the rating that counts as forgotten (true retention)
 
 HEATMAP_DAYS = 365
 FORECAST_DAYS = 30

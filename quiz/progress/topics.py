@@ -14,7 +14,6 @@ from sqlalchemy import (
     bindparam,
     case,
     func,
-    or_,
     select,
 )
 from sqlalchemy.orm import Session
@@ -25,9 +24,10 @@ from quiz.models import (
     DrillProgress,
     Topic,
 )
-from quiz.progress.curve import recall_now, recall_params
+from quiz.progress.curve import staleness_now, staleness_where_recall_is
 from quiz.progress.days import _live, _run, _user
 from quiz.progress.figures import WEAKEST_LIMIT, TopicProgress, WeakCard
+from quiz.scheduling import card_retrievability
 
 
 @lru_cache(maxsize=1)
@@ -104,7 +104,11 @@ SURE_RECALL = 0.995
 
 @lru_cache(maxsize=1)
 def _weakest_statement() -> Select[*tuple[Any, ...]]:
-    recall = recall_now()
+    # Ranked and filtered on staleness (elapsed days over stability), which orders cards
+    # exactly opposite to retrievability: one evaluation per card in the filter and one in the
+    # ranking, no power function, where the filters and the ranking on retrievability itself
+    # evaluated the curve four times per card. Retrievability of the ten is computed in Python.
+    stale = staleness_now()
     return (
         select(
             Card.id,
@@ -118,17 +122,22 @@ def _weakest_statement() -> Select[*tuple[Any, ...]]:
             CardState.reps,
             CardState.suspended,
             CardState.leech,
-            recall,
+            CardState.stability,
+            CardState.last_review,
         )
         .join(CardState, and_(CardState.card_id == Card.id, CardState.user_id == _user()))
         .join(Topic, Topic.id == Card.topic_id)
         .where(
             _live(),
             CardState.reps > 0,
-            recall < SURE_RECALL,
-            or_(CardState.lapses > 0, recall < bindparam("target", type_=Float())),
+            # A lapsed card qualifies below SURE_RECALL, another only below the target too.
+            stale
+            > case(
+                (CardState.lapses > 0, bindparam("lapsed_limit", type_=Float())),
+                else_=bindparam("kept_limit", type_=Float()),
+            ),
         )
-        .order_by(CardState.lapses.desc(), recall, Card.id)
+        .order_by(CardState.lapses.desc(), stale.desc(), Card.id)
         .limit(bindparam("limit", type_=Integer()))
     )
 
@@ -149,10 +158,19 @@ def weakest_cards(
     right after an "Again" on a new card. Retrievability at `now` on the user's curve (`decay`),
     ranked by the database (quiz.progress.curve): one query, whatever the number of cards.
     """
-    params = {"user_id": user_id, "target": target, "limit": limit, **recall_params(now, decay)}
+    # R < SURE_RECALL, and R < min(SURE_RECALL, target) unless lapsed, solved for staleness.
+    sure = staleness_where_recall_is(SURE_RECALL, decay)
+    params = {
+        "user_id": user_id,
+        "now": now,
+        "lapsed_limit": sure,
+        "kept_limit": max(sure, staleness_where_recall_is(target, decay)),
+        "limit": limit,
+    }
     out = []
     for row in _run(session, _weakest_statement(), params):
-        cid, key, kind, front_md, front_html, slug, title, lapses, reps, suspended, leech, r = row
+        cid, key, kind, front_md, front_html, slug, title, lapses, reps, suspended, leech = row[:11]
+        stability, last_review = row[11:]
         out.append(
             WeakCard(
                 card_id=cid,
@@ -164,7 +182,7 @@ def weakest_cards(
                 topic_title=title,
                 lapses=lapses,
                 reps=reps,
-                retrievability=float(r),
+                retrievability=card_retrievability(stability, last_review, now, decay),
                 suspended=suspended,
                 leech=leech,
             )
