@@ -4,6 +4,7 @@
     .venv/bin/python bench/progress.py --quick     # 20 requests per line (make bench-check)
     .venv/bin/python bench/progress.py --compare main   # the same on `main`'s code, then here
     .venv/bin/python bench/progress.py --profile heavy  # cProfile of /progress instead
+    .venv/bin/python bench/progress.py --sqlite-steps   # SQLite VM instructions, not timings
 
 Builds a throwaway SQLite database (migrated, the owner's notes synced, plus synthetic cards),
 one user with `--logs` review-log rows over the last year and one with `--small`, then requests
@@ -238,6 +239,43 @@ def measure(app: Flask, username: str, runs: int) -> dict[str, dict[str, list[fl
     return out
 
 
+def sqlite_steps(app: Flask, username: str, runs: int) -> dict[str, list[int]]:
+    """SQLite virtual-machine instructions per request (a progress handler called on every
+    instruction): the database's share of the work as a count that the machine's load cannot
+    move, as `bench/hot_paths.py --sqlite-steps` counts it."""
+    from sqlalchemy import event
+
+    from quiz.db import db
+
+    with app.app_context():
+        engine = db.engine
+    counter = [0]
+
+    def tick() -> int:
+        counter[0] += 1
+        return 0  # carry on
+
+    def install(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.set_progress_handler(tick, 1)
+
+    event.listen(engine, "connect", install)
+    engine.dispose()  # every connection from here on counts
+    client = app.test_client()
+    response = client.post("/login", data={"username": username, "password": "bench-password"})
+    assert response.status_code == 302, response.status_code
+    token = client.post("/api/v1/tokens", json={"username": username, "password": "bench-password"})
+    headers = {"Authorization": f"Bearer {token.get_json()['token']}"}
+    out: dict[str, list[int]] = {"/progress": [], "/api/v1/progress": []}
+    for _ in range(runs):
+        for path, counts in out.items():
+            counter[0] = 0
+            response = client.get(path, headers=headers if path.startswith("/api") else None)
+            assert response.status_code == 200, (path, response.status_code)
+            counts.append(counter[0])
+    event.remove(engine, "connect", install)
+    return out
+
+
 def profile(app: Flask, username: str, runs: int, sort: str) -> None:
     """cProfile of `runs` requests of /progress (warmed first), as in `measure`."""
     import cProfile
@@ -279,6 +317,11 @@ def main() -> None:
         "--profile", choices=("heavy", "light"), help="cProfile /progress for one user"
     )
     parser.add_argument("--sort", default="cumulative", help="pstats sort key (--profile)")
+    parser.add_argument(
+        "--sqlite-steps",
+        action="store_true",
+        help="count SQLite VM instructions per request instead of timing (load-independent)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.runs = 20
@@ -286,6 +329,8 @@ def main() -> None:
         from bench.compare import compare
 
         forwarded = [f"--logs={args.logs}", f"--small={args.small}", f"--cards={args.cards}"]
+        if args.sqlite_steps:
+            forwarded.append("--sqlite-steps")
         sys.exit(compare(__file__, args.compare, [*forwarded, f"--runs={args.runs}"]))
     print(f"code from {code_root(sys.argv)}")
     with tempfile.TemporaryDirectory(prefix="bench-progress-") as tmp:
@@ -293,6 +338,14 @@ def main() -> None:
         app = build(db_path, logs=args.logs, small=args.small, cards=args.cards)
         if args.profile:
             profile(app, args.profile, args.runs, args.sort)
+            return
+        if args.sqlite_steps:
+            print("SQLite VM instructions per request (median)")
+            for username, logs in (("heavy", args.logs), ("light", args.small)):
+                for path, counts in sqlite_steps(app, username, min(args.runs, 5)).items():
+                    print(
+                        f"{username:<6}{logs:>8,} logs {path:<17} {statistics.median(counts):>11,.0f}"
+                    )
             return
         print(f"database {db_path.stat().st_size / 1e6:.1f} MB; {args.runs} requests per line")
         print(
