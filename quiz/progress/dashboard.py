@@ -76,6 +76,13 @@ def _first_review_statement() -> Select[datetime]:
     )
 
 
+def _day_counts(first: date, counts: list[int]) -> list[DayCount]:
+    """counts[i] paired with the day `first` + i (days by ordinal: half the cost of adding a
+    timedelta per day, for the year's 365)."""
+    start = first.toordinal()
+    return list(map(DayCount, map(date.fromordinal, range(start, start + len(counts))), counts))
+
+
 def dashboard(session: Session, user_id: int, *, now: datetime) -> Dashboard:
     """Every figure of the progress page for one user at `now` (UTC-aware)."""
     settings = load_settings(session, user_id)
@@ -99,9 +106,9 @@ def dashboard(session: Session, user_id: int, *, now: datetime) -> Dashboard:
         new_available=cards.new_available,
         new_left_today=max(0, min(settings.new_per_day - introduced, cards.new_available)),
         streak_days=_streak(session, user_id, counts, today, settings),
-        heatmap=[DayCount(first + timedelta(days=i), n) for i, n in enumerate(counts)],
+        heatmap=_day_counts(first, counts),
         retention=retention(session, user_id, starts, today_end),
-        forecast=[DayCount(today + timedelta(days=i), n) for i, n in enumerate(upcoming)],
+        forecast=_day_counts(today, upcoming),
         states=cards.states,
         topics=topic_progress(session, user_id, cards.flashcards, cards.recall_sums),
         weakest=weakest_cards(

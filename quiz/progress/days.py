@@ -35,7 +35,7 @@ from quiz.models import (
     ReviewLog,
     Topic,
 )
-from quiz.progress.figures import AGAIN, RATINGS, ProgressSettings, Retention
+from quiz.progress.figures import AGAIN, RECALLED, ProgressSettings, Retention
 from quiz.studyday import day_bounds
 
 
@@ -169,7 +169,7 @@ def _retention_statement(n: int) -> Select[*tuple[int, ...]]:
     columns = []
     for i in range(n):
         start, end = f"piece_{i}", f"piece_{i + 1}"
-        columns += [_outcomes(start, end, RATINGS), _outcomes(start, end, AGAIN)]
+        columns += [_outcomes(start, end, RECALLED), _outcomes(start, end, AGAIN)]
     return select(*columns)
 
 
@@ -184,12 +184,12 @@ def retention(
     params: dict[str, Any] = {"user_id": user_id, f"piece_{len(edges)}": end}
     params.update((f"piece_{i}", start) for i, start in enumerate(edges))
     row = _run(session, _retention_statement(len(edges)), params).one()
-    totals, agains = row[0::2], row[1::2]
+    recalled, forgotten = row[0::2], row[1::2]
     out = {}
     for key, start in starts.items():
         first = edges.index(start)
-        total = sum(totals[first:])
-        out[key] = Retention(total - sum(agains[first:]), total)
+        passed = sum(recalled[first:])
+        out[key] = Retention(passed, passed + sum(forgotten[first:]))
     return out
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cached_property
+from typing import NamedTuple
 
 from fsrs.scheduler import FSRS_DEFAULT_DECAY
 from sqlalchemy.orm import Session
@@ -16,7 +17,9 @@ from quiz.scheduling import card_retrievability
 from quiz.studyday import DEFAULT_ROLLOVER_HOUR, DEFAULT_TIMEZONE
 
 RATINGS = (1, 2, 3, 4)
-AGAIN = (1,)  # the rating that counts as forgotten (true retention)
+# True retention: Again counts as forgotten, the other ratings as recalled.
+AGAIN = (1,)
+RECALLED = (2, 3, 4)
 
 HEATMAP_DAYS = 365
 FORECAST_DAYS = 30
@@ -58,8 +61,9 @@ def load_settings(session: Session, user_id: int) -> ProgressSettings:
 retrievability = card_retrievability
 
 
-@dataclass(frozen=True)
-class DayCount:
+class DayCount(NamedTuple):
+    # A tuple: the page builds 400 of them per request, and a frozen dataclass costs several
+    # times as much to create.
     day: date
     reviews: int
 
