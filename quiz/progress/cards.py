@@ -188,7 +188,13 @@ def _buried_statement() -> Select[datetime, date | None]:
         .join(Card, Card.id == CardState.card_id)
         .join(Topic, Topic.id == Card.topic_id)
         .where(
-            CardState.user_id == _user(), _scheduled(), _live(), CardState.buried_until > _today()
+            CardState.user_id == _user(),
+            # A card due after the window stays out of it whenever it was buried until: the
+            # bound makes this a range of the (user, due) index instead of every state.
+            CardState.due < _instant("until"),
+            _scheduled(),
+            _live(),
+            CardState.buried_until > _today(),
         )
     )
 
@@ -207,7 +213,8 @@ def forecast(
     for i, count in _run(session, _forecast_statement(n), params).all():
         counts[i] = count
     # Buried cards are rare (siblings of today's answers): place them one by one.
-    buried = _run(session, _buried_statement(), {"user_id": user_id, "today": today})
+    params = {"user_id": user_id, "today": today, "until": bounds[-1]}
+    buried = _run(session, _buried_statement(), params)
     for due, buried_until in buried:
         index = max(bisect_right(bounds, due) - 1, (buried_until - today).days, 0)
         if index < n:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import Subquery
 
 from quiz.models import (
     Card,
@@ -30,33 +31,45 @@ from quiz.progress.figures import WEAKEST_LIMIT, TopicProgress, WeakCard
 from quiz.scheduling import card_retrievability
 
 
-@lru_cache(maxsize=1)
-def _drills_statement() -> Select[tuple[int, int, int, int, float | None]]:
+def _drills_per_topic() -> Subquery:
     progress = DrillProgress
     solved = progress.solved_at.is_not(None)
     return (
         select(
             Card.topic_id,
-            func.count(),
-            func.coalesce(func.sum(case((progress.submits > 0, 1), else_=0)), 0),
-            func.coalesce(func.sum(case((solved, 1), else_=0)), 0),
-            func.avg(case((solved, progress.attempts_to_first_accept))),
+            func.count().label("total"),
+            func.count(case((progress.submits > 0, 1))).label("attempted"),
+            func.count(case((solved, 1))).label("solved"),
+            func.avg(case((solved, progress.attempts_to_first_accept))).label("mean_attempts"),
         )
-        .join(Topic, Topic.id == Card.topic_id)
         .join(
             progress,
             and_(progress.drill_id == Card.drill_id, progress.user_id == _user()),
             isouter=True,
         )
-        .where(_live(), Card.kind == "drill")
+        .where(Card.retired.is_(False), Card.kind == "drill")
         .group_by(Card.topic_id)
+        .subquery("drills")
     )
 
 
 @lru_cache(maxsize=1)
-def _topics_statement() -> Select[int, str, str, str | None]:
+def _topics_statement() -> Select[*tuple[Any, ...]]:
+    # The live topics in page order, each with its drill figures: one statement (the drills
+    # grouped per topic first, then joined), where the topics and the drills were two.
+    drills = _drills_per_topic()
     return (
-        select(Topic.id, Topic.slug, Topic.title, Topic.path)
+        select(
+            Topic.id,
+            Topic.slug,
+            Topic.title,
+            Topic.path,
+            drills.c.total,
+            drills.c.attempted,
+            drills.c.solved,
+            drills.c.mean_attempts,
+        )
+        .join(drills, drills.c.topic_id == Topic.id, isouter=True)
         .where(Topic.retired.is_(False))
         .order_by(Topic.position)
     )
@@ -71,16 +84,10 @@ def topic_progress(
     topic id to the sum of its flashcards' retrievability now. Flashcards never answered
     count as 0 towards mastery.
     """
-    drills = {
-        topic_id: (total, attempted, solved, mean_attempts)
-        for topic_id, total, attempted, solved, mean_attempts in _run(
-            session, _drills_statement(), {"user_id": user_id}
-        )
-    }
     out = []
-    for topic_id, slug, title, path in _run(session, _topics_statement()):
+    rows = _run(session, _topics_statement(), {"user_id": user_id})
+    for topic_id, slug, title, path, total, attempted, solved, mean_attempts in rows:
         cards = flashcards.get(topic_id, 0)
-        total, attempted, solved, mean_attempts = drills.get(topic_id, (0, 0, 0, None))
         out.append(
             TopicProgress(
                 topic_id=topic_id,
@@ -88,9 +95,9 @@ def topic_progress(
                 title=title,
                 cards=cards,
                 mastery=recall_sums.get(topic_id, 0.0) / cards if cards else None,
-                drills_total=int(total),
-                drills_attempted=int(attempted),
-                drills_solved=int(solved),
+                drills_total=int(total or 0),
+                drills_attempted=int(attempted or 0),
+                drills_solved=int(solved or 0),
                 attempts_to_first_accept=None if mean_attempts is None else float(mean_attempts),
                 path=path,
             )
