@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
@@ -17,7 +18,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -25,7 +25,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from quiz import apkg, backup, interview_report, progress
 from quiz.db import db, utcnow
-from quiz.i18n import day_text
+from quiz.i18n import N_, day_text, request_gettext
 from quiz.security import csrf
 from quiz.studyday import study_day
 from quiz.transaction import attempt
@@ -33,15 +33,36 @@ from quiz.views.notes import known_topic_paths
 
 bp = Blueprint("progress", __name__)
 
-RETENTION_LABELS = {"7d": _l("近 7 天"), "30d": _l("近 30 天"), "365d": _l("近 365 天")}
+# Msgids, translated once per request through one catalogue lookup (`Labels`): as lazy
+# strings each of the page's forty uses resolved the locale and the catalogue again.
+RETENTION_LABELS = {"7d": N_("近 7 天"), "30d": N_("近 30 天"), "365d": N_("近 365 天")}
 STATE_LABELS = {
-    "new": _l("新卡"),
-    "learning": _l("学习中"),
-    "relearning": _l("重新学习"),
-    "review": _l("复习中"),
-    "suspended": _l("已暂停"),
+    "new": N_("新卡"),
+    "learning": N_("学习中"),
+    "relearning": N_("重新学习"),
+    "review": N_("复习中"),
+    "suspended": N_("已暂停"),
 }
-WEEKDAYS = (_l("周一"), _l("周二"), _l("周三"), _l("周四"), _l("周五"), _l("周六"), _l("周日"))
+WEEKDAYS = (N_("周一"), N_("周二"), N_("周三"), N_("周四"), N_("周五"), N_("周六"), N_("周日"))
+
+
+class Labels(NamedTuple):
+    """The page's fixed texts in the request's language."""
+
+    gettext: Callable[..., str]
+    retention: dict[str, str]
+    states: dict[str, str]
+    weekdays: tuple[str, ...]
+
+
+def labels() -> Labels:
+    gettext = request_gettext()
+    return Labels(
+        gettext,
+        {key: gettext(text) for key, text in RETENTION_LABELS.items()},
+        {key: gettext(text) for key, text in STATE_LABELS.items()},
+        tuple(gettext(text) for text in WEEKDAYS),
+    )
 
 
 class HeatCell(NamedTuple):
@@ -78,24 +99,24 @@ def month_labels(weeks: list[list[HeatCell | None]]) -> list[str]:
 # fixed text go in, and labels are escaped all the same.
 
 
-def heatmap_cells(weeks: list[list[HeatCell | None]]) -> Markup:
+def heatmap_cells(weeks: list[list[HeatCell | None]], text: Labels) -> Markup:
     """The calendar's grid items, column by column: month label, then Monday to Sunday."""
     parts = ['<span class="heatmap-month"></span>']
     parts += [
         f'<span class="heatmap-weekday">{escape(w) if i % 2 == 0 else ""}</span>'
-        for i, w in enumerate(WEEKDAYS)
+        for i, w in enumerate(text.weekdays)
     ]
     # Translated and escaped once: a translation lookup per cell cost more than the rest of
     # the calendar. Only an ISO date and an integer go into it.
-    title = str(escape(_("%(isoformat)s：%(reviews)s 次")))
+    title = str(escape(text.gettext("%(isoformat)s：%(reviews)s 次")))
     for week, label in zip(weeks, month_labels(weeks), strict=True):
         parts.append(f'<span class="heatmap-month">{escape(label)}</span>')
         for cell in week:
             if cell is None:
                 parts.append('<span class="heat heat-none"></span>')
             else:
-                text = title % {"isoformat": cell.day.isoformat(), "reviews": cell.reviews}
-                parts.append(f'<span class="heat heat-{cell.level}" title="{text}"></span>')
+                tip = title % {"isoformat": cell.day.isoformat(), "reviews": cell.reviews}
+                parts.append(f'<span class="heat heat-{cell.level}" title="{tip}"></span>')
     return Markup("".join(parts))
 
 
@@ -112,19 +133,26 @@ def heatmap_rows(weeks: list[list[HeatCell | None]]) -> Markup:
     return Markup("".join(rows))
 
 
+def pct(value: float | None, digits: int = 1) -> str:
+    """A ratio as the page prints it ("42.0%", "—" for none): a function rather than a Jinja
+    macro, whose call cost more than the rest of a table row (the page prints thirty)."""
+    return "—" if value is None else f"{value * 100:.{digits}f}%"
+
+
 def _percent(value: float | None) -> float | None:
     return None if value is None else round(value * 100, 1)
 
 
-def chart_specs(d: progress.Dashboard) -> dict[str, dict[str, Any]]:
+def chart_specs(d: progress.Dashboard, text: Labels) -> dict[str, dict[str, Any]]:
     """What progress.js draws; the same numbers are in the tables beside each chart."""
+    _ = text.gettext
     desired = _percent(d.settings.desired_retention)
     return {
         "retention": {
             "type": "bar",
             "unit": "%",
             "max": 100,
-            "labels": list(RETENTION_LABELS.values()),
+            "labels": list(text.retention.values()),
             "datasets": [
                 {
                     "label": _("实际保留率"),
@@ -148,7 +176,7 @@ def chart_specs(d: progress.Dashboard) -> dict[str, dict[str, Any]]:
         },
         "states": {
             "type": "doughnut",
-            "labels": list(STATE_LABELS.values()),
+            "labels": list(text.states.values()),
             "colors": ["easy", "warn", "again", "good", "hard"],
             "datasets": [{"label": _("卡片数"), "data": [d.states[k] for k in STATE_LABELS]}],
         },
@@ -181,16 +209,18 @@ def dashboard() -> str:
     data = progress.dashboard(db.session(), current_user.id, now=utcnow())
     known_topic_paths({t.slug: t.path for t in data.topics})
     weeks = heatmap_weeks(data.heatmap)
+    text = labels()
     return render_template(
         "progress/dashboard.html",
         d=data,
-        charts=chart_specs(data),
-        heatmap_cells=heatmap_cells(weeks),
+        charts=chart_specs(data, text),
+        heatmap_cells=heatmap_cells(weeks, text),
         heatmap_rows=heatmap_rows(weeks),
-        weekdays=WEEKDAYS,
-        retention_labels=RETENTION_LABELS,
-        state_labels=STATE_LABELS,
+        weekdays=text.weekdays,
+        retention_labels=text.retention,
+        state_labels=text.states,
         card_link=card_link,
+        pct=pct,
         # Reviews in the heatmap are history already: the five existence probes only run
         # for an account without any this year.
         can_import=not (
