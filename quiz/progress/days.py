@@ -28,7 +28,8 @@ from sqlalchemy.types import TypeDecorator
 
 from quiz.db import UTCDateTime
 from quiz.models import (
-    STATE_NEW,
+    STATE_LEARNING,
+    STATE_RELEARNING,
     STATE_REVIEW,
     Card,
     CardState,
@@ -219,5 +220,12 @@ def _not_buried() -> ColumnElement[bool]:
     return or_(CardState.buried_until.is_(None), CardState.buried_until <= _today())
 
 
+# Every state but new (backups are validated to states 0-3), written into the SQL: as an IN
+# list the (user, state, due, card, suspended, buried) index serves a due range per state and
+# covers the tests, where `state != 0` walked the (user, due) index and read each state's row.
+_SCHEDULED_STATES = (STATE_LEARNING, STATE_REVIEW, STATE_RELEARNING)
+
+
 def _scheduled() -> ColumnElement[bool]:
-    return and_(CardState.state != STATE_NEW, CardState.suspended.is_(False))
+    states = [literal_column(str(state), Integer) for state in _SCHEDULED_STATES]
+    return and_(CardState.state.in_(states), CardState.suspended.is_(False))
