@@ -192,6 +192,20 @@ def test_the_databases_curve_is_the_schedulers(session: Any, deck: Any) -> None:
             assert in_sql == pytest.approx(expected, rel=1e-9, abs=1e-12)
 
 
+def test_staleness_thresholds_are_the_curve_solved_for_elapsed_over_stability() -> None:
+    """The weakest cards are filtered on elapsed/stability: the threshold for a recall level is
+    where the scheduler's curve reaches that level, whatever the stability."""
+    from quiz.progress.curve import staleness_where_recall_is
+
+    for decay in (progress.FSRS_DEFAULT_DECAY, 0.5):
+        for recall in (progress.SURE_RECALL, 0.9, 0.7):
+            limit = staleness_where_recall_is(recall, decay)
+            for stability in (0.2, 3.3, 120.0):
+                at = scheduling.forgetting_curve(limit * stability, stability, decay)
+                assert at == pytest.approx(recall, rel=1e-12)
+    assert staleness_where_recall_is(0.9, progress.FSRS_DEFAULT_DECAY) == pytest.approx(1.0)
+
+
 def test_fitted_decay_is_used(session: Any, alice: Any) -> None:
     from fsrs.scheduler import DEFAULT_PARAMETERS
 
