@@ -67,16 +67,23 @@ def _local_day(session: Session, user_id: int, moment: datetime) -> str:
     return studyday.study_day(moment, zone, hour).isoformat()
 
 
+TREND_LIMIT = 10  # finished interviews in the dashboard panel's trend
+
+
 def summary(session: Session, user_id: int) -> dict[str, Any]:
     """The dashboard panel: how many finished, the last score, the recent trend."""
-    trend = previous(session, user_id, limit=10)
-    count = session.scalar(
-        select(func.count())
-        .select_from(Interview)
-        .where(Interview.user_id == user_id, Interview.finished_at.is_not(None))
-    )
+    trend = previous(session, user_id, limit=TREND_LIMIT)
+    # Fewer than the limit is every finished interview: counted without a second query.
+    count = len(trend)
+    if count == TREND_LIMIT:
+        total = session.scalar(
+            select(func.count())
+            .select_from(Interview)
+            .where(Interview.user_id == user_id, Interview.finished_at.is_not(None))
+        )
+        count = int(total or 0)
     return {
-        "count": int(count or 0),
+        "count": count,
         "last_score": trend[-1].score if trend else None,
         "trend": [
             {"id": p.id, "date": _local_day(session, user_id, p.finished_at), "score": p.score}

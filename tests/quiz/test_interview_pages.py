@@ -52,3 +52,34 @@ def test_pages_of_another_user_are_404(client: FlaskClient, session: Any) -> Non
     assert client.get(f"/interview/{iid}/report").status_code == 404
     client.post("/logout")
     assert client.get("/interview").status_code == 302  # login required
+
+
+def test_panel_counts_every_finished_interview_beyond_the_trend(session: Any) -> None:
+    """The panel's count comes from the trend below its limit and from a count above it."""
+    from datetime import UTC, datetime, timedelta
+
+    from quiz import interview_report
+    from quiz.models import Interview
+
+    user = make_user(session)
+    start = datetime(2025, 3, 1, 9, tzinfo=UTC)
+    for i in range(interview_report.TREND_LIMIT + 2):
+        at = start + timedelta(days=i)
+        finished = at + timedelta(minutes=15) if i != 3 else None  # one left unfinished
+        session.add(
+            Interview(
+                user_id=user.id,
+                minutes=15,
+                started_at=at,
+                ends_at=at + timedelta(minutes=15),
+                finished_at=finished,
+                score=i,
+            )
+        )
+        session.flush()
+        if i == 4:
+            few = interview_report.summary(session, user.id)
+            assert few["count"] == 4 and len(few["trend"]) == 4 and few["last_score"] == 4
+    many = interview_report.summary(session, user.id)
+    assert many["count"] == interview_report.TREND_LIMIT + 1
+    assert len(many["trend"]) == interview_report.TREND_LIMIT and many["last_score"] == 11

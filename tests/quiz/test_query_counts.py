@@ -45,7 +45,7 @@ BUDGETS = {
     # BEGIN, the token with its user's settings, one grouped statement (counts per topic from
     # the states' own index: a state carries its card's topic and liveness).
     "GET /api/v1/topics": 3,
-    "GET /progress": 12,
+    "GET /progress": 11,
     "GET /api/v1/progress": 10,
     "GET /drills": 11,
     "GET /drills/relu": 13,
