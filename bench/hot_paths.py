@@ -232,34 +232,20 @@ def sqlite_steps(app: Any, rounds: int) -> dict[str, list[int]]:
     """SQLite virtual-machine instructions per request, counted by a progress handler called on
     every instruction: the database's share of the work as a count, which other processes on
     the machine cannot move (timings here do, by 10-20% between runs on a shared machine)."""
-    from sqlalchemy import event
+    from bench.stats import sqlite_step_counter
 
-    from quiz.db import db
-
-    with app.app_context():
-        engine = db.engine
-    counter = [0]
-
-    def tick() -> int:
-        counter[0] += 1
-        return 0  # carry on
-
-    def install(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.set_progress_handler(tick, 1)
-
-    event.listen(engine, "connect", install)
-    engine.dispose()  # every connection from here on counts
     client = Client(app)
     named = paths(client)
     for run in named.values():
         for _ in range(20):
             run()
     out: dict[str, list[int]] = {name: [] for name in named}
-    for _ in range(rounds):
-        for name, run in named.items():
-            counter[0] = 0
-            run()
-            out[name].append(counter[0])
+    with sqlite_step_counter(app) as counter:
+        for _ in range(rounds):
+            for name, run in named.items():
+                counter[0] = 0
+                run()
+                out[name].append(counter[0])
     return out
 
 

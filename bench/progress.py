@@ -243,36 +243,21 @@ def sqlite_steps(app: Flask, username: str, runs: int) -> dict[str, list[int]]:
     """SQLite virtual-machine instructions per request (a progress handler called on every
     instruction): the database's share of the work as a count that the machine's load cannot
     move, as `bench/hot_paths.py --sqlite-steps` counts it."""
-    from sqlalchemy import event
+    from bench.stats import sqlite_step_counter
 
-    from quiz.db import db
-
-    with app.app_context():
-        engine = db.engine
-    counter = [0]
-
-    def tick() -> int:
-        counter[0] += 1
-        return 0  # carry on
-
-    def install(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.set_progress_handler(tick, 1)
-
-    event.listen(engine, "connect", install)
-    engine.dispose()  # every connection from here on counts
     client = app.test_client()
     response = client.post("/login", data={"username": username, "password": "bench-password"})
     assert response.status_code == 302, response.status_code
     token = client.post("/api/v1/tokens", json={"username": username, "password": "bench-password"})
     headers = {"Authorization": f"Bearer {token.get_json()['token']}"}
     out: dict[str, list[int]] = {"/progress": [], "/api/v1/progress": []}
-    for _ in range(runs):
-        for path, counts in out.items():
-            counter[0] = 0
-            response = client.get(path, headers=headers if path.startswith("/api") else None)
-            assert response.status_code == 200, (path, response.status_code)
-            counts.append(counter[0])
-    event.remove(engine, "connect", install)
+    with sqlite_step_counter(app) as counter:
+        for _ in range(runs):
+            for path, counts in out.items():
+                counter[0] = 0
+                response = client.get(path, headers=headers if path.startswith("/api") else None)
+                assert response.status_code == 200, (path, response.status_code)
+                counts.append(counter[0])
     return out
 
 

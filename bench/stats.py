@@ -26,11 +26,13 @@ the largest one. So `tail()` gives p99 only from MIN_P99_SAMPLES samples and oth
 
 from __future__ import annotations
 
+import contextlib
 import math
 import statistics
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 MIN_P99_SAMPLES = 1000
 
@@ -114,3 +116,31 @@ class Targets:
             print(f"{benchmark}: TARGETS MISSED", file=sys.stderr)
             sys.exit(1)
         print(f"{benchmark}: all targets met")
+
+
+@contextlib.contextmanager
+def sqlite_step_counter(app: Any) -> Iterator[list[int]]:
+    """Counts SQLite virtual-machine instructions (a progress handler called on each one) on
+    every connection `app` opens inside the block: the database's share of a request as a count
+    the machine's load cannot move. Yields a one-item list: reset `[0]`, run, read `[0]`."""
+    from sqlalchemy import event
+
+    from quiz.db import db
+
+    with app.app_context():
+        engine = db.engine
+    counter = [0]
+
+    def tick() -> int:
+        counter[0] += 1
+        return 0  # carry on
+
+    def install(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.set_progress_handler(tick, 1)
+
+    event.listen(engine, "connect", install)
+    engine.dispose()  # every connection from here on counts
+    try:
+        yield counter
+    finally:
+        event.remove(engine, "connect", install)
