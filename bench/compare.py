@@ -2,8 +2,9 @@
 
 `git archive` of the revision into a temporary directory; the benchmark script (this
 checkout's, so both sides are measured the same way) runs with `--root DIR`, which makes it
-import the app from DIR. Each side runs twice, alternating, so a change in the machine's load
-shows as a spread between two runs of the same code rather than as a difference between codes.
+import the app from DIR. Each side runs twice, in the order before, after, after, before, so a
+change in the machine's load shows as a spread between two runs of the same code rather than as
+a difference between codes, and a steady drift favours neither side.
 """
 
 from __future__ import annotations
@@ -36,9 +37,17 @@ def compare(script: str, rev: str, args: Sequence[str], turns: int = 2) -> int:
         ).stdout
         subprocess.run(["tar", "-x", "-C", base], input=archive, check=True)
         me = [sys.executable, script, *args]
+        runs = {
+            "before": ([*me, "--root", base], f"{rev} ({commit})"),
+            "after": (me, "this checkout"),
+        }
         for turn in range(1, turns + 1):
-            print(f"== before ({turn}/{turns}): {rev} ({commit})", flush=True)
-            subprocess.run([*me, "--root", base], check=False)
-            print(f"== after ({turn}/{turns}): this checkout", flush=True)
-            status = subprocess.run(me, check=False).returncode
+            # ABBA: the machine's speed drifts during a run (the refused-request floor moved by
+            # a quarter between two turns here), so each side gets an early and a late slot.
+            for side in ("before", "after") if turn % 2 else ("after", "before"):
+                argv, label = runs[side]
+                print(f"== {side} ({turn}/{turns}): {label}", flush=True)
+                code = subprocess.run(argv, check=False).returncode
+                if side == "after":
+                    status = code
     return status
