@@ -356,12 +356,13 @@ def load(port: int, tokens: list[str], answers: int, prefix: str, seconds: float
     workers = [Client(port, token, seed=i) for i, token in enumerate(tokens)]
     deadline = time.time() + seconds
     threads = [threading.Thread(target=w.run, args=(answers, deadline, prefix)) for w in workers]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - start
+    client_cpu = time.process_time() - cpu  # this process: only the client threads run now
     for w in workers:
         w.close()
     acked: dict[str, int] = {}
@@ -380,6 +381,7 @@ def load(port: int, tokens: list[str], answers: int, prefix: str, seconds: float
         "latencies": latencies,
         "ran_dry": sum(w.ran_dry for w in workers),
         "rate": len(acked) / elapsed,
+        "client_cpu_ms": client_cpu * 1000 / max(1, len(acked)),
     }
 
 
@@ -455,7 +457,8 @@ def main() -> None:
             f"({len(many['acked'])} in {many['seconds']:.1f} s, statuses {many['statuses']}, "
             f"{many['ran_dry']} queues ran dry); latency {describe(many['latencies'], 'ms')}; "
             f"worker CPU {many['worker_cpu_ms']:.2f} ms per answer "
-            f"(= {2000 / many['worker_cpu_ms']:.0f}/s if both cores were free)"
+            f"(= {2000 / many['worker_cpu_ms']:.0f}/s if both cores were free); the clients' "
+            f"own CPU {many['client_cpu_ms']:.2f} ms per answer, on the same cores"
         )
         print(
             f"  baseline, one user alone: {single['rate']:.0f} answers/s, latency "
@@ -501,6 +504,7 @@ def main() -> None:
                 "ran_dry": many["ran_dry"],
                 "baseline_single_client_per_s": single["rate"],
                 "worker_cpu_ms_per_answer": many["worker_cpu_ms"],
+                "client_cpu_ms_per_answer": many["client_cpu_ms"],
                 "log": many_log,
                 "single_log": single_log,
             },
