@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, cast
@@ -94,12 +96,19 @@ def _sqlite_begin(connection: Any) -> None:
     if not _may_write():
         connection.exec_driver_sql("BEGIN")
         return
-    # Writers of this process queue on a lock first: a waiting thread wakes the moment the
-    # previous writer ends, where SQLite's own busy handler polls with sleeps of up to 100 ms
-    # (seconds of tail latency under load). Bounded: after the busy timeout SQLite decides.
+    # Writers queue before SQLite's lock: on a thread lock within this process, then on a file
+    # lock shared by every process of the site. A waiter is woken the moment the previous
+    # writer ends, where SQLite's own busy handler polls with sleeps of up to 100 ms: with two
+    # gunicorn workers, the sleeping one lost every race to the other's next thread (p99 of an
+    # answer above a second with 32 learners). The thread lock is bounded (after the busy
+    # timeout SQLite decides); the file lock is not, but its holder is a writer that is running
+    # and releases it with its transaction, and a process that dies releases it too.
     acquired = _writer_lock.acquire(timeout=WRITER_WAIT_SECONDS)
     connection.info["writer_lock"] = acquired
     try:
+        if acquired and (queue := _writers_file(connection.engine.url.database)) is not None:
+            fcntl.flock(queue, fcntl.LOCK_EX)
+            connection.info["writers_file"] = queue
         connection.exec_driver_sql("BEGIN IMMEDIATE")
     except BaseException:
         _release_writer(connection)
@@ -108,9 +117,47 @@ def _sqlite_begin(connection: Any) -> None:
 
 WRITER_WAIT_SECONDS = 5.0
 _writer_lock = threading.Lock()
+# (pid, database, descriptor) of the writers file this process last locked. Forked workers open
+# their own (a lock on a file description inherited from the parent would be shared with the
+# parent's other forks); one at a time, since a process uses one database (tests use many).
+_writers: tuple[int, str, int] | None = None
+
+
+def _writers_file(database: str | None) -> int | None:
+    """This process's descriptor of `DATABASE-writers`, the file every writer locks; None for
+    an in-memory database or when the file cannot be opened (then SQLite alone decides).
+    Called with the writer lock held: no other thread of ours has a writers file locked."""
+    global _writers
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    pid = os.getpid()
+    if _writers is not None and _writers[:2] == (pid, database):
+        return _writers[2]
+    if _writers is not None and _writers[0] == pid:
+        os.close(_writers[2])
+    fd = _open_writers_file(database + "-writers")
+    _writers = None if fd is None else (pid, database, fd)
+    return fd
+
+
+def _open_writers_file(path: str) -> int | None:
+    # Like SQLite's -wal and -shm files: the database's permissions and, created by root (a
+    # command run by the administrator), its owner, so that the web user can open it too.
+    try:
+        db_stat = os.stat(path.removesuffix("-writers"))
+        # Read access is all flock needs.
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, db_stat.st_mode & 0o666)
+        if os.geteuid() == 0 and os.fstat(fd).st_uid != db_stat.st_uid:
+            os.fchown(fd, db_stat.st_uid, db_stat.st_gid)
+    except OSError:
+        return None
+    return fd
 
 
 def _release_writer(connection: Any) -> None:
+    queue = connection.info.pop("writers_file", None)
+    if queue is not None:
+        fcntl.flock(queue, fcntl.LOCK_UN)
     if connection.info.pop("writer_lock", False):
         _writer_lock.release()
 

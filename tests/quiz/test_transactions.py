@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
+import subprocess
+import sys
+import threading
 from typing import Any
 
 import pytest
@@ -97,14 +102,79 @@ def test_the_writer_queue_is_released_after_every_request(
 ) -> None:
     from quiz.db import _writer_lock
 
+    writers = _writers_file_of(app)
+
+    def queue_is_free() -> bool:
+        # Another open file description: flock() conflicts with it even within one process.
+        fd = os.open(writers, os.O_RDONLY | os.O_CREAT)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        finally:
+            os.close(fd)  # also drops the lock just taken
+        return not _writer_lock.locked()
+
     auth_client.put(f"/api/v1/drills/{DRILL}/draft", json={"code": "ok"})  # committed
-    assert not _writer_lock.locked()
+    assert queue_is_free()
     auth_client.post(f"/api/v1/drills/{DRILL}/rating", json={"rating": 9})  # refused
-    assert not _writer_lock.locked()
+    assert queue_is_free()
     auth_client.post("/api/v1/reviews", data=b"[" * 100, content_type="application/json")
-    assert not _writer_lock.locked()
+    assert queue_is_free()
     with app.test_request_context("/x", method="POST"):  # a writer that never commits
         db.session.execute(ApiToken.__table__.select())
         assert _writer_lock.locked()
+        assert not queue_is_free()
         db.session.remove()
-    assert not _writer_lock.locked()
+    assert queue_is_free()
+
+
+def _writers_file_of(app: Flask) -> str:
+    with app.app_context():
+        database = db.engine.url.database
+    assert database
+    return database + "-writers"
+
+
+@pytest.mark.skipif(
+    ON_POSTGRES, reason="quiz.db's writer queue exists only on SQLite (BEGIN IMMEDIATE)"
+)
+def test_a_writer_waits_for_the_writers_of_other_processes(
+    app: Flask, auth_client: FlaskClient
+) -> None:
+    """Another worker process in the middle of a write holds the writers file: this process's
+    writer waits in line for it (woken when it is released) instead of racing SQLite's lock."""
+    auth_client.put(f"/api/v1/drills/{DRILL}/draft", json={"code": "before"})
+    with subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_WRITERS_FILE, _writers_file_of(app)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as holder:
+        assert holder.stdin is not None and holder.stdout is not None
+        assert holder.stdout.readline() == "holding\n"
+        saved: list[int] = []
+        writer = threading.Thread(
+            target=lambda: saved.append(
+                auth_client.put(f"/api/v1/drills/{DRILL}/draft", json={"code": "after"}).status_code
+            )
+        )
+        writer.start()
+        try:
+            writer.join(0.5)
+            assert writer.is_alive(), "the writer did not wait for the other process"
+            assert _drafts_on_disk(app) == [(DRILL, "before")]
+        finally:
+            holder.stdin.close()  # the other process ends its write
+            writer.join(10)
+        assert saved == [200]
+        assert _drafts_on_disk(app) == [(DRILL, "after")]
+
+
+HOLD_THE_WRITERS_FILE = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_CREAT)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("holding", flush=True)
+sys.stdin.read()
+"""
