@@ -6,10 +6,8 @@ import os
 import queue
 import shutil
 import threading
-import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine, make_url
@@ -100,19 +98,3 @@ def drop(url: str) -> None:
     """Drop a database made with clone(per_test=False); SQLite files go with their folder."""
     if ON_POSTGRES:
         _TO_DROP.put(make_url(url).database or "")
-
-
-def dispose_when_idle(app: Any) -> None:
-    """Close the app's pooled connections once the server's request threads have returned them.
-
-    The browser may have its last answer before the request's thread has ended its session (the
-    teardown runs after the body is written): a connection still checked out at dispose() would
-    be dropped unclosed later, a ResourceWarning on PostgreSQL.
-    """
-    from quiz.db import db
-
-    with app.app_context():
-        deadline = time.monotonic() + 5
-        while db.engine.pool.checkedout() and time.monotonic() < deadline:  # type: ignore[attr-defined]
-            time.sleep(0.02)
-        db.engine.dispose()

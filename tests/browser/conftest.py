@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
-from app import create_app
-from tests.databases import DbTemplate, dispose_when_idle
+from tests.databases import DbTemplate
+from tests.live import served_app
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -43,16 +41,11 @@ def live_db_url(synced_db_template: DbTemplate, tmp_path: Path) -> str:
 @pytest.fixture
 def live_server(live_db_url: str) -> Iterator[str]:
     """The app with CSRF on, on a fresh database copy, served from a thread."""
-    app = create_app({"SECRET_KEY": "browser-test", "SQLALCHEMY_DATABASE_URI": live_db_url})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(5)
-        dispose_when_idle(app)
+    with served_app({"SECRET_KEY": "browser-test", "SQLALCHEMY_DATABASE_URI": live_db_url}) as (
+        _,
+        url,
+    ):
+        yield url
 
 
 @pytest.fixture(scope="session")

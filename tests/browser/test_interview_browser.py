@@ -10,18 +10,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
-from werkzeug.serving import make_server
 
-from app import create_app
 from engine.drills import get_drill
-from tests.databases import dispose_when_idle
 from tests.factories import register_in_browser, replace_code
+from tests.live import served_app
 
 pytestmark = pytest.mark.browser
 
@@ -31,22 +28,13 @@ SCALE = 0.2  # 2-minute questions last 24 s, the 7-minute drill 84 s
 @pytest.fixture
 def interview_server(live_db_url: str, tmp_path: Path) -> Iterator[str]:
     """The app with CSRF on and the interview clock scaled down, served from a thread."""
-    app = create_app(
-        {
-            "SECRET_KEY": "browser-test",
-            "SQLALCHEMY_DATABASE_URI": live_db_url,
-            "INTERVIEW_CLOCK_SCALE": SCALE,
-        }
-    )
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(5)
-        dispose_when_idle(app)
+    config = {
+        "SECRET_KEY": "browser-test",
+        "SQLALCHEMY_DATABASE_URI": live_db_url,
+        "INTERVIEW_CLOCK_SCALE": SCALE,
+    }
+    with served_app(config) as (_, url):
+        yield url
 
 
 def shot(page: Page, name: str) -> None:

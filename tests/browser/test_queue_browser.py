@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
-from werkzeug.serving import make_server
 
-from app import create_app
 from tests import services
-from tests.databases import dispose_when_idle
 from tests.factories import STABLE_SOFTMAX as STABLE
 from tests.factories import register_in_browser, replace_code
+from tests.live import served_app
 
 pytestmark = [
     pytest.mark.browser,
@@ -31,26 +28,21 @@ pytestmark = [
 def queued_server(live_db_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
     """The app scaled out (a broker, no grader in the web process), answering 202 at once."""
     redis = services.start_redis(tmp_path / "redis")
-    app = create_app(
-        {
-            "SECRET_KEY": "browser-test",
-            "SQLALCHEMY_DATABASE_URI": live_db_url,
-            "GRADER_BROKER_URL": redis.url,
-            "GRADER_WAIT_SECONDS": 0,
-        }
-    )
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    config = {
+        "SECRET_KEY": "browser-test",
+        "SQLALCHEMY_DATABASE_URI": live_db_url,
+        "GRADER_BROKER_URL": redis.url,
+        "GRADER_WAIT_SECONDS": 0,
+    }
+    app = None
     try:
-        yield {"url": f"http://127.0.0.1:{server.server_port}", "redis": redis}
+        with served_app(config) as (app, url):
+            yield {"url": url, "redis": redis}
     finally:
-        server.shutdown()
-        thread.join(5)
-        backend = app.extensions.get("grading")
+        # After the server has stopped: no request is left to hand a submission to the broker.
+        backend = app.extensions.get("grading") if app is not None else None
         if backend is not None:
             backend.close()
-        dispose_when_idle(app)
         redis.stop()
 
 
