@@ -13,11 +13,12 @@ Figures, each beside its baselines from the same run:
    with "next": true) and as two requests (POST /api/v1/reviews, then GET /api/v1/reviews/next).
    Baselines: the same two requests refused with 401 (the framework's floor), and
    GET /api/v1/topics.
-2. gunicorn on 127.0.0.1 (the Makefile's 2 workers x 8 threads), 32 clients, each one user
-   studying in one tab: fetch the next card, answer it with "next": true, answer the card that
-   came back, and so on, with distinct request_ids (5% sent twice, as a retry after a lost
-   response would be). Answers/s and worker CPU per answer. Baseline: one client alone.
-   Afterwards the log must hold exactly the acknowledged answers: none lost, none doubled.
+2. gunicorn on 127.0.0.1 as `make run` serves it (2 workers x 8 threads, with
+   quiz/gunicorn_config.py), 32 clients, each one user studying in one tab: fetch the next card,
+   answer it with "next": true, answer the card that came back, and so on, with distinct
+   request_ids (5% sent twice, as a retry after a lost response would be). Answers/s and worker
+   CPU per answer. Baseline: one client alone. Afterwards the log must hold exactly the
+   acknowledged answers: none lost, none doubled.
 
 Tails: p99 only from 1,000 samples or more, otherwise the maximum (bench/stats.py).
 Targets (checked; exit status 1 when one is missed): in-process p50 <= 3 ms for the page's
@@ -217,6 +218,8 @@ def start_gunicorn(db_path: Path, port: int, token: str) -> subprocess.Popen[byt
             "60",
             "--log-level",
             "warning",
+            "--config",
+            "quiz/gunicorn_config.py",
             "app:create_app()",
         ],
         cwd=ROOT,
