@@ -23,8 +23,8 @@ drifts between and within runs; the ratio moves far less). Targets (checked; exi
 when missed): study round trip p50 <= 3 ms, GET /api/v1/topics p50 <= 2 ms.
 
 `--root DIR` imports the app from another checkout (what `--compare REV` does with a
-`git archive` of REV, running REV and this checkout twice each, alternating), so before and
-after come from the same benchmark and the same run.
+`git archive` of REV, running REV and this checkout twice each, in the order REV, this, this,
+REV), so before and after come from the same benchmark and the same run.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ cached in `g` between requests), and prints the median and the tail of the serve
 SQL statements per request. Tails: p99 only from 1,000 samples or more, otherwise the maximum.
 Target (checked; exit status 1 when missed): p50 of at most 30 ms for the heavy user.
 `--root DIR` imports the app from another checkout (`--compare REV` runs REV's code and this
-checkout's twice each, alternating: bench/compare.py).
+checkout's twice each, in the order REV, this, this, REV: bench/compare.py).
 """
 
 from __future__ import annotations
