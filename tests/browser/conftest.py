@@ -41,10 +41,8 @@ def live_db_url(synced_db_template: DbTemplate, tmp_path: Path) -> str:
 @pytest.fixture
 def live_server(live_db_url: str) -> Iterator[str]:
     """The app with CSRF on, on a fresh database copy, served from a thread."""
-    with served_app({"SECRET_KEY": "browser-test", "SQLALCHEMY_DATABASE_URI": live_db_url}) as (
-        _,
-        url,
-    ):
+    config = {"SECRET_KEY": "browser-test", "SQLALCHEMY_DATABASE_URI": live_db_url}
+    with served_app(config) as (_, url):
         yield url
 
 

@@ -34,15 +34,14 @@ def queued_server(live_db_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
         "GRADER_BROKER_URL": redis.url,
         "GRADER_WAIT_SECONDS": 0,
     }
-    app = None
     try:
         with served_app(config) as (app, url):
             yield {"url": url, "redis": redis}
-    finally:
         # After the server has stopped: no request is left to hand a submission to the broker.
-        backend = app.extensions.get("grading") if app is not None else None
+        backend = app.extensions.get("grading")
         if backend is not None:
             backend.close()
+    finally:
         redis.stop()
 
 
