@@ -128,13 +128,19 @@ def _statements() -> _Statements:
         CardState.suspended.is_(False),
         or_(CardState.buried_until.is_(None), CardState.buried_until <= today),
     )
-    # Any card answered today hides the other cards of its note until tomorrow.
-    seen_today = (
-        select(Card.sibling_key)
-        .join(ReviewLog, ReviewLog.card_id == Card.id)
+    # Today's answers with their cards: the counts under the daily limits and the notes seen
+    # today both come from them. In the queue's statement they are one CTE, read once (a CTE
+    # used more than once is computed once by SQLite and PostgreSQL): the statement's cost
+    # grows with one index range over today's answers rather than four.
+    answered = (
+        select(ReviewLog.state_before, Card.kind, Card.sibling_key)
+        .select_from(ReviewLog)
+        .join(Card, Card.id == ReviewLog.card_id)
         .where(ReviewLog.user_id == user_id, ReviewLog.reviewed_at >= start)
     )
-    fresh = Card.sibling_key.not_in(seen_today)
+    answered_today = answered.cte("answered_today")
+    # Any card answered today hides the other cards of its note until tomorrow.
+    fresh = Card.sibling_key.not_in(select(answered_today.c.sibling_key))
 
     def from_states(*columns: Any) -> Select[Any]:
         return (
@@ -149,29 +155,27 @@ def _statements() -> _Statements:
     learning_summary = from_states(
         func.count().label("learning"), func.min(CardState.due).label("learning_next")
     ).where(is_learning, CardState.due < end)
-    introduced = and_(ReviewLog.state_before == STATE_NEW, Card.kind != "drill")
-    done_today = (
-        select(
+
+    def done_counts(rows: Any) -> Select[Any]:
+        introduced = and_(rows.c.state_before == STATE_NEW, rows.c.kind != "drill")
+        reviewed = rows.c.state_before == STATE_REVIEW
+        return select(
             func.count().label("done"),
             func.coalesce(func.sum(case((introduced, 1), else_=0)), 0).label("new_done"),
-            func.coalesce(
-                func.sum(case((ReviewLog.state_before == STATE_REVIEW, 1), else_=0)), 0
-            ).label("reviews_done"),
-        )
-        .select_from(ReviewLog)
-        .join(Card, Card.id == ReviewLog.card_id)
-        .where(ReviewLog.user_id == user_id, ReviewLog.reviewed_at >= start)
-    )
+            func.coalesce(func.sum(case((reviewed, 1), else_=0)), 0).label("reviews_done"),
+        ).select_from(rows)
+
+    done_today = done_counts(answered.subquery())
 
     def room(limit: Any, used: Any) -> Any:
         # What today's limit still lets through, never negative (a negative LIMIT is none).
         return case((limit - used > 0, limit - used), else_=0)
 
-    # Today's answers, read once (a CTE used more than once is computed once by SQLite and
-    # PostgreSQL); the rooms under today's limits come with them.
-    done_cte = done_today.add_columns(
-        room(new_per_day, done_today.selected_columns.new_done).label("new_room"),
-        room(reviews_per_day, done_today.selected_columns.reviews_done).label("review_room"),
+    # Today's counts, read once; the rooms under today's limits come with them.
+    done_of_queue = done_counts(answered_today)
+    done_cte = done_of_queue.add_columns(
+        room(new_per_day, done_of_queue.selected_columns.new_done).label("new_room"),
+        room(reviews_per_day, done_of_queue.selected_columns.reviews_done).label("review_room"),
     ).cte("done_today")
     done_sq = done_cte
     learning_sq = learning_summary.subquery()
