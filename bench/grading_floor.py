@@ -9,9 +9,12 @@ own (issue 10): a parent with the zygote's image (NumPy and the sandbox modules 
 no `engine` package, no `threading`, objects frozen) forks one child per half of a submission;
 each child decodes its request, compiles and runs the model answer on the cases (the same
 `child.run_submission`), streams its results back on a pipe and exits. The first column forks
-children that exit at once: the cost of two processes of this image, whatever they do. No namespaces, mounts,
-cgroups, rlimits, uid change or seccomp; no runner; no grading process. CPU comes from the
-kernel's accounting, as in grading_profile.py: the parent's own time and what it reaped.
+children that exit at once: the cost of two processes of this image, whatever they do. The last
+column is not this design: one child per submission running both halves' calls, what giving up
+the separate hidden child (the code that sees hidden inputs is never the code whose output the
+learner reads) would save at the least. No namespaces, mounts, cgroups, rlimits, uid change or
+seccomp; no runner; no grading process. CPU comes from the kernel's accounting, as in
+grading_profile.py: the parent's own time and what it reaped.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ def load(name):
 wire = load("wire")
 child = load("child")
 bodies = [open(p, "rb").read() for p in PATHS]
+merged = [open(p, "rb").read() for p in MERGED]
 gc.freeze()
 
 
@@ -66,21 +70,21 @@ def cpu(a, b):
     return (b.ru_utime + b.ru_stime - a.ru_utime - a.ru_stime) * 1000.0
 
 
-def measure(bare):
-    for body in bodies[:20]:
+def measure(bare, requests=bodies, forks=2 * N):
+    for body in requests[:20]:
         one(body, bare)
     own0 = resource.getrusage(resource.RUSAGE_SELF)
     kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall0 = time.perf_counter()
-    for k in range(N):
-        one(bodies[k % len(bodies)], bare)
+    for k in range(forks):
+        one(requests[k % len(requests)], bare)
     wall = time.perf_counter() - wall0
     own1 = resource.getrusage(resource.RUSAGE_SELF)
     kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     return cpu(own0, own1), cpu(kids0, kids1), wall * 1000.0
 
 
-print(repr((measure(True), measure(False))))
+print(repr((measure(True), measure(False), measure(False, merged, N))))
 """
 
 
@@ -98,10 +102,12 @@ def main() -> None:
 
     limits = {name: getattr(Limits(), name) for name in Limits.__dataclass_fields__}
     tmp = Path(tempfile.mkdtemp(prefix="grading-floor-"))
-    paths = []
+    paths, merged = [], []
     for drill_id, drill in DRILLS.items():
-        for hidden in (False, True):  # a submission: its visible child, then its hidden one
-            cases = [c for c in get_cases(drill_id) if c.hidden == hidden]
+        # A submission: its visible child, then its hidden one; and, for comparison only, one
+        # child with both halves' calls (not this design: see the module docstring).
+        for hidden in (False, True, None):
+            cases = [c for c in get_cases(drill_id) if hidden is None or c.hidden == hidden]
             calls = tuple(
                 (
                     tuple(np.array(a) if isinstance(a, np.ndarray) else a for a in c.args),
@@ -118,12 +124,13 @@ def main() -> None:
                 "calls": calls,
                 "limits": limits,
             }
-            path = tmp / f"{len(paths):03d}.bin"
+            listed = merged if hidden is None else paths
+            path = tmp / f"{'merged' if hidden is None else 'half'}-{len(listed):03d}.bin"
             path.write_bytes(wire.encode(request))
-            paths.append(str(path))
+            listed.append(str(path))
     code = (
         f"SITE = {spawn.site_dirs()!r}\nSANDBOX = {str(ROOT / 'engine' / 'sandbox')!r}\n"
-        f"PATHS = {paths!r}\nN = {2 * args.n}\n" + PARENT
+        f"PATHS = {paths!r}\nMERGED = {merged!r}\nN = {args.n}\n" + PARENT
     )
     out = subprocess.run(
         [sys.executable, "-I", "-S", "-c", code],
@@ -132,14 +139,20 @@ def main() -> None:
         text=True,
         check=True,
     ).stdout
-    bare, work = ast.literal_eval(out.strip().splitlines()[-1])
+    columns = ast.literal_eval(out.strip().splitlines()[-1])
     n = args.n
     print(f"{n} submissions, two forked children each, no isolation; load {os.getloadavg()[0]:.2f}")
-    print(f"  {'CPU ms per submission':28s} {'fork + exit':>12s} {'+ the answer':>13s}")
-    for label, k in (("parent (fork, pipe, wait)", 0), ("children", 1)):
-        print(f"  {label:28s} {bare[k] / n:12.2f} {work[k] / n:13.2f}")
-    print(f"  {'total':28s} {(bare[0] + bare[1]) / n:12.2f} {(work[0] + work[1]) / n:13.2f}")
-    print(f"  {'wall':28s} {bare[2] / n:12.2f} {work[2] / n:13.2f}")
+    heads = ("fork + exit", "+ the answer", "one child (not this design)")
+    print(f"  {'CPU ms per submission':28s}" + "".join(f" {h:>{len(h) + 2}s}" for h in heads))
+    rows = {
+        "parent (fork, pipe, wait)": lambda c: c[0],
+        "children": lambda c: c[1],
+        "total": lambda c: c[0] + c[1],
+        "wall": lambda c: c[2],
+    }
+    for label, value in rows.items():
+        cells = (f" {value(c) / n:{len(h) + 2}.2f}" for c, h in zip(columns, heads, strict=True))
+        print(f"  {label:28s}" + "".join(cells))
 
 
 if __name__ == "__main__":
