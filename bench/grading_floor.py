@@ -81,7 +81,8 @@ def measure(bare, requests=bodies, forks=2 * N):
     wall = time.perf_counter() - wall0
     own1 = resource.getrusage(resource.RUSAGE_SELF)
     kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return cpu(own0, own1), cpu(kids0, kids1), wall * 1000.0
+    faults = (kids1.ru_minflt - kids0.ru_minflt) / forks  # minor page faults per child
+    return cpu(own0, own1), cpu(kids0, kids1), wall * 1000.0, faults
 
 
 print(repr((measure(True), measure(False), measure(False, merged, N))))
@@ -144,14 +145,15 @@ def main() -> None:
     print(f"{n} submissions, two forked children each, no isolation; load {os.getloadavg()[0]:.2f}")
     heads = ("fork + exit", "+ the answer", "one child (not this design)")
     print(f"  {'CPU ms per submission':28s}" + "".join(f" {h:>{len(h) + 2}s}" for h in heads))
-    rows = {
-        "parent (fork, pipe, wait)": lambda c: c[0],
-        "children": lambda c: c[1],
-        "total": lambda c: c[0] + c[1],
-        "wall": lambda c: c[2],
+    rows = {  # per submission, except the faults (per child)
+        "parent (fork, pipe, wait)": lambda c: c[0] / n,
+        "children": lambda c: c[1] / n,
+        "total": lambda c: (c[0] + c[1]) / n,
+        "wall": lambda c: c[2] / n,
+        "page faults per child": lambda c: c[3],
     }
     for label, value in rows.items():
-        cells = (f" {value(c) / n:{len(h) + 2}.2f}" for c, h in zip(columns, heads, strict=True))
+        cells = (f" {value(c):{len(h) + 2}.2f}" for c, h in zip(columns, heads, strict=True))
         print(f"  {label:28s}" + "".join(cells))
 
 
