@@ -47,6 +47,7 @@ wire = load("wire")
 child = load("child")
 bodies = [open(p, "rb").read() for p in PATHS]
 merged = [open(p, "rb").read() for p in MERGED]
+child.warm_up(wire)  # as the zygote does
 gc.freeze()
 
 

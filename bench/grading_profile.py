@@ -48,6 +48,12 @@ def proc_cpu(pid: int) -> tuple[float, float]:
     return (utime + stime) / TICK, (cutime + cstime) / TICK
 
 
+def reaped_faults(pid: int) -> int:
+    """Minor page faults of the children a live process has reaped (cminflt)."""
+    with open(f"/proc/{pid}/stat") as fh:
+        return int(fh.read().rsplit(")", 1)[1].split()[8])
+
+
 def children_of(pid: int) -> list[int]:
     found: list[int] = []
     for task in os.listdir(f"/proc/{pid}/task"):
@@ -108,6 +114,7 @@ def main() -> None:
     profiler = cProfile.Profile(time.thread_time) if args.cprofile else None
 
     runner0, (zygote0, reaped0) = proc_cpu(runner_pid)[0], proc_cpu(zygote_pid)
+    faults0 = reaped_faults(zygote_pid)
     before = os.times()
     wall0 = time.perf_counter()
     if profiler:
@@ -118,6 +125,7 @@ def main() -> None:
         profiler.disable()
     wall = time.perf_counter() - wall0
     runner1, (zygote1, reaped1) = proc_cpu(runner_pid)[0], proc_cpu(zygote_pid)
+    faults = reaped_faults(zygote_pid) - faults0
     mid = os.times()
     pool.close()
     if perf is not None:
@@ -141,6 +149,7 @@ def main() -> None:
     for name, seconds in rows.items():
         print(f"  {name:22s} {seconds * 1000 / n:6.2f} ms/submission")
     print(f"  {'total':22s} {total * 1000 / n:6.2f} ms/submission")
+    print(f"  minor page faults of inits + submissions: {faults / n:.0f} per submission")
     if perf is not None:
         kinds = perf_split(perf_data, runner_pid, zygote_pid, n, args.functions)
         if args.keep:

@@ -168,7 +168,9 @@ def start_for_one_grade() -> None:
 
     with _lock:
         if (_pool is None or _pool.pid != os.getpid()) and _prestarted is None:
-            _prestarted = spawn.spawn_runner(spawn.uid_base_from_env(), spares=2, quiet=True)
+            _prestarted = spawn.spawn_runner(
+                spawn.uid_base_from_env(), spares=2, quiet=True, warm_up=False
+            )
 
 
 def doctor_report(sandbox: Sandbox | None = None) -> dict[str, Any]:

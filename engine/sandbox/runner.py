@@ -61,11 +61,19 @@ def _load(name: str) -> ModuleType:
 
 
 def _parse_args(argv: list[str]) -> dict[str, Any]:
-    opts: dict[str, Any] = {"site": [], "uid_base": 60000, "uid_count": 1000, "spares": 3}
+    opts: dict[str, Any] = {
+        "site": [],
+        "uid_base": 60000,
+        "uid_count": 1000,
+        "spares": 3,
+        "warm_up": True,
+    }
     it = iter(argv)
     for arg in it:
         if arg == "--site":
             opts["site"].append(next(it))
+        elif arg == "--no-warm-up":
+            opts["warm_up"] = False
         elif arg in ("--uid-base", "--uid-count", "--spares"):
             opts[arg[2:].replace("-", "_")] = int(next(it))
         else:
@@ -140,7 +148,10 @@ class Runner:
         self._headers: dict[bytes, dict[str, Any]] = {}  # see _header
         self._isolated_headers: dict[int, bytes] = {}
         self.setup = zygote.Setup(
-            rootless=False, host_ns=isolation.namespace_ids(), hidden_path=HERE
+            rootless=False,
+            host_ns=isolation.namespace_ids(),
+            hidden_path=HERE,
+            warm_up=OPTS["warm_up"],
         )
         # One uid per slot: RLIMIT_NPROC counts per uid, so a child still being torn down in one
         # slot never eats into the process budget of the next child in another.
