@@ -53,7 +53,7 @@ class Setup:
     host_ns: dict[str, int]
     hidden_path: str  # must not be visible from inside (the probe checks)
     # Run child.warm_up before forking anything: ~4 ms once, ~100 page faults less per submission
-    # (bench/grading_floor.py). Off for a runner that grades once (the command line).
+    # (bench/grading_profile.py). Off for a runner that grades once (the command line).
     warm_up: bool = True
     view: isolation.RootView | None = None
     seccomp: seccomp.SeccompProgram | None = None
