@@ -6,7 +6,8 @@
 Beside `bench/grading_profile.py` (the real path, every layer on), this measures the part of it
 that no isolation work can remove while each submission gets a visible and a hidden child of its
 own (issue 10): a parent with the zygote's image (NumPy and the sandbox modules loaded by path,
-no `engine` package, no `threading`, objects frozen) forks one child per half of a submission;
+no `engine` package, no `threading`, warmed up and its standard streams made once as the zygote
+does, objects frozen) forks one child per half of a submission;
 each child decodes its request, compiles and runs the model answer on the cases (the same
 `child.run_submission`), streams its results back on a pipe and exits. The first column forks
 children that exit at once: the cost of two processes of this image, whatever they do. The last
@@ -47,7 +48,8 @@ wire = load("wire")
 child = load("child")
 bodies = [open(p, "rb").read() for p in PATHS]
 merged = [open(p, "rb").read() for p in MERGED]
-child.warm_up(wire)  # as the zygote does
+child.warm_up(wire)  # as the zygote does, and like it the standard streams made once:
+streams = child.make_streams()
 gc.freeze()
 
 
@@ -59,7 +61,7 @@ def one(body, bare=False):
             os._exit(0)
         os.close(result_r)
         request = wire.decode(body)
-        child.run_submission(request, wire, result_w, lambda: None, child.make_streams())
+        child.run_submission(request, wire, result_w, lambda: None, streams)
     os.close(result_w)
     while os.read(result_r, 1 << 16):
         pass
