@@ -168,9 +168,7 @@ def start_for_one_grade() -> None:
 
     with _lock:
         if (_pool is None or _pool.pid != os.getpid()) and _prestarted is None:
-            _prestarted = spawn.spawn_runner(
-                spawn.uid_base_from_env(), spares=2, quiet=True, warm_up=False
-            )
+            _prestarted = spawn.spawn_runner(spawn.uid_base_from_env(), spares=2, quiet=True)
 
 
 def doctor_report(sandbox: Sandbox | None = None) -> dict[str, Any]:

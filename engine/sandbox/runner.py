@@ -61,19 +61,11 @@ def _load(name: str) -> ModuleType:
 
 
 def _parse_args(argv: list[str]) -> dict[str, Any]:
-    opts: dict[str, Any] = {
-        "site": [],
-        "uid_base": 60000,
-        "uid_count": 1000,
-        "spares": 3,
-        "warm_up": True,
-    }
+    opts: dict[str, Any] = {"site": [], "uid_base": 60000, "uid_count": 1000, "spares": 3}
     it = iter(argv)
     for arg in it:
         if arg == "--site":
             opts["site"].append(next(it))
-        elif arg == "--no-warm-up":
-            opts["warm_up"] = False
         elif arg in ("--uid-base", "--uid-count", "--spares"):
             opts[arg[2:].replace("-", "_")] = int(next(it))
         else:
@@ -148,10 +140,7 @@ class Runner:
         self._headers: dict[bytes, dict[str, Any]] = {}  # see _header
         self._isolated_headers: dict[int, bytes] = {}
         self.setup = zygote.Setup(
-            rootless=False,
-            host_ns=isolation.namespace_ids(),
-            hidden_path=HERE,
-            warm_up=OPTS["warm_up"],
+            rootless=False, host_ns=isolation.namespace_ids(), hidden_path=HERE
         )
         # One uid per slot: RLIMIT_NPROC counts per uid, so a child still being torn down in one
         # slot never eats into the process budget of the next child in another.

@@ -42,20 +42,17 @@ def uid_base_from_env() -> int:
 
 
 def spawn_runner(
-    uid_base: int, spares: int | None = None, *, quiet: bool = False, warm_up: bool = True
+    uid_base: int, spares: int | None = None, *, quiet: bool = False
 ) -> subprocess.Popen[bytes]:
     """`python -I -S runner.py`, speaking framed `wire` records on its stdin/stdout.
 
     `quiet`: stderr to /dev/null (a one-shot command line, whose caller would otherwise wait
     for the runner's exit to see the end of the command's stderr, e.g. after a usage error).
-    Start-up problems still reach the caller, in the runner's hello. `warm_up=False`: a runner
-    for one grading, whose three sandboxes would not repay the zygote's warm-up.
+    Start-up problems still reach the caller, in the runner's hello.
     """
     argv = [sys.executable, "-I", "-S", RUNNER_PATH, "--uid-base", str(uid_base)]
     if spares is not None:
         argv += ["--spares", str(spares)]
-    if not warm_up:
-        argv.append("--no-warm-up")
     for d in site_dirs():
         argv += ["--site", d]
     return subprocess.Popen(
