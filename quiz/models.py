@@ -31,6 +31,11 @@ from quiz.db import Model, UTCDateTime, utcnow
 from quiz.studyday import DEFAULT_ROLLOVER_HOUR, DEFAULT_TIMEZONE
 
 
+def session_id(user_id: int, session_version: int) -> str:
+    """What a session cookie stores for its user: bumping the version ends every such cookie."""
+    return f"{user_id}:{session_version}"
+
+
 class User(UserMixin, Model):
     __tablename__ = "users"
 
@@ -47,7 +52,7 @@ class User(UserMixin, Model):
     settings: Mapped[UserSettings | None] = relationship(back_populates="user", uselist=False)
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        return session_id(self.id, self.session_version)
 
 
 class ApiToken(Model):

@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from quiz import accounts, i18n, study
+from quiz.auth import signed_in_account
 from quiz.db import db
 
 bp = Blueprint("account", __name__)
@@ -78,7 +79,7 @@ def appearance() -> Response:
 def password() -> str | Response | tuple[str, int]:
     form = PasswordForm()
     if form.validate_on_submit():
-        user = current_user._get_current_object()  # a real User: login_user keeps it in g
+        user = signed_in_account()
         try:
             accounts.change_password(db.session(), user, form.current.data, form.new.data)
         except accounts.AccountError as error:
@@ -98,9 +99,7 @@ def delete() -> str | Response | tuple[str, int]:
     form = DeleteForm()
     if request.method == "POST" and form.validate_on_submit():
         try:
-            accounts.delete_account(
-                db.session(), current_user._get_current_object(), form.password.data
-            )
+            accounts.delete_account(db.session(), signed_in_account(), form.password.data)
         except accounts.AccountError as error:
             form.password.errors = [*form.password.errors, error.message]
         else:

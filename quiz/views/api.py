@@ -14,11 +14,9 @@ from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
 from quiz import accounts, catalog, errors, ratelimit
-from quiz.accounts import TokenUser
-from quiz.auth import bearer_token, current_api_user
+from quiz.auth import Caller, bearer_token, current_api_user
 from quiz.db import db, utcnow
 from quiz.inputs import MAX_PAGE, bounded_int
-from quiz.models import User
 from quiz.ratelimit import limiter, signup_limit
 from quiz.schemas import CredentialsIn, first_error
 from quiz.security import csrf
@@ -128,7 +126,7 @@ def login_required(view: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def api_user() -> User | TokenUser:
+def api_user() -> Caller:
     """The caller: the session's user, or the account of a bearer token (views read its id)."""
     user = current_api_user()
     if user is None:

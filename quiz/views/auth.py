@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from quiz import accounts, ratelimit
+from quiz.auth import signed_in_account
 from quiz.db import db
 from quiz.errors import TooManyRequests
 from quiz.forms import LoginForm, RegisterForm
@@ -67,7 +68,7 @@ def login() -> ResponseReturnValue:
 @login_required
 def logout() -> Response:
     """Log out: this cookie (and any copy of it) stops working on the server, not just here."""
-    accounts.end_sessions(db.session(), current_user)
+    accounts.end_sessions(db.session(), signed_in_account())
     logout_user()
     flash(_("已退出登录。"), "info")
     return redirect(url_for("auth.login"))
@@ -77,7 +78,7 @@ def logout() -> Response:
 @login_required
 def logout_everywhere() -> Response:
     """End every session of this account (other browsers too) and revoke its API tokens."""
-    accounts.end_all_sessions(db.session(), current_user)
+    accounts.end_all_sessions(db.session(), signed_in_account())
     logout_user()
     flash(_("已在所有设备上退出登录，API 令牌也已全部作废。"), "info")
     return redirect(url_for("auth.login"))
