@@ -39,7 +39,26 @@ def _expire_state(session: Session, state_id: int) -> None:
         session.expire(loaded)
 
 
-def memory_of(state: CardState | None) -> MemoryState:
+@dataclass(frozen=True)
+class StateRow:
+    """A user's state of a queued card: columns of `CardState`, read only."""
+
+    id: int
+    state: int
+    step: int | None
+    stability: float | None
+    difficulty: float | None
+    due: datetime
+    last_review: datetime | None
+    reps: int
+    lapses: int
+    suspended: bool
+    leech: bool
+    buried_until: date | None
+    version: int
+
+
+def memory_of(state: CardState | StateRow | None) -> MemoryState:
     """The scheduling part of a state row (a card never answered when there is none)."""
     if state is None:
         return MemoryState()

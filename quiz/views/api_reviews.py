@@ -56,8 +56,8 @@ def card_payload(
     payload: dict[str, Any] = {
         "card": {
             "id": card.id,
-            "topic": item.topic_title or card.topic.title,
-            "topic_slug": item.topic_slug or card.topic.slug,
+            "topic": item.topic_title,
+            "topic_slug": item.topic_slug,
             "kind": card.kind,
             "front_html": card.front_html,
             "short_html": card.short_html,
