@@ -256,12 +256,15 @@ class _Answers:
 
     def __init__(self, state: MemoryState, now: datetime, config: SchedulerConfig) -> None:
         self.state, self.now, self.config = state, now, config
+        self._before: FsrsCard | None = None
         self._cards: dict[Rating, FsrsCard] = {}
 
     def card(self, rating: Rating) -> FsrsCard:
         if rating not in self._cards:
+            if self._before is None:  # fsrs copies the card it is given: one serves all four
+                self._before = _to_fsrs(self.state, self.now, self.config)
             self._cards[rating] = _scheduler(self.config).review_card(
-                _to_fsrs(self.state, self.now, self.config), FsrsRating(int(rating)), self.now
+                self._before, FsrsRating(int(rating)), self.now
             )[0]
         return self._cards[rating]
 
