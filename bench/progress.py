@@ -11,7 +11,8 @@ one user with `--logs` review-log rows over the last year and one with `--small`
 both pages through the app, each request in its own app context as in production (nothing
 cached in `g` between requests), and prints the median and the tail of the server time and the
 SQL statements per request, and each page's p50 as a ratio to a refused request (a JSON 401, no
-database) timed interleaved with it, the floor `bench/hot_paths.py` uses. Tails: p99 only from 1,000 samples or more, otherwise the maximum.
+database) timed interleaved with it, the floor `bench/hot_paths.py` uses. Tails: p99 only from
+1,000 samples or more, otherwise the maximum.
 Target (checked; exit status 1 when missed): p50 of at most 30 ms for the heavy user.
 `--root DIR` imports the app from another checkout (`--compare REV` runs REV's code and this
 checkout's twice each, in the order REV, this, this, REV: bench/compare.py).
