@@ -68,10 +68,7 @@ def _load_user(user_id: str) -> SessionUser | None:
 
 def signed_in_account() -> User:
     """The signed-in user's account as an ORM object, for the views that change it."""
-    user = current_user._get_current_object()
-    if isinstance(user, User):  # the login request's own user (login_user keeps it in g)
-        return user
-    account = db.session.get(User, user.id)
+    account = db.session.get(User, current_user.id)
     if account is None:  # deleted since this request loaded the session user
         abort(401)
     return account
