@@ -7,28 +7,33 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import (
+    CompoundSelect,
+    Float,
+    Integer,
     Select,
     and_,
     case,
+    false,
     func,
-    not_,
-    or_,
+    literal_column,
+    null,
     select,
+    true,
+    union_all,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from quiz.models import (
-    STATE_LEARNING,
     STATE_NEW,
-    STATE_RELEARNING,
-    STATE_REVIEW,
     Card,
     CardState,
     ReviewLog,
     Topic,
+    card_is_live,
 )
 from quiz.progress.curve import recall_now, recall_params
 from quiz.progress.days import (
@@ -44,6 +49,7 @@ from quiz.progress.days import (
     _user,
 )
 from quiz.progress.figures import _EPOCH, RATINGS, STATE_KEYS
+from quiz.scheduling import STATE_NAMES
 
 # The statements below are built once and take their values as bind parameters: building a
 # select costs about a millisecond of Python on every request otherwise.
@@ -85,55 +91,87 @@ class CardFigures:
     recall_sums: dict[int, float]  # topic id -> sum of its flashcards' retrievability now
 
 
+# The parts of the card figures' statement, in its first column.
+_LIVE_FLASHCARDS, _FLASHCARD_STATES, _DRILL_STATES = 0, 1, 2
+
+
 @lru_cache(maxsize=1)
-def _card_figures_statement() -> Select[int, int, int, int, int, int, int, int, int, float]:
-    is_drill = Card.kind == "drill"
-    # A card without a state row has NULLs in the outer-joined columns, so every test on a
-    # state column (suspended is NOT NULL) is already false for it: only "new" asks for it.
-    no_state = CardState.id.is_(None)
-    suspended = CardState.suspended.is_(True)
-    active = CardState.suspended.is_(False)
-    new = and_(not_(is_drill), or_(no_state, and_(active, CardState.state == STATE_NEW)))
-    # (state != 0 here, not _scheduled()'s IN list: this reads every state row anyway, and the
-    # list costs more instructions per card than one comparison.)
-    due = and_(
-        CardState.state != STATE_NEW, active, _not_buried(), CardState.due <= _instant("now")
-    )
+def _card_figures_statement() -> CompoundSelect[*tuple[Any, ...]]:
+    """Rows of (part, topic id, state, rows, suspended, shown, due, recall sum), per live topic:
 
-    def total(condition: ColumnElement[bool]) -> ColumnElement[int]:
-        # count(CASE WHEN c THEN 1 END): fewer SQLite instructions per card than
-        # sum(CASE WHEN c THEN 1 ELSE 0 END), and 0 rather than NULL for no rows.
-        return func.count(case((condition, 1)))
+    - `_LIVE_FLASHCARDS`: its live flashcards, counted on the cards' own index (state NULL);
+    - `_FLASHCARD_STATES`: the user's states of them per state, from one range of
+      `ix_card_states_user_topic_counts` in (topic, state) order: a state row carries its
+      card's topic and liveness, so only the user's own rows are read, no card is joined, and
+      grouping needs no sort;
+    - `_DRILL_STATES`: the user's states of its drills' review cards, per state: the few state
+      rows that are not live flashcards, joined to their cards to tell drills from retired
+      flashcards.
 
-    # Per topic (a dozen rows): the page needs the flashcards of each, the rest is summed.
-    # Topics drive the join: their cards come from the (topic, retired, kind) index in topic
-    # order, where cards first looked their topic up once per card.
-    return (
+    "shown" is not suspended nor buried today; "due" is shown and due at `now`. Grouped by
+    state, each row is tested for five things rather than for nine.
+    """
+    state = CardState
+    shown = and_(state.suspended.is_(False), _not_buried())
+
+    def per_state(part: int) -> list[ColumnElement[Any]]:
+        return [
+            literal_column(str(part), Integer),
+            state.topic_id.expression,
+            state.state.expression,
+            func.count(),
+            # count(CASE WHEN c THEN 1 END): fewer SQLite instructions per row than
+            # sum(CASE WHEN c THEN 1 ELSE 0 END), and 0 rather than NULL for no rows.
+            func.count(case((state.suspended.is_(True), 1))),
+            func.count(case((shown, 1))),
+            func.count(case((and_(shown, state.due <= _instant("now")), 1))),
+        ]
+
+    zero = literal_column("0", Integer)
+    live_flashcards = (
         select(
+            literal_column(str(_LIVE_FLASHCARDS), Integer),
             Topic.id,
-            total(not_(is_drill)),
-            total(new),
-            total(and_(active, CardState.state == STATE_LEARNING)),
-            total(and_(active, CardState.state == STATE_RELEARNING)),
-            total(and_(active, CardState.state == STATE_REVIEW)),
-            total(and_(suspended, or_(not_(is_drill), CardState.state != STATE_NEW))),
-            total(and_(new, _not_buried())),  # (no state row: buried_until is NULL)
-            total(due),
-            # Mastery: the curve evaluated by the database (quiz.progress.curve).
-            func.coalesce(
-                func.sum(case((and_(not_(is_drill), CardState.reps > 0), recall_now()))), 0.0
-            ),
+            null(),
+            select(func.count())
+            .select_from(Card)
+            .where(Card.topic_id == Topic.id, card_is_live())
+            .scalar_subquery(),
+            zero,
+            zero,
+            zero,
+            literal_column("0.0", Float),
         )
         .select_from(Topic)
-        .join(Card, and_(Card.topic_id == Topic.id, Card.retired.is_(False)))
+        .where(Topic.retired.is_(False))
+    )
+    flashcard_states = (
+        select(
+            *per_state(_FLASHCARD_STATES),
+            # Mastery: the curve evaluated by the database (quiz.progress.curve).
+            func.coalesce(func.sum(case((state.reps > 0, recall_now()))), 0.0),
+        )
+        .select_from(Topic)
         .join(
-            CardState,
-            and_(CardState.card_id == Card.id, CardState.user_id == _user()),
-            isouter=True,
+            state,
+            and_(
+                state.user_id == _user(),
+                state.card_live == true(),  # `= 1`/`= true`: an index equality on both databases
+                state.topic_id == Topic.id,
+            ),
         )
         .where(Topic.retired.is_(False))
-        .group_by(Topic.id)
+        .group_by(state.topic_id, state.state)
     )
+    drill_states = (
+        select(*per_state(_DRILL_STATES), literal_column("0.0", Float))
+        .select_from(state)
+        .join(Card, and_(Card.id == state.card_id, Card.retired.is_(False), Card.kind == "drill"))
+        .join(Topic, and_(Topic.id == Card.topic_id, Topic.retired.is_(False)))
+        .where(state.user_id == _user(), state.card_live == false())
+        .group_by(state.topic_id, state.state)
+    )
+    return union_all(live_flashcards, flashcard_states, drill_states)
 
 
 def card_figures(
@@ -142,23 +180,39 @@ def card_figures(
     """Live cards by state (suspended ones count only as suspended), cards due at `now`
     (learning steps included; not suspended or buried), the new flashcards available today,
     and per topic the flashcards and the sum of their retrievability at `now` (on the curve
-    with this `decay`), from one grouped statement.
+    with this `decay`), from one statement.
 
-    A drill card has no state until its drill is solved, so unsolved drills are not "new".
+    A drill card has no state until its drill is solved, so unsolved drills are not "new",
+    and a drill's state reset to new is counted nowhere.
     """
     params = {"user_id": user_id, "today": today, **recall_params(now, decay)}
-    sums = [0] * 7
+    states = dict.fromkeys(STATE_KEYS, 0)
+    new_available = due_now = 0
     flashcards: dict[int, int] = {}
     recall_sums: dict[int, float] = {}
-    for topic_id, cards, *counts, recall in _run(session, _card_figures_statement(), params):
-        flashcards[topic_id] = int(cards)
-        recall_sums[topic_id] = float(recall)
-        for i, count in enumerate(counts):
-            sums[i] += int(count)
+    rows = _run(session, _card_figures_statement(), params)
+    for part, topic_id, state, count, suspended, shown, due, recall in rows:
+        if part == _LIVE_FLASHCARDS:
+            flashcards[topic_id] = count
+            states["new"] += count  # until the user has a state row for one (taken back below)
+            new_available += count
+            continue
+        if part == _FLASHCARD_STATES:
+            recall_sums[topic_id] = recall_sums.get(topic_id, 0.0) + recall
+            states["new"] -= count
+            new_available -= count
+        if state != STATE_NEW:
+            states[STATE_NAMES[state]] += count - suspended
+            states["suspended"] += suspended
+            due_now += due
+        elif part == _FLASHCARD_STATES:  # (a drill's state reset to new counts nowhere)
+            states["new"] += count - suspended
+            states["suspended"] += suspended
+            new_available += shown
     return CardFigures(
-        states=dict(zip(STATE_KEYS, sums[:5], strict=True)),
-        new_available=sums[5],
-        due_now=sums[6],
+        states=states,
+        new_available=new_available,
+        due_now=due_now,
         flashcards=flashcards,
         recall_sums=recall_sums,
     )

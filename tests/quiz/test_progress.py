@@ -303,6 +303,32 @@ def test_empty_account(session: Any, deck: Any) -> None:
     assert dash.weakest == []
 
 
+def test_card_counts_skip_drills_reset_to_new_and_cards_no_longer_live(
+    session: Any, deck: Any
+) -> None:
+    """A drill's card reset to new is neither new nor suspended; states of a retired card or
+    of a card in a retired topic count nowhere; a suspended drill counts as suspended."""
+    user = make_user(session, "frank")
+    c = deck.cards
+    day_ago = NOW - timedelta(days=1)
+    reviewed = dict(stability=5.0, last_review=day_ago, reps=2, due=day_ago)
+    state(session, user.id, c["drill/d1"], state=0)
+    state(session, user.id, c["drill/d2"], state=0, suspended=True)
+    state(session, user.id, c["drill/d3"], state=2, suspended=True, **reviewed)
+    state(session, user.id, c["a/old"], state=2, **reviewed)
+    state(session, user.id, c["g/q1"], state=1, **reviewed)
+    state(session, user.id, c["b/q3"], state=0, suspended=True)
+    state(session, user.id, c["b/q4"], state=3, **reviewed)
+    session.commit()
+    dash = progress.dashboard(session, user.id, now=NOW)
+    assert dash.states == {"new": 6, "learning": 0, "relearning": 1, "review": 0, "suspended": 2}
+    assert (dash.new_available, dash.due_now) == (6, 1)
+    alpha, beta = dash.topics
+    assert (alpha.cards, beta.cards) == (5, 3)
+    assert alpha.mastery == 0.0
+    assert beta.mastery == pytest.approx(fsrs_recall(5.0, 1) / 3)
+
+
 def test_other_users_never_leak(session: Any, deck: Any, alice: Any) -> None:
     bob = build_other_user(session, deck)
     test_today_figures(progress.dashboard(session, alice.id, now=NOW))
