@@ -109,7 +109,8 @@ def _card_figures_statement() -> CompoundSelect[*tuple[Any, ...]]:
       flashcards.
 
     "shown" is not suspended nor buried today; "due" is shown and due at `now`. Grouped by
-    state, each row is tested for five things rather than for nine.
+    state, each row is tested for four things (where one row per live card, joined to its
+    state, was tested for nine) and its recall summed.
     """
     state = CardState
     shown = and_(state.suspended.is_(False), _not_buried())
