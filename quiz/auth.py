@@ -11,7 +11,7 @@ from flask_login import LoginManager, current_user
 from sqlalchemy import Integer, Select, bindparam, select
 
 from quiz import accounts
-from quiz.db import SAFE_METHODS, db, utcnow
+from quiz.db import SAFE_METHODS, built_once, db, utcnow
 from quiz.i18n import N_
 from quiz.models import User, UserSettings, session_id
 
@@ -46,7 +46,7 @@ class SessionUser:
 
 @lru_cache(maxsize=1)
 def _user_statement() -> Select[int, str, int, UserSettings]:
-    return (
+    return built_once(
         select(User.id, User.username, User.session_version, UserSettings)
         .outerjoin(UserSettings, UserSettings.user_id == User.id)
         .where(User.id == bindparam("user_id", type_=Integer()))

@@ -11,7 +11,7 @@ from sqlalchemy import Date, Integer, Select, and_, bindparam, case, func, or_, 
 from sqlalchemy.orm import Session
 
 from quiz import studyday
-from quiz.db import UTCDateTime
+from quiz.db import UTCDateTime, built_once
 from quiz.models import STATE_NEW, Card, CardState, Section, Topic, UserSettings, card_is_live
 from quiz.scheduling import STATE_NAMES
 
@@ -61,7 +61,7 @@ def _topic_summaries_statement() -> Select[Any]:
         state.card_live == true(),  # `= 1`/`= true`: an index equality on both databases
         state.topic_id == Topic.id,
     )
-    return (
+    return built_once(
         select(
             Topic.id, Topic.slug, Topic.title, cards, func.count(state.id), due, new_shown, sections
         )

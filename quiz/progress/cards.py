@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from quiz.db import built_once
 from quiz.models import (
     STATE_NEW,
     Card,
@@ -57,7 +58,7 @@ from quiz.scheduling import STATE_NAMES
 
 @lru_cache(maxsize=1)
 def _new_introduced_statement() -> Select[int]:
-    return (
+    return built_once(
         # Rows, not distinct cards: the study queue counts its daily new-card room this way.
         select(func.count())
         .select_from(ReviewLog)
@@ -172,7 +173,7 @@ def _card_figures_statement() -> CompoundSelect[*tuple[Any, ...]]:
         .where(state.user_id == _user(), state.card_live == false())
         .group_by(state.topic_id, state.state)
     )
-    return union_all(live_flashcards, flashcard_states, drill_states)
+    return built_once(union_all(live_flashcards, flashcard_states, drill_states))
 
 
 def card_figures(
@@ -237,12 +238,12 @@ def _forecast_statement(n: int) -> Select[tuple[int, int]]:
         )
         .scalar_subquery()
     )
-    return select(days.c.i, count)
+    return built_once(select(days.c.i, count))
 
 
 @lru_cache(maxsize=1)
 def _buried_statement() -> Select[datetime, date | None]:
-    return (
+    return built_once(
         select(CardState.due, CardState.buried_until)
         .join(Card, Card.id == CardState.card_id)
         .join(Topic, Topic.id == Card.topic_id)

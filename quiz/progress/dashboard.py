@@ -9,6 +9,7 @@ from functools import lru_cache
 from sqlalchemy import Integer, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from quiz.db import built_once
 from quiz.models import ReviewLog
 from quiz.progress.cards import card_figures, forecast, new_introduced
 from quiz.progress.days import _run, day_boundaries, retention, review_counts
@@ -71,8 +72,10 @@ def _streak(
 
 @lru_cache(maxsize=1)
 def _first_review_statement() -> Select[datetime]:
-    return select(func.min(ReviewLog.reviewed_at)).where(
-        ReviewLog.user_id == bindparam("user_id", type_=Integer)
+    return built_once(
+        select(func.min(ReviewLog.reviewed_at)).where(
+            ReviewLog.user_id == bindparam("user_id", type_=Integer)
+        )
     )
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.types import TypeDecorator
 
-from quiz.db import UTCDateTime
+from quiz.db import UTCDateTime, built_once
 from quiz.models import (
     STATE_LEARNING,
     STATE_RELEARNING,
@@ -121,7 +121,7 @@ def _review_counts_statement(n: int) -> Select[int, int]:
         )
         .scalar_subquery()
     )
-    return select(days.c.i, count)
+    return built_once(select(days.c.i, count))
 
 
 def review_counts(session: Session, user_id: int, bounds: Sequence[datetime]) -> list[int]:
@@ -171,7 +171,7 @@ def _retention_statement(n: int) -> Select[*tuple[int, ...]]:
     for i in range(n):
         start, end = f"piece_{i}", f"piece_{i + 1}"
         columns += [_outcomes(start, end, RECALLED), _outcomes(start, end, AGAIN)]
-    return select(*columns)
+    return built_once(select(*columns))
 
 
 def retention(

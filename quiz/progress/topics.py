@@ -19,6 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import Subquery
 
+from quiz.db import built_once
 from quiz.models import (
     Card,
     CardState,
@@ -58,7 +59,7 @@ def _topics_statement() -> Select[*tuple[Any, ...]]:
     # The live topics in page order, each with its drill figures: one statement (the drills
     # grouped per topic first, then joined), where the topics and the drills were two.
     drills = _drills_per_topic()
-    return (
+    return built_once(
         select(
             Topic.id,
             Topic.slug,
@@ -116,7 +117,7 @@ def _weakest_statement() -> Select[*tuple[Any, ...]]:
     # ranking, no power function, where the filters and the ranking on retrievability itself
     # evaluated the curve four times per card. Retrievability of the ten is computed in Python.
     stale = staleness_now()
-    return (
+    return built_once(
         select(
             Card.id,
             Card.key,

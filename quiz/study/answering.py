@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from quiz import scheduling
-from quiz.db import rowcount
+from quiz.db import built_once, rowcount
 from quiz.locks import lock_user
 from quiz.models import (
     STATE_LEARNING,
@@ -121,7 +121,7 @@ _SETTINGS_FIELDS = (
 def _answer_context() -> Select[Any]:
     """Card, this user's state and settings in one row: everything an answer needs to read."""
     user_id = bindparam("user_id", type_=Integer())
-    return (
+    return built_once(
         select(
             Card.kind.label("kind"),
             Card.retired.label("retired"),
@@ -351,7 +351,7 @@ def _write_statements() -> tuple[Any, Any]:
     update_state = update(states).where(
         states.c.id == bindparam("b_id"), states.c.version == bindparam("b_version")
     )
-    return update_state, insert(ReviewLog.__table__)
+    return built_once(update_state), built_once(insert(ReviewLog.__table__))
 
 
 def schedule_drill_review(

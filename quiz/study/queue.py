@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Subquery
 
 from quiz import scheduling, studyday
-from quiz.db import UTCDateTime
+from quiz.db import UTCDateTime, built_once
 from quiz.models import (
     STATE_LEARNING,
     STATE_NEW,
@@ -283,7 +283,8 @@ def _statements() -> _Statements:
         .join(Topic, Topic.id == Card.topic_id)
         .where(Card.id == bindparam("card_id", type_=Integer()))
     )
-    return _Statements(done_today, queue_stmt, new_pick, ahead_pick, load)
+    statements = (done_today, queue_stmt, new_pick, ahead_pick, load)
+    return _Statements(*(built_once(statement) for statement in statements))
 
 
 def _columns(model: Any, view: Any) -> list[Any]:
