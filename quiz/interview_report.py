@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import Integer, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from quiz import drills, studyday
+from quiz.db import UTCDateTime, built_once
 from quiz.interview import plan, scoring
 from quiz.interview.labels import REASON_LABELS, STATUS_LABELS
 from quiz.interviews import is_over, outcome_of, slots, used_seconds
@@ -31,20 +33,31 @@ class Previous:
     score: int
 
 
+@lru_cache(maxsize=1)
+def _previous_statement() -> Select[int, datetime | None, int, int | None]:
+    before = bindparam("before", type_=UTCDateTime())
+    return built_once(
+        select(Interview.id, Interview.finished_at, Interview.minutes, Interview.score)
+        .where(
+            Interview.user_id == bindparam("user_id", type_=Integer()),
+            Interview.finished_at.is_not(None),
+            or_(before.is_(None), Interview.finished_at <= before),
+        )
+        .order_by(Interview.finished_at.desc())
+        .limit(bindparam("limit", type_=Integer()))
+    )
+
+
 def previous(
     session: Session, user_id: int, *, before: datetime | None = None, limit: int = 20
 ) -> list[Previous]:
     """Finished interviews, oldest first (the trend), up to `before` when given."""
-    query = select(Interview).where(
-        Interview.user_id == user_id, Interview.finished_at.is_not(None)
-    )
-    if before is not None:
-        query = query.where(Interview.finished_at <= before)
-    rows = session.scalars(query.order_by(Interview.finished_at.desc()).limit(limit)).all()
+    params = {"user_id": user_id, "before": before, "limit": limit}
+    rows = session.execute(_previous_statement(), params).all()
     return [
-        Previous(r.id, r.finished_at, r.minutes, r.score or 0)
-        for r in reversed(rows)
-        if r.finished_at is not None
+        Previous(interview_id, finished_at, minutes, score or 0)
+        for interview_id, finished_at, minutes, score in reversed(rows)
+        if finished_at is not None
     ]
 
 

@@ -200,7 +200,7 @@ def card_figures(
             new_available += count
             continue
         if part == _FLASHCARD_STATES:
-            recall_sums[topic_id] = recall_sums.get(topic_id, 0.0) + recall
+            recall_sums[topic_id] = recall_sums.get(topic_id, 0.0) + float(recall)
             states["new"] -= count
             new_available -= count
         if state != STATE_NEW:
