@@ -33,12 +33,13 @@ def test_a_statement_built_once_is_compiled_once_and_runs_with_each_value(
 ) -> None:
     ann, bob = make_user(db.session, "ann"), make_user(db.session, "bob")
     db.session.flush()
+    cache = db.engine.get_execution_options()["compiled_cache"]
+    before = len(cache._by_identity)
     statement = built_once(_by_id())
     assert _run(statement, ann.id) == ("ann", False)  # compiled on first use
     assert _run(statement, bob.id) == ("bob", True)
     assert _run(statement, -1) == (None, True)
-    cache = db.engine.get_execution_options()["compiled_cache"]
-    assert len(cache._by_identity) >= 1
+    assert len(cache._by_identity) == before + 1  # one entry, found by identity since
 
 
 def test_a_statement_built_per_call_is_found_by_its_key(empty_app: Flask) -> None:
