@@ -78,17 +78,21 @@ if __name__ == "__main__":
     sys.path.extend(OPTS["site"])
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import numpy  # noqa: E402,F401 - the point of a warm runner: imported once, shared by every fork
-
 if TYPE_CHECKING:
     from engine.sandbox import cgroups, child, isolation, probe, seccomp, supervise, wire, zygote
 else:  # in this order: later ones find the earlier ones in sys.modules
-    wire, isolation, seccomp, cgroups, child, probe, supervise, zygote = (
-        _load(name)
-        for name in (
-            "wire", "isolation", "seccomp", "cgroups", "child", "probe", "supervise", "zygote"
-        )
-    )  # fmt: skip
+    isolation, seccomp = _load("isolation"), _load("seccomp")  # stdlib only
+
+# Started before NumPy's import, which it overlaps (and a fork of a process without NumPy):
+# ~20 ms off a runner's start (bench/cli_cold.py, bench/README.md).
+FILTER = seccomp.FilterCompilation() if __name__ == "__main__" else None
+
+import numpy  # noqa: E402,F401 - the point of a warm runner: imported once, shared by every fork
+
+if not TYPE_CHECKING:
+    wire, cgroups, child, probe, supervise, zygote = (
+        _load(name) for name in ("wire", "cgroups", "child", "probe", "supervise", "zygote")
+    )
 
 Spare = supervise.Spare
 # Sandboxes kept forked and isolated, each with its own cgroups and uid: one runs while the
@@ -145,6 +149,7 @@ class Runner:
         # One uid per slot: RLIMIT_NPROC counts per uid, so a child still being torn down in one
         # slot never eats into the process budget of the next child in another.
         self._uid_locks: list[socket.socket] = []
+        self._first_move: int | None = None  # pid of the child that joins a cgroup first
         self.pid_namespaces = False  # unshare(CLONE_NEWPID) works here
         self._dying: dict[int, int] = {}  # slot -> pidfd of a sandbox killed but maybe not gone
         self.spares: dict[int, Spare] = {}  # slot -> a sandbox waiting for its request
@@ -224,8 +229,11 @@ class Runner:
                 self.setup.cgroup_sets = [cgroups.Cgroups(uid) for uid in self.setup.uids]
             except OSError as exc:
                 self.errors.append(f"cgroup: {exc}")
+            else:  # its wait ends before the probe's sandbox joins the first slot's groups
+                self._first_move = self.setup.cgroup_sets[-1].join_in_throwaway_child()
         try:
-            self.setup.seccomp = seccomp.SeccompProgram(seccomp.compile_seccomp_filter())
+            compilation = FILTER or seccomp.FilterCompilation()
+            self.setup.seccomp = seccomp.SeccompProgram(compilation.program())
         except (OSError, ImportError, RuntimeError) as exc:
             self.errors.append(f"seccomp: {exc}")
 
@@ -291,6 +299,9 @@ class Runner:
 
     def serve(self) -> None:
         layers = self.probe()
+        if self._first_move is not None:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self._first_move, 0)
         self.respond(
             {
                 "op": "hello",
