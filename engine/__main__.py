@@ -6,10 +6,18 @@ Exit codes: 0 accepted (or list/doctor fine), 1 not accepted (or sandbox not rea
 
 from __future__ import annotations
 
+import sys
+
+if __name__ == "__main__" and sys.argv[1:2] == ["grade"] and len(sys.argv) >= 4:
+    # First thing: the runner's start-up (its interpreter, NumPy, isolation, probe) runs beside
+    # this process's imports, and a cold grade waits for whichever ends last.
+    from engine.sandbox import start_for_one_grade
+
+    start_for_one_grade()
+
 import argparse
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -71,7 +79,7 @@ def _grade(drill_id: str, file: str, mode: str, as_json: bool, lang: str = "zh")
         return _usage(f"无法读取文件 {file}：{exc.strerror or exc}")
     from engine.sandbox import start_for_one_grade
 
-    start_for_one_grade()  # the runner starts while NumPy, the drills and the grader import
+    start_for_one_grade()  # no-op when already started, at the top of this module
     from engine.drills import DRILLS
     from engine.grader import MAX_SOURCE_BYTES, grade
 
